@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+// `npm test`: unit, end-to-end and SDK-compatibility suites with node's test runner. Each e2e file
+// runs against SQLite and PostgreSQL (see test/helpers/backends.ts); files run two at a time, one
+// per core of the CI machine.
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const dirs = ['test/unit', 'test/e2e', 'test/compat'];
+const files = dirs.flatMap((d) => {
+  try {
+    return readdirSync(d).filter((f) => f.endsWith('.test.ts')).sort().map((f) => join(d, f));
+  } catch {
+    return [];
+  }
+});
+const only = process.argv.slice(2);
+const selected = only.length ? files.filter((f) => only.some((o) => f.includes(o))) : files;
+if (selected.length === 0) {
+  console.error('no test files matched');
+  process.exit(1);
+}
+const args = ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000'];
+if (process.env.CI === 'true') args.push('--test-reporter=spec');
+const r = spawnSync(process.execPath, [...args, ...selected], { stdio: 'inherit' });
+process.exit(r.status ?? 1);

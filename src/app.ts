@@ -1,0 +1,80 @@
+import { readFileSync } from 'node:fs';
+import formbody from '@fastify/formbody';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Config } from './config/schema.ts';
+import { Keyring } from './core/crypto.ts';
+import { KeyManager } from './core/keys.ts';
+import { installErrorHandler } from './errors/error-handler.ts';
+import { registerAuthRoutes } from './http/auth/index.ts';
+import { registerManagementRoutes } from './http/management/index.ts';
+import { MailWorker } from './mail/worker.ts';
+import { resolveSecret } from './secret.ts';
+import type { Services } from './services.ts';
+import { type BootstrapReport, bootstrap } from './bootstrap.ts';
+import { openStore } from './store/index.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    sesame: Services;
+  }
+}
+
+export interface BuiltApp {
+  app: FastifyInstance;
+  services: Services;
+  /** What the first start created (secrets are only here, printed once by the CLI). */
+  report: BootstrapReport;
+}
+
+/** Paths whose values must never reach a log line (STYLE.md; "secrets and codes never in logs"). */
+const REDACT = ['req.headers.authorization', 'req.headers.cookie', 'req.body', 'res.headers["set-cookie"]'];
+
+/**
+ * Builds the application without listening (STYLE.md §12): opens and migrates the store, loads keys,
+ * seeds a new database, registers every route. `listen()` lives in server.ts.
+ */
+export async function buildApp(config: Config, opts: { now?: () => number; logger?: boolean } = {}): Promise<BuiltApp> {
+  const app = Fastify({
+    logger: opts.logger === false ? false : { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' } },
+    // The proxy/forwarded-for policy is Sesame's own (auth0-forwarded-for, spec §1.1).
+    trustProxy: false,
+    bodyLimit: 64 * 1024,
+    // Request ids on every log line; Auth0 clients never need them on the wire.
+    disableRequestLogging: true,
+    ...(config.tlsCert && config.tlsKey ? { https: { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } } : {}),
+  }) as unknown as FastifyInstance;
+
+  const { store, dataDir } = await openStore(config.databaseUrl);
+  try {
+    const secret = resolveSecret(config, dataDir, app.log);
+    const keyring = new Keyring(secret);
+    const keys = new KeyManager(store, keyring);
+    await keys.init();
+    const services: Services = {
+      config,
+      store,
+      keyring,
+      keys,
+      log: app.log,
+      mail: undefined as never,
+      issuer: config.issuer,
+      now: opts.now ?? Date.now,
+    };
+    services.mail = new MailWorker({ store, config, log: app.log, now: services.now });
+    const report = await bootstrap(services);
+
+    app.decorate('sesame', services);
+    installErrorHandler(app);
+    await app.register(formbody);
+    registerAuthRoutes(app, services);
+    registerManagementRoutes(app, services);
+    app.addHook('onClose', async () => {
+      await services.mail.stop();
+      await store.close();
+    });
+    return { app, services, report };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}

@@ -1,0 +1,114 @@
+import { existsSync } from 'node:fs';
+import type { Config } from './schema.ts';
+
+export class ConfigError extends Error {
+  readonly errors: string[];
+  constructor(errors: string[]) {
+    super(`Invalid configuration:\n  - ${errors.join('\n  - ')}`);
+    this.errors = errors;
+  }
+}
+
+type Env = Record<string, string | undefined>;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Reads the environment once; throws a ConfigError listing every problem (STYLE.md §8). */
+export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
+  const errors: string[] = [];
+  const str = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+  const int = (name: string, def: number, min: number, max: number): number => {
+    const raw = str(name);
+    if (raw === undefined) return def;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      errors.push(`${name} must be an integer between ${min} and ${max} (got "${raw}")`);
+      return def;
+    }
+    return n;
+  };
+
+  const port = int('SESAME_PORT', 3000, 0, 65535);
+  const host = str('SESAME_HOST') ?? '0.0.0.0';
+  const tlsCert = str('SESAME_TLS_CERT');
+  const tlsKey = str('SESAME_TLS_KEY');
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) errors.push('SESAME_TLS_CERT and SESAME_TLS_KEY must be set together');
+  for (const [name, path] of [['SESAME_TLS_CERT', tlsCert], ['SESAME_TLS_KEY', tlsKey]] as const) {
+    if (path !== undefined && !existsSync(path)) errors.push(`${name}: file not found: ${path}`);
+  }
+
+  let issuer = str('SESAME_ISSUER');
+  const issuerExplicit = issuer !== undefined;
+  if (issuer !== undefined) {
+    try {
+      const u = new URL(issuer);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
+      if (u.search || u.hash) throw new Error('query');
+      issuer = u.href.endsWith('/') ? u.href : `${u.href}/`;
+    } catch {
+      errors.push(`SESAME_ISSUER must be an http(s) URL without query or fragment (got "${issuer}")`);
+    }
+  } else {
+    issuer = `${tlsCert ? 'https' : 'http'}://localhost:${port}/`;
+  }
+
+  const databaseUrl = str('SESAME_DATABASE_URL') ?? 'sqlite:./data/sesame.db';
+  if (!/^sqlite:.+/.test(databaseUrl) && !/^postgres(ql)?:\/\/.+/.test(databaseUrl)) {
+    errors.push(`SESAME_DATABASE_URL must start with sqlite: or postgres:// (got "${databaseUrl}")`);
+  }
+
+  const secret = str('SESAME_SECRET');
+  if (secret !== undefined && secret.length < 32) errors.push('SESAME_SECRET must be at least 32 characters');
+
+  const bootstrapClientId = str('SESAME_BOOTSTRAP_CLIENT_ID');
+  const bootstrapClientSecret = str('SESAME_BOOTSTRAP_CLIENT_SECRET');
+  if ((bootstrapClientId === undefined) !== (bootstrapClientSecret === undefined)) {
+    errors.push('SESAME_BOOTSTRAP_CLIENT_ID and SESAME_BOOTSTRAP_CLIENT_SECRET must be set together');
+  }
+  if (bootstrapClientId !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(bootstrapClientId)) {
+    errors.push('SESAME_BOOTSTRAP_CLIENT_ID must be 1-64 characters of A-Z a-z 0-9 _ . -');
+  }
+  if (bootstrapClientSecret !== undefined && bootstrapClientSecret.length < 32) {
+    errors.push('SESAME_BOOTSTRAP_CLIENT_SECRET must be at least 32 characters');
+  }
+
+  const smtpUrl = str('SESAME_SMTP_URL');
+  if (smtpUrl !== undefined) {
+    try {
+      const u = new URL(smtpUrl);
+      if (u.protocol !== 'smtp:' && u.protocol !== 'smtps:') throw new Error('scheme');
+      if (!u.hostname) throw new Error('host');
+    } catch {
+      errors.push('SESAME_SMTP_URL must look like smtp://user:pass@host:port or smtps://…');
+    }
+  }
+
+  const logLevel = str('SESAME_LOG_LEVEL') ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) errors.push(`SESAME_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+
+  const config: Config = {
+    port,
+    host,
+    issuer,
+    issuerExplicit,
+    databaseUrl,
+    secret,
+    bootstrapClientId,
+    bootstrapClientSecret,
+    smtpUrl,
+    emailFrom: str('SESAME_EMAIL_FROM') ?? 'Sesame <no-reply@localhost>',
+    tlsCert,
+    tlsKey,
+    startLimitPerHour: int('SESAME_START_LIMIT_PER_HOUR', 50, 0, 1_000_000_000),
+    logLevel,
+    mailMaxAttempts: int('SESAME_MAIL_MAX_ATTEMPTS', 6, 1, 100),
+    mailRetryBaseMs: int('SESAME_MAIL_RETRY_BASE_MS', 2000, 1, 86_400_000),
+    mailPollMs: int('SESAME_MAIL_POLL_MS', 1000, 10, 3_600_000),
+    mailPoolSize: int('SESAME_MAIL_POOL_SIZE', 8, 1, 100),
+    ...overrides,
+  };
+  if (errors.length > 0) throw new ConfigError(errors);
+  return Object.freeze(config);
+}

@@ -1,0 +1,58 @@
+import type { Keyring } from './crypto.ts';
+import { randomId, randomSecret } from './crypto.ts';
+import { type AppType, type Client, PASSWORDLESS_OTP_GRANT, type TokenEndpointAuthMethod } from './model.ts';
+
+export const SECRET_PURPOSE = 'client-secret';
+
+/** Auth0's defaults by application type (GRANTS): public apps authenticate with `none`. */
+export function defaultAuthMethod(appType: AppType): TokenEndpointAuthMethod {
+  return appType === 'spa' || appType === 'native' ? 'none' : 'client_secret_post';
+}
+
+export function defaultGrantTypes(appType: AppType): string[] {
+  switch (appType) {
+    case 'non_interactive':
+      return ['client_credentials'];
+    case 'spa':
+      return ['authorization_code', 'implicit', 'refresh_token'];
+    default:
+      return ['authorization_code', 'implicit', 'refresh_token', 'client_credentials'];
+  }
+}
+
+/**
+ * A new client with Auth0's defaults. The secret (256-bit) is returned once; only its keyed hash is
+ * stored (spec §5: secrets returned only on create and rotate).
+ */
+export function newClient(
+  keyring: Keyring,
+  fields: Partial<Client> & { name: string; app_type: AppType },
+  clientId: string = randomId(32),
+  secret: string = randomSecret(),
+): { client: Client; secret: string; secretHash: string } {
+  const now = new Date().toISOString();
+  const client: Client = {
+    client_id: clientId,
+    name: fields.name,
+    description: fields.description ?? '',
+    app_type: fields.app_type,
+    token_endpoint_auth_method: fields.token_endpoint_auth_method !== undefined ? fields.token_endpoint_auth_method : defaultAuthMethod(fields.app_type),
+    client_authentication_methods: fields.client_authentication_methods ?? null,
+    grant_types: fields.grant_types ?? defaultGrantTypes(fields.app_type),
+    callbacks: fields.callbacks ?? [],
+    allowed_origins: fields.allowed_origins ?? [],
+    web_origins: fields.web_origins ?? [],
+    allowed_logout_urls: fields.allowed_logout_urls ?? [],
+    is_token_endpoint_ip_header_trusted: fields.is_token_endpoint_ip_header_trusted ?? false,
+    is_first_party: fields.is_first_party ?? true,
+    oidc_conformant: fields.oidc_conformant ?? true,
+    cross_origin_authentication: fields.cross_origin_authentication ?? false,
+    jwt_configuration: fields.jwt_configuration ?? { alg: 'RS256', lifetime_in_seconds: 36000 },
+    client_metadata: fields.client_metadata ?? {},
+    created_at: now,
+    updated_at: now,
+  };
+  return { client, secret, secretHash: keyring.hash(SECRET_PURPOSE, secret) };
+}
+
+export const DEFAULT_APP_GRANTS = ['authorization_code', 'refresh_token', PASSWORDLESS_OTP_GRANT];

@@ -1,0 +1,64 @@
+import type { CodeKey, CodeRecord } from '../store/types.ts';
+import type { Services } from '../services.ts';
+import { randomDigits } from './crypto.ts';
+import type { Connection } from './model.ts';
+
+const OTP_PURPOSE = 'otp';
+/** Auth0: three failed attempts per code, then a new code is needed (spec §3.2, PL-BP). */
+export const MAX_ATTEMPTS = 3;
+
+export interface OtpSettings {
+  length: number;
+  ttlMs: number;
+}
+
+/** Connection `options.totp` {length, time_step}; Auth0 defaults 6 digits and 180 s (spec §4). */
+export function otpSettings(conn: Connection): OtpSettings {
+  const totp = (conn.options.totp ?? {}) as { length?: number; time_step?: number };
+  return { length: totp.length ?? 6, ttlMs: (totp.time_step ?? 180) * 1000 };
+}
+
+/** Why a `totp` option is unacceptable, or undefined. Below 6 digits is guessable; above 600 s is too long-lived. */
+export function validateTotp(totp: unknown): string | undefined {
+  if (totp === undefined) return undefined;
+  if (!totp || typeof totp !== 'object' || Array.isArray(totp)) return 'options.totp must be an object';
+  const { length, time_step } = totp as Record<string, unknown>;
+  if (length !== undefined && (!Number.isInteger(length) || (length as number) < 6 || (length as number) > 10)) {
+    return 'options.totp.length must be an integer from 6 to 10';
+  }
+  if (time_step !== undefined && (!Number.isInteger(time_step) || (time_step as number) < 1 || (time_step as number) > 600)) {
+    return 'options.totp.time_step must be an integer from 1 to 600 (seconds)';
+  }
+  return undefined;
+}
+
+const material = (key: CodeKey, code: string) => `${key.connection_id}\0${key.identifier}\0${key.client_id}\0${code}`;
+
+/** A fresh code and the record to store; the code itself goes only into the outbox message. */
+export function newCode(s: Services, key: CodeKey, settings: OtpSettings, params: Record<string, string>): { code: string; record: CodeRecord } {
+  const code = randomDigits(settings.length);
+  const now = s.now();
+  return {
+    code,
+    record: { ...key, code_hash: s.keyring.hash(OTP_PURPOSE, material(key, code)), expires_at: now + settings.ttlMs, attempts: 0, params, created_at: now },
+  };
+}
+
+export type VerifyResult =
+  | { ok: true; record: CodeRecord }
+  | { ok: false; reason: 'wrong' | 'exhausted' | 'expired' };
+
+/**
+ * Verifies a code: take an attempt slot (atomic), compare in constant time, consume (atomic). However
+ * many guesses race, at most MAX_ATTEMPTS comparisons happen and at most one caller wins.
+ */
+export async function verifyCode(s: Services, key: CodeKey, code: string): Promise<VerifyResult> {
+  const attempt = await s.store.takeAttempt(key, MAX_ATTEMPTS);
+  if (attempt.kind === 'missing') return { ok: false, reason: 'wrong' };
+  if (attempt.kind === 'exhausted') return { ok: false, reason: 'exhausted' };
+  const { record } = attempt;
+  if (record.expires_at <= s.now()) return { ok: false, reason: 'expired' };
+  if (!s.keyring.verify(OTP_PURPOSE, material(key, code), record.code_hash)) return { ok: false, reason: 'wrong' };
+  if (!(await s.store.consumeCode(key, record.code_hash))) return { ok: false, reason: 'wrong' };
+  return { ok: true, record };
+}

@@ -1,0 +1,13 @@
+/** Management API scopes Sesame implements (Auth0 names); the bootstrap client is granted all of them. */
+export const MANAGEMENT_SCOPES = [
+  'read:clients', 'create:clients', 'update:clients', 'delete:clients', 'read:client_keys',
+  'read:client_grants', 'create:client_grants', 'update:client_grants', 'delete:client_grants',
+  'read:connections', 'create:connections', 'update:connections', 'delete:connections',
+  'read:tenant_settings', 'update:tenant_settings',
+  'read:email_provider', 'create:email_provider', 'update:email_provider', 'delete:email_provider',
+  'read:logs', 'read:logs_users',
+  'read:users', 'create:users', 'update:users', 'delete:users',
+] as const;
+
+/** The Management API audience: `<issuer>api/v2/` (spec §5, the SDK default). */
+export const managementAudience = (issuer: string) => `${issuer}api/v2/`;

@@ -1,0 +1,48 @@
+import type { FastifyInstance } from 'fastify';
+import { syncManagementGrants } from './bootstrap.ts';
+import type { Services } from './services.ts';
+
+/**
+ * Binds the port, fixes the issuer when it was derived from port 0, and starts the mail worker.
+ * Returns the base URL.
+ */
+export async function listen(app: FastifyInstance, services: Services): Promise<string> {
+  const { config } = services;
+  await app.listen({ port: config.port, host: config.host });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  const scheme = config.tlsCert ? 'https' : 'http';
+  if (!config.issuerExplicit && port !== config.port) {
+    services.issuer = `${scheme}://localhost:${port}/`;
+    await syncManagementGrants(services);
+  }
+  services.mail.start();
+  return `${scheme}://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
+}
+
+/**
+ * SIGTERM/SIGINT: stop accepting, let in-flight requests finish (Fastify's close drains them), stop
+ * the mail worker after its batch, close the database. A second signal exits at once.
+ */
+export function installSignalHandlers(app: FastifyInstance): void {
+  let closing = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (closing) process.exit(1);
+    closing = true;
+    app.log.info({ signal }, 'shutting down: draining requests and the mail worker');
+    const timer = setTimeout(() => {
+      app.log.error('shutdown took longer than 30 s; exiting');
+      process.exit(1);
+    }, 30_000);
+    timer.unref();
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        app.log.error({ err }, 'error while shutting down');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+}

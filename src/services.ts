@@ -1,0 +1,27 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from './config/schema.ts';
+import type { Keyring } from './core/crypto.ts';
+import type { KeyManager } from './core/keys.ts';
+import type { Store } from './store/types.ts';
+
+/** Starts and stops outbound mail delivery; `wake` signals that a message was just enqueued. */
+export interface MailDelivery {
+  start(): void;
+  wake(): void;
+  /** Finishes the batch in flight, then stops; unsent rows stay in the outbox for the next start. */
+  stop(): Promise<void>;
+}
+
+/** Everything a route or a core function may use; built once by buildApp. */
+export interface Services {
+  readonly config: Config;
+  readonly store: Store;
+  readonly keyring: Keyring;
+  readonly keys: KeyManager;
+  readonly log: FastifyBaseLogger;
+  mail: MailDelivery;
+  /** The issuer: the configured one, or derived from the bound port after listen() on port 0. */
+  issuer: string;
+  /** Injectable clock (epoch ms) so tests can move time. */
+  now(): number;
+}

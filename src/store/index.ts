@@ -1,0 +1,16 @@
+import { openDatabase } from './sql/dialect.ts';
+import { SqlStore } from './sql/sql-store.ts';
+import type { Store } from './types.ts';
+
+export interface OpenedStore {
+  store: Store;
+  dataDir: string | undefined;
+}
+
+/** Opens and migrates the store named by SESAME_DATABASE_URL. */
+export async function openStore(url: string): Promise<OpenedStore> {
+  const { db, dialect, dataDir } = await openDatabase(url);
+  const store = new SqlStore(db, dialect);
+  await store.migrate();
+  return { store, dataDir };
+}

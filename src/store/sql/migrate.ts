@@ -1,0 +1,25 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import * as init from './migrations/2026-11-27T00-00-init.ts';
+
+type Dialect = 'sqlite' | 'postgres';
+type Module = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
+
+/** Listed statically so the build needs no file-system discovery; names sort by date. */
+const MIGRATIONS: Record<string, Module> = {
+  '2026-11-27T00-00-init': init,
+};
+
+export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<void> {
+  const provider: MigrationProvider = {
+    async getMigrations() {
+      const out: Record<string, Migration> = {};
+      for (const [name, m] of Object.entries(MIGRATIONS)) out[name] = { up: (d) => m.up(d, dialect) };
+      return out;
+    },
+  };
+  const { error, results } = await new Migrator({ db, provider, migrationTableName: 'sesame_migrations', migrationLockTableName: 'sesame_migrations_lock' }).migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error');
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message ?? error}`, { cause: error });
+  }
+}

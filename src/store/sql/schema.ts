@@ -1,0 +1,65 @@
+import type { Generated } from 'kysely';
+
+/** Row types of the SQL schema (migrations/ create them). Epoch-millisecond times are numbers. */
+export interface Database {
+  settings: { key: string; value: string };
+  clients: { client_id: string; name: string; app_type: string; secret_hash: string | null; doc: string; created_at: number };
+  client_grants: { id: string; client_id: string; audience: string; doc: string };
+  connections: { id: string; name: string; strategy: string; doc: string; created_at: number };
+  connection_clients: { connection_id: string; client_id: string };
+  otp_codes: {
+    connection_id: string;
+    identifier: string;
+    client_id: string;
+    code_hash: string;
+    expires_at: number;
+    attempts: number;
+    params: string;
+    created_at: number;
+  };
+  assertion_jtis: { client_id: string; jti: string; expires_at: number };
+  rate_limits: { key: string; window_start: number; count: number; expires_at: number };
+  outbox: {
+    id: Generated<number>;
+    channel: string;
+    recipient: string;
+    payload: string;
+    meta: string;
+    status: string;
+    attempts: number;
+    next_attempt_at: number;
+    leased_until: number;
+    last_error: string | null;
+    created_at: number;
+    sent_at: number | null;
+  };
+  users: { user_id: string; connection: string; email: string | null; phone_number: string | null; doc: string; created_at: number };
+  logs: {
+    log_id: string;
+    date: string;
+    type: string;
+    description: string;
+    client_id: string | null;
+    client_name: string | null;
+    connection: string | null;
+    connection_id: string | null;
+    ip: string | null;
+    hostname: string | null;
+    user_agent: string | null;
+    user_id: string | null;
+    user_name: string | null;
+    audience: string | null;
+    scope: string | null;
+    strategy: string | null;
+    strategy_type: string | null;
+    doc: string;
+  };
+  signing_keys: { kid: string; alg: string; private_jwk_enc: string; public_jwk: string; created_at: number; status: string };
+}
+
+/** Log columns that Auth0's log search can address (spec §5, LOGQ). */
+export const LOG_COLUMNS = [
+  'log_id', 'date', 'type', 'description', 'client_id', 'client_name', 'connection', 'connection_id', 'ip',
+  'hostname', 'user_agent', 'user_id', 'user_name', 'audience', 'scope', 'strategy', 'strategy_type',
+] as const;
+export type LogColumn = (typeof LOG_COLUMNS)[number];

@@ -1,0 +1,187 @@
+import type { Client, Connection, LogEvent, TenantSettings, User } from '../core/model.ts';
+
+/** A stored one-time code: only the latest per (connection, identifier, client) exists (spec §3.2). */
+export interface CodeRecord {
+  connection_id: string;
+  /** Normalised email (lower case) or E.164 phone number. */
+  identifier: string;
+  client_id: string;
+  /** Keyed HMAC of the code; the code itself is never stored. */
+  code_hash: string;
+  /** Epoch milliseconds. */
+  expires_at: number;
+  attempts: number;
+  /** Parameters remembered from start for the exchange: nonce, scope, audience, redirect_uri… */
+  params: Record<string, string>;
+  created_at: number;
+}
+
+export type CodeKey = Pick<CodeRecord, 'connection_id' | 'identifier' | 'client_id'>;
+
+/** Outcome of taking one attempt slot on a code, atomically. */
+export type AttemptResult =
+  | { kind: 'missing' }
+  | { kind: 'exhausted' }
+  | { kind: 'attempt'; record: CodeRecord };
+
+export interface OutboxMessage {
+  id: number;
+  channel: 'email';
+  recipient: string;
+  /** Rendered message, JSON: `{from, subject, html, text}`. Contains the code: never logged. */
+  payload: string;
+  /** Non-secret context for the `fn` log: client_id, client_name, connection, email_type. */
+  meta: Record<string, string>;
+  attempts: number;
+  next_attempt_at: number;
+  created_at: number;
+}
+
+export interface NewOutboxMessage {
+  channel: 'email';
+  recipient: string;
+  payload: string;
+  meta: Record<string, string>;
+}
+
+export interface SigningKeyRecord {
+  kid: string;
+  alg: string;
+  /** Private JWK, encrypted with the Keyring. */
+  private_jwk_enc: string;
+  public_jwk: string;
+  created_at: number;
+  /** `current` signs; `previous` stays in the JWKS for verification; `revoked` is gone. */
+  status: 'current' | 'previous' | 'revoked';
+}
+
+export interface ClientGrant {
+  id: string;
+  client_id: string;
+  audience: string;
+  scope: string[];
+}
+
+export interface EmailProvider {
+  name: string;
+  enabled: boolean;
+  default_from_address?: string;
+  credentials: Record<string, unknown>;
+  settings?: Record<string, unknown>;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+}
+
+export interface ListOptions {
+  page: number;
+  perPage: number;
+}
+
+/** A parsed log query (Auth0's Lucene subset), compiled by the store into its own SQL. */
+export type LogQuery =
+  | { kind: 'and' | 'or'; items: LogQuery[] }
+  | { kind: 'not'; item: LogQuery }
+  | { kind: 'term'; fields: string[]; value: string; wildcard: boolean }
+  | { kind: 'range'; field: string; from: string | null; to: string | null; fromInclusive: boolean; toInclusive: boolean }
+  | { kind: 'exists'; field: string };
+
+export interface LogSearch {
+  query: LogQuery | null;
+  page: number;
+  perPage: number;
+  sort: { field: string; dir: 'asc' | 'desc' };
+}
+
+/**
+ * Sesame's persistence contract. Every operation that guards security is atomic by contract (one SQL
+ * statement or one transaction): `issueCode`, `takeAttempt`, `consumeCode`, `useAssertionJti`,
+ * `hitRateLimit`, `claimOutbox`.
+ */
+export interface Store {
+  readonly dialect: 'sqlite' | 'postgres';
+  migrate(): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  // settings (key/value JSON: tenant settings, email provider)
+  getSetting<T>(key: string): Promise<T | undefined>;
+  putSetting(key: string, value: unknown): Promise<void>;
+  /** Removes a setting (e.g. the email provider); false if it was not set. */
+  deleteSetting(key: string): Promise<boolean>;
+  getTenantSettings(): Promise<TenantSettings>;
+
+  // clients
+  getClient(clientId: string): Promise<{ client: Client; secretHash: string | null } | undefined>;
+  listClients(opts: ListOptions & { appType?: string[] }): Promise<Page<Client>>;
+  insertClient(client: Client, secretHash: string | null): Promise<void>;
+  updateClient(client: Client, secretHash?: string | null): Promise<void>;
+  deleteClient(clientId: string): Promise<boolean>;
+
+  // client grants (who may get tokens for which API, with which scopes)
+  listClientGrants(filter: { clientId?: string; audience?: string }): Promise<ClientGrant[]>;
+  putClientGrant(grant: ClientGrant): Promise<void>;
+  deleteClientGrant(id: string): Promise<boolean>;
+
+  // connections
+  getConnection(id: string): Promise<Connection | undefined>;
+  getConnectionByName(name: string): Promise<Connection | undefined>;
+  listConnections(opts: ListOptions & { strategy?: string[]; name?: string }): Promise<Page<Connection>>;
+  insertConnection(conn: Connection): Promise<void>;
+  updateConnection(conn: Connection): Promise<void>;
+  deleteConnection(id: string): Promise<boolean>;
+  listEnabledClients(connectionId: string): Promise<string[]>;
+  setEnabledClients(connectionId: string, changes: { client_id: string; status: boolean }[]): Promise<void>;
+  isConnectionEnabled(connectionId: string, clientId: string): Promise<boolean>;
+
+  // one-time codes
+  /** Replaces the previous code for the key, enqueues the message and appends the logs: one transaction. */
+  issueCode(code: CodeRecord, message: NewOutboxMessage | null, logs: LogEvent[]): Promise<void>;
+  /** Atomically counts one attempt if fewer than `maxAttempts` were made; never more comparisons than that. */
+  takeAttempt(key: CodeKey, maxAttempts: number): Promise<AttemptResult>;
+  /** Deletes the code only if it still has this hash: exactly one concurrent caller wins. */
+  consumeCode(key: CodeKey, codeHash: string): Promise<boolean>;
+
+  // private_key_jwt replay protection
+  /** Records a jti; false if it was already used by that client. Expired jtis are purged. */
+  useAssertionJti(clientId: string, jti: string, expiresAt: number): Promise<boolean>;
+
+  // rate limits: fixed window counter, returns the count after this hit
+  hitRateLimit(key: string, windowStart: number, windowMs: number): Promise<number>;
+
+  // outbox
+  enqueue(message: NewOutboxMessage): Promise<void>;
+  /** Leases up to `limit` due messages to this worker for `leaseMs`; no message is leased twice. */
+  claimOutbox(now: number, limit: number, leaseMs: number): Promise<OutboxMessage[]>;
+  markSent(id: number): Promise<void>;
+  markRetry(id: number, attempts: number, nextAttemptAt: number, error: string): Promise<void>;
+  /** Gives up on a message and appends its `fn` log in the same transaction. */
+  markFailed(id: number, attempts: number, error: string, log: LogEvent): Promise<void>;
+  countOutbox(status: 'pending' | 'sent' | 'failed'): Promise<number>;
+
+  // users
+  getUser(userId: string): Promise<User | undefined>;
+  findUserByEmail(connection: string, email: string): Promise<User | undefined>;
+  listUsersByEmail(email: string): Promise<User[]>;
+  /** Ordered by created_at, newest first unless `sort` is 'asc'. */
+  listUsers(opts: ListOptions & { emailQuery?: string; connection?: string; sort?: 'asc' | 'desc' }): Promise<Page<User>>;
+  /** Inserts the user unless one exists for (connection, email); returns the stored user and whether it was created. */
+  createUserIfAbsent(user: User): Promise<{ user: User; created: boolean }>;
+  /** Replaces a user's document (profile, metadata, flags); user_id, connection and email never change. */
+  updateUser(user: User): Promise<void>;
+  deleteUser(userId: string): Promise<boolean>;
+  recordLogin(userId: string, at: string, ip: string): Promise<void>;
+
+  // logs
+  appendLogs(logs: LogEvent[]): Promise<void>;
+  getLog(logId: string): Promise<LogEvent | undefined>;
+  searchLogs(search: LogSearch): Promise<Page<LogEvent>>;
+  /** Checkpoint paging: logs with log_id > from (or the oldest), ascending, at most `take`. */
+  logsAfter(from: string | null, take: number): Promise<LogEvent[]>;
+
+  // signing keys
+  listSigningKeys(): Promise<SigningKeyRecord[]>;
+  insertSigningKey(key: SigningKeyRecord): Promise<void>;
+}

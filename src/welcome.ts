@@ -1,0 +1,36 @@
+import type { BootstrapReport } from './bootstrap.ts';
+
+/** The first-start banner: ready-to-paste commands so a newcomer signs in within a minute. */
+export function welcome(base: string, issuer: string, report: BootstrapReport): string {
+  const lines = [`\nSesame is listening on ${base} (issuer ${issuer})\n`];
+  if (report.managementClient) {
+    lines.push(
+      'Management API client (shown once, keep it safe):',
+      `  client_id:     ${report.managementClient.client_id}`,
+      `  client_secret: ${report.managementClient.client_secret}\n`,
+    );
+  }
+  if (report.defaultApp) {
+    const { client_id, client_secret } = report.defaultApp;
+    const start = JSON.stringify({ client_id, client_secret, connection: 'email', email: 'you@example.com', send: 'code' });
+    const token = JSON.stringify({
+      grant_type: 'http://auth0.com/oauth/grant-type/passwordless/otp',
+      client_id,
+      client_secret,
+      realm: 'email',
+      username: 'you@example.com',
+      otp: 'CODE',
+      scope: 'openid email',
+    });
+    lines.push(
+      '"Default App" (regular_web, enabled on the "email" connection; secret shown once):',
+      `  client_id:     ${client_id}`,
+      `  client_secret: ${client_secret}\n`,
+      '1. Send yourself a code:',
+      `  curl -s ${base}/passwordless/start -H 'content-type: application/json' -d '${start}'\n`,
+      '2. Exchange it (replace CODE with the code from the email, or from this log in development mode):',
+      `  curl -s ${base}/oauth/token -H 'content-type: application/json' -d '${token}'\n`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../../src/config/load.ts';
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const c = loadConfig({});
+    assert.equal(c.port, 3000);
+    assert.equal(c.host, '0.0.0.0');
+    assert.equal(c.issuer, 'http://localhost:3000/');
+    assert.equal(c.issuerExplicit, false);
+    assert.equal(c.databaseUrl, 'sqlite:./data/sesame.db');
+    assert.equal(c.startLimitPerHour, 50);
+    assert.equal(c.secret, undefined);
+    assert.ok(Object.isFrozen(c));
+  });
+
+  it('normalises the issuer to end in a slash', () => {
+    assert.equal(loadConfig({ SESAME_ISSUER: 'https://auth.example.com' }).issuer, 'https://auth.example.com/');
+    assert.equal(loadConfig({ SESAME_ISSUER: 'https://auth.example.com/tenant' }).issuer, 'https://auth.example.com/tenant/');
+    assert.equal(loadConfig({ SESAME_ISSUER: 'https://auth.example.com/' }).issuer, 'https://auth.example.com/');
+    assert.equal(loadConfig({ SESAME_PORT: '8080' }).issuer, 'http://localhost:8080/');
+  });
+
+  it('lists every error at once', () => {
+    try {
+      loadConfig({
+        SESAME_PORT: '70000',
+        SESAME_ISSUER: 'ftp://x',
+        SESAME_DATABASE_URL: 'mysql://x',
+        SESAME_SECRET: 'short',
+        SESAME_BOOTSTRAP_CLIENT_ID: 'abc',
+        SESAME_SMTP_URL: 'http://mail',
+        SESAME_TLS_CERT: '/nonexistent.pem',
+        SESAME_START_LIMIT_PER_HOUR: '-1',
+        SESAME_LOG_LEVEL: 'loud',
+      });
+      assert.fail('should throw');
+    } catch (err) {
+      assert.ok(err instanceof ConfigError);
+      const text = err.errors.join('\n');
+      for (const name of ['SESAME_PORT', 'SESAME_ISSUER', 'SESAME_DATABASE_URL', 'SESAME_SECRET', 'SESAME_BOOTSTRAP_CLIENT_SECRET', 'SESAME_SMTP_URL', 'SESAME_TLS_KEY', 'SESAME_TLS_CERT', 'SESAME_START_LIMIT_PER_HOUR', 'SESAME_LOG_LEVEL']) {
+        assert.match(text, new RegExp(name), name);
+      }
+    }
+  });
+
+  it('accepts postgres and in-memory SQLite URLs, and 0 to disable the start limit', () => {
+    assert.equal(loadConfig({ SESAME_DATABASE_URL: 'postgres://u@h:5432/db' }).databaseUrl, 'postgres://u@h:5432/db');
+    assert.equal(loadConfig({ SESAME_DATABASE_URL: 'sqlite::memory:' }).databaseUrl, 'sqlite::memory:');
+    assert.equal(loadConfig({ SESAME_START_LIMIT_PER_HOUR: '0' }).startLimitPerHour, 0);
+  });
+});

@@ -1,0 +1,8 @@
+import type { GrantHandler } from './types.ts';
+import { clientCredentialsGrant } from './client-credentials.ts';
+import { passwordlessOtpGrant } from './passwordless-otp.ts';
+
+/** grant_type → handler. A new grant is one file plus one line here. */
+export const GRANTS: ReadonlyMap<string, GrantHandler> = new Map(
+  [passwordlessOtpGrant, clientCredentialsGrant].map((g) => [g.grantType, g]),
+);

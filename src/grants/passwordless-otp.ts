@@ -1,0 +1,168 @@
+import { randomBytes } from 'node:crypto';
+import { makeLog } from '../core/logs.ts';
+import { type Connection, type LogEvent, PASSWORDLESS_OTP_GRANT, type User } from '../core/model.ts';
+import { verifyCode } from '../core/otp.ts';
+import { managementAudience } from '../core/scopes.ts';
+import { issueUserTokens } from '../core/tokens.ts';
+import { OAuthError, badRequest } from '../errors/oauth-error.ts';
+import type { GrantContext, GrantHandler } from './types.ts';
+
+/** Spec §3.3: the exact strings apps match on (BLOCKSCOUT, Auth0.swift). */
+const WRONG = { email: 'Wrong email or verification code.', sms: 'Wrong phone number or verification code.' } as const;
+const EXHAUSTED = "You've reached the maximum number of attempts. Please try to login again.";
+const EXPIRED = 'The verification code has expired. Please try to login again.';
+/** Generous bounds: longer values cannot match a stored code or user, and are refused before any store work. */
+const MAX_LEN = { username: 320, otp: 64, realm: 128, scope: 2048, audience: 2048, nonce: 512 } as const;
+
+type Strategy = keyof typeof WRONG;
+const invalidGrant = (description: string) => new OAuthError(403, 'invalid_grant', description);
+
+/**
+ * `http://auth0.com/oauth/grant-type/passwordless/otp` (spec §3.1): exchanges the code sent by
+ * /passwordless/start for tokens. Public (native) apps call it without a secret.
+ */
+export const passwordlessOtpGrant: GrantHandler = {
+  grantType: PASSWORDLESS_OTP_GRANT,
+  allowPublic: true,
+  async handle(ctx) {
+    const state: Attempt = {};
+    try {
+      return await exchange(ctx, state);
+    } catch (err) {
+      // LOGCODES `fepotpft` on every failure; the code itself is never part of a log (spec §6).
+      const failure = err instanceof OAuthError ? err : new OAuthError(500, 'server_error', 'Internal Server Error');
+      await ctx.s.store
+        .appendLogs([...(state.extraLogs ?? []), failureLog(ctx, state, failure)])
+        .catch((logErr: unknown) => ctx.s.log.error({ err: logErr }, 'could not write the fepotpft log'));
+      throw err;
+    }
+  },
+};
+
+/** What the exchange learnt before it failed, for the failure log. */
+interface Attempt {
+  connection?: Connection;
+  username?: string;
+  audience?: string | undefined;
+  user?: User;
+  extraLogs?: LogEvent[];
+}
+
+async function exchange(ctx: GrantContext, state: Attempt): Promise<Record<string, unknown>> {
+  const { s, client, body } = ctx;
+  const username = param(body, 'username', true);
+  const otp = param(body, 'otp', true);
+  const realm = param(body, 'realm', true);
+  // Checked before the code so a malformed request never spends one of the code's attempts.
+  const asked = { scope: param(body, 'scope', false), audience: param(body, 'audience', false), nonce: param(body, 'nonce', false) };
+
+  // ERR-TOKEN: realm names the connection; it must exist, be passwordless and be enabled for the client.
+  const connection = await s.store.getConnectionByName(realm);
+  if (!connection || !Object.hasOwn(WRONG, connection.strategy)) throw badRequest('invalid_request', 'the connection was not found');
+  state.connection = connection;
+  if (!(await s.store.isConnectionEnabled(connection.id, client.client_id))) throw badRequest('invalid_request', 'the connection was disabled');
+  const strategy = connection.strategy as Strategy;
+  // Must match how /passwordless/start stored it (identifier = email.trim().toLowerCase()).
+  const identifier = strategy === 'email' ? username.trim().toLowerCase() : username.trim();
+  state.username = identifier;
+
+  // Spec §3.2: codes are per (connection, identifier, client); one issued to another app is "wrong".
+  const result = await verifyCode(s, { connection_id: connection.id, identifier, client_id: client.client_id }, otp);
+  if (!result.ok) throw invalidGrant(result.reason === 'exhausted' ? EXHAUSTED : result.reason === 'expired' ? EXPIRED : WRONG[strategy]);
+
+  // The exchange may override what start remembered; OIDC needs start's nonce in the ID token.
+  const remembered = result.record.params;
+  const scope = asked.scope ?? remembered.scope ?? 'openid';
+  const audience = asked.audience ?? remembered.audience;
+  const nonce = asked.nonce ?? remembered.nonce;
+  state.audience = audience;
+  // User tokens never reach the Management API: it trusts `scope`, which a user could ask for freely.
+  if (audience === managementAudience(s.issuer)) {
+    throw new OAuthError(403, 'access_denied', 'User tokens cannot be issued for the Management API audience');
+  }
+
+  const nowIso = new Date(s.now()).toISOString();
+  const { user, created } = await resolveUser(ctx, connection, strategy, identifier, nowIso, state);
+  state.user = user;
+  if (user.blocked) throw new OAuthError(401, 'unauthorized', 'user is blocked'); // ERR-VERIFY
+
+  const fields = successFields(ctx, connection, user, audience, scope);
+  const logs = created ? [makeLog('ss', ctx.req, fields, s.now()), makeLog('s', ctx.req, fields, s.now())] : [makeLog('s', ctx.req, fields, s.now())];
+  const [tokens] = await Promise.all([
+    issueUserTokens(s, { client, user, scope, audience, nonce, authTime: Math.floor(s.now() / 1000) }),
+    s.store.recordLogin(user.user_id, nowIso, ctx.req.ip),
+    s.store.appendLogs(logs),
+  ]);
+  return { ...tokens };
+}
+
+/** Finds the user of the connection, or signs them up (PL-EMAIL: the first login creates the user). */
+async function resolveUser(ctx: GrantContext, connection: Connection, strategy: Strategy, identifier: string, nowIso: string, state: Attempt) {
+  const { s } = ctx;
+  if (strategy === 'sms') {
+    // The store has no lookup by phone number yet; /passwordless/start issues no sms codes, so this is unreachable.
+    throw new Error('sms users are not supported by the store yet');
+  }
+  const existing = await s.store.findUserByEmail(connection.name, identifier);
+  if (existing) return { user: existing, created: false };
+  if (connection.options.disable_signup === true) {
+    // Answer as for a wrong code so the endpoint does not reveal which emails have accounts; the log says why.
+    state.extraLogs = [makeLog('fu', ctx.req, {
+      ...logBase(ctx, connection, identifier),
+      description: 'Failed Login (Invalid Email/Username): signups are disabled for this connection',
+    }, s.now())];
+    throw invalidGrant(WRONG.email);
+  }
+  // Atomic: concurrent first logins create exactly one user and all of them get it back.
+  return s.store.createUserIfAbsent({
+    user_id: `email|${randomBytes(12).toString('hex')}`,
+    connection: connection.name,
+    email: identifier,
+    email_verified: true,
+    name: identifier,
+    nickname: identifier.split('@')[0],
+    user_metadata: {},
+    app_metadata: {},
+    created_at: nowIso,
+    updated_at: nowIso,
+    logins_count: 0,
+  });
+}
+
+/** A string parameter; non-strings and oversized values are a malformed request (RFC 6749 §5.2). */
+function param(body: Record<string, unknown>, name: keyof typeof MAX_LEN, required: true): string;
+function param(body: Record<string, unknown>, name: keyof typeof MAX_LEN, required: false): string | undefined;
+function param(body: Record<string, unknown>, name: keyof typeof MAX_LEN, required: boolean): string | undefined {
+  const v = body[name];
+  if (v === undefined || v === null || v === '') {
+    if (required) throw badRequest('invalid_request', `Missing required parameter: ${name}`);
+    return undefined;
+  }
+  if (typeof v !== 'string') throw badRequest('invalid_request', `Invalid parameter: ${name} must be a string`);
+  if (v.length > MAX_LEN[name]) throw badRequest('invalid_request', `Invalid parameter: ${name} is too long`);
+  return v;
+}
+
+function logBase(ctx: GrantContext, connection: Connection | undefined, userName: string | undefined): Partial<LogEvent> {
+  return {
+    client_id: ctx.client.client_id,
+    client_name: ctx.client.name,
+    ...(connection ? { connection: connection.name, connection_id: connection.id, strategy: connection.strategy, strategy_type: 'passwordless' } : {}),
+    ...(userName !== undefined ? { user_name: userName } : {}),
+  };
+}
+
+function successFields(ctx: GrantContext, connection: Connection, user: User, audience: string | undefined, scope: string): Partial<LogEvent> {
+  return { ...logBase(ctx, connection, user.email), user_id: user.user_id, scope, ...(audience ? { audience } : {}) };
+}
+
+/** LOGSCHEMA `fepotpft` requires `audience` and `hostname`; hostname comes from the request context. */
+function failureLog(ctx: GrantContext, state: Attempt, err: OAuthError): LogEvent {
+  return makeLog('fepotpft', ctx.req, {
+    ...logBase(ctx, state.connection, state.username),
+    ...(state.user ? { user_id: state.user.user_id } : {}),
+    audience: state.audience ?? '',
+    // Shaped like Auth0's `details.error` on failed-auth logs (LOGSCHEMA `fcoa`).
+    details: { error: { message: err.error_description, oauthError: err.error } },
+  }, ctx.s.now());
+}

@@ -1,0 +1,76 @@
+import type { FastifyRequest } from 'fastify';
+import { type JWK, type JWTPayload, createLocalJWKSet, errors as joseErrors, jwtVerify } from 'jose';
+import { managementAudience } from '../../core/scopes.ts';
+import { insufficientScope, unauthorized } from '../../errors/api-error.ts';
+import type { Services } from '../../services.ts';
+
+/** Tokens that passed `requireScopes`, for handlers and the audit log (no request decoration needed). */
+const verified = new WeakMap<FastifyRequest, JWTPayload>();
+export const managementToken = (req: FastifyRequest): JWTPayload | undefined => verified.get(req);
+
+/**
+ * Key sets by published key list: KeyManager returns the same array until its keys change, so each
+ * key is imported once, and a rotation is picked up on the next request.
+ */
+const keySets = new WeakMap<JWK[], ReturnType<typeof createLocalJWKSet>>();
+function keySet(s: Services) {
+  const jwks = s.keys.jwks();
+  let set = keySets.get(jwks.keys);
+  if (!set) {
+    set = createLocalJWKSet(jwks);
+    keySets.set(jwks.keys, set);
+  }
+  return set;
+}
+
+// Auth0's Management API messages (its hapi-auth-jwt stack), which apps match on.
+const EXPIRED = 'Expired token received for JSON Web Token validation';
+const BAD_SIGNATURE = 'Invalid signature received for JSON Web Token validation';
+
+/**
+ * An `onRequest` hook for a Management API route: a valid `Authorization: Bearer` access token for
+ * `<issuer>api/v2/` (spec §5) carrying at least one of `anyOf`. It runs before the body is parsed
+ * and validated, so a caller without a token learns nothing about the payload rules (as on Auth0,
+ * which answers 401 first). The issuer is read per request: listen() may change it.
+ */
+export function requireScopes(s: Services, ...anyOf: string[]) {
+  return async function checkManagementToken(req: FastifyRequest): Promise<void> {
+    const header = req.headers.authorization;
+    if (!header) throw unauthorized('Missing authentication');
+    const m = /^Bearer +([A-Za-z0-9._~+/=-]+) *$/i.exec(header);
+    if (!m) throw unauthorized('Bad HTTP authentication header format');
+    const token = m[1]!;
+    if (token.length > 8192) throw unauthorized('Invalid token');
+
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, keySet(s), {
+        algorithms: ['RS256'],
+        issuer: s.issuer,
+        audience: managementAudience(s.issuer),
+        currentDate: new Date(s.now()),
+        requiredClaims: ['exp', 'iat', 'sub', 'scope'],
+      }));
+    } catch (err) {
+      throw tokenError(err);
+    }
+    // Only client_credentials tokens act on the Management API. The OTP grant refuses this
+    // audience already; this keeps a user token from ever passing here even if that changes,
+    // because its `scope` is whatever the user asked for.
+    if (payload.gty !== 'client-credentials' || typeof payload.scope !== 'string') throw unauthorized('Invalid token');
+    const granted = payload.scope.split(' ');
+    if (!anyOf.some((scope) => granted.includes(scope))) throw insufficientScope(anyOf);
+    verified.set(req, payload);
+  };
+}
+
+function tokenError(err: unknown): Error {
+  if (err instanceof joseErrors.JWTExpired) return unauthorized(EXPIRED);
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed || err instanceof joseErrors.JWKSNoMatchingKey) return unauthorized(BAD_SIGNATURE);
+  if (err instanceof joseErrors.JWTClaimValidationFailed && err.claim === 'aud') {
+    const aud = err.payload.aud;
+    return unauthorized(`Bad audience: ${(Array.isArray(aud) ? aud.join(' ') : String(aud ?? '')).slice(0, 200)}`);
+  }
+  if (err instanceof joseErrors.JOSEError) return unauthorized('Invalid token');
+  return err instanceof Error ? err : new Error(String(err));
+}

@@ -1,0 +1,131 @@
+import { createPublicKey } from 'node:crypto';
+import { randomId } from '../../core/crypto.ts';
+import type { AppType, Client, ClientCredential, TokenEndpointAuthMethod } from '../../core/model.ts';
+import { invalidBody } from '../../errors/api-error.ts';
+
+/** The body of POST/PATCH /clients after schema validation (schemas.ts `clientFields`). */
+export interface ClientInput {
+  name?: string;
+  description?: string;
+  app_type?: AppType;
+  token_endpoint_auth_method?: TokenEndpointAuthMethod | null;
+  client_authentication_methods?: { private_key_jwt?: { credentials: CredentialInput[] } } | null;
+  grant_types?: string[];
+  callbacks?: string[];
+  allowed_origins?: string[];
+  web_origins?: string[];
+  allowed_logout_urls?: string[];
+  is_token_endpoint_ip_header_trusted?: boolean;
+  is_first_party?: boolean;
+  oidc_conformant?: boolean;
+  cross_origin_authentication?: boolean;
+  jwt_configuration?: { alg?: 'RS256'; lifetime_in_seconds?: number };
+  client_metadata?: Record<string, string>;
+}
+
+export interface CredentialInput {
+  id?: string;
+  credential_type?: 'public_key';
+  name?: string;
+  pem?: string;
+  alg?: ClientCredential['alg'];
+  kid?: string;
+  expires_at?: string;
+}
+
+/** PKJWT: RSA keys of at least 2048 bits (RS256, RS384, PS256). */
+const MIN_RSA_BITS = 2048;
+const DANGEROUS_SCHEMES = new Set(['javascript:', 'data:', 'vbscript:', 'file:']);
+
+/**
+ * Applies a validated body to a client (a new one from `newClient`, or the stored one on PATCH)
+ * and checks what a schema cannot express: URL shapes, PEM keys, and that
+ * `token_endpoint_auth_method: null` goes with private_key_jwt credentials and only with them
+ * (spec §1.2, PKJWT).
+ */
+export function applyClientInput(base: Client, input: ClientInput, now: string): Client {
+  for (const field of ['callbacks', 'allowed_logout_urls'] as const) input[field]?.forEach((u, i) => checkUrl(`${field}[${i}]`, u, false));
+  for (const field of ['allowed_origins', 'web_origins'] as const) input[field]?.forEach((u, i) => checkUrl(`${field}[${i}]`, u, true));
+
+  const { client_authentication_methods: methods, jwt_configuration: jwt, ...plain } = input;
+  const next: Client = { ...base, ...plain, updated_at: now };
+  if (jwt) next.jwt_configuration = { ...base.jwt_configuration, ...jwt } as Client['jwt_configuration'];
+
+  if (methods !== undefined) {
+    const existing = base.client_authentication_methods?.private_key_jwt?.credentials ?? [];
+    const creds = methods?.private_key_jwt?.credentials.map((c, i) => credential(c, i, existing, now));
+    next.client_authentication_methods = creds?.length ? { private_key_jwt: { credentials: creds } } : null;
+    // Sending credentials means private_key_jwt, whose method is null (PKJWT).
+    if (creds?.length && input.token_endpoint_auth_method === undefined) next.token_endpoint_auth_method = null;
+  }
+
+  const hasCredentials = (next.client_authentication_methods?.private_key_jwt?.credentials.length ?? 0) > 0;
+  if (next.token_endpoint_auth_method === null && !hasCredentials) {
+    throw invalidBody('token_endpoint_auth_method null (private_key_jwt) requires client_authentication_methods.private_key_jwt.credentials');
+  }
+  if (next.token_endpoint_auth_method !== null && hasCredentials) {
+    throw invalidBody('token_endpoint_auth_method and client_authentication_methods are mutually exclusive: set token_endpoint_auth_method to null to use private_key_jwt');
+  }
+  return next;
+}
+
+function credential(c: CredentialInput, index: number, existing: ClientCredential[], now: string): ClientCredential {
+  const where = `client_authentication_methods.private_key_jwt.credentials[${index}]`;
+  if (c.id !== undefined) {
+    // An existing credential is referenced by id alone, as Auth0's PATCH does.
+    if (Object.keys(c).length !== 1) throw invalidBody(`${where}: reference an existing credential by id alone`);
+    const found = existing.find((e) => e.id === c.id);
+    if (!found) throw invalidBody(`${where}: credential ${c.id} does not exist on this client`);
+    return found;
+  }
+  if (c.credential_type !== 'public_key' || c.pem === undefined) throw invalidBody(`${where}: credential_type "public_key" and pem are required`);
+  checkPublicKey(where, c.pem);
+  if (c.expires_at !== undefined) {
+    const at = Date.parse(c.expires_at);
+    if (Number.isNaN(at)) throw invalidBody(`${where}.expires_at must be an ISO 8601 date`);
+    if (at <= Date.parse(now)) throw invalidBody(`${where}.expires_at must be in the future`);
+  }
+  return {
+    id: `cred_${randomId(22)}`,
+    credential_type: 'public_key',
+    ...(c.name !== undefined ? { name: c.name } : {}),
+    pem: c.pem,
+    alg: c.alg ?? 'RS256',
+    ...(c.kid !== undefined ? { kid: c.kid } : {}),
+    created_at: now,
+    updated_at: now,
+    ...(c.expires_at !== undefined ? { expires_at: new Date(c.expires_at).toISOString() } : {}),
+  };
+}
+
+function checkPublicKey(where: string, pem: string): void {
+  // createPublicKey would happily derive a public key from a private one: refuse private keys so a
+  // pasted private key is not silently accepted (and stored).
+  if (/PRIVATE KEY/.test(pem)) throw invalidBody(`${where}.pem must be a public key or certificate, not a private key`);
+  let key;
+  try {
+    key = createPublicKey(pem);
+  } catch {
+    throw invalidBody(`${where}.pem is not a valid PEM public key or certificate`);
+  }
+  if (key.asymmetricKeyType !== 'rsa' && key.asymmetricKeyType !== 'rsa-pss') throw invalidBody(`${where}.pem must be an RSA key`);
+  const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+  if (bits < MIN_RSA_BITS) throw invalidBody(`${where}.pem: RSA keys must have at least ${MIN_RSA_BITS} bits (got ${bits})`);
+}
+
+/**
+ * Callback and logout URLs must be absolute URLs (custom schemes allowed for native apps, a `*`
+ * subdomain wildcard allowed as on Auth0); origins must be scheme://host[:port] only.
+ */
+function checkUrl(where: string, value: string, originOnly: boolean): void {
+  let u: URL;
+  try {
+    u = new URL(value.replace('://*.', '://wildcard.'));
+  } catch {
+    throw invalidBody(`${where} is not a valid URL: ${value.slice(0, 100)}`);
+  }
+  if (DANGEROUS_SCHEMES.has(u.protocol)) throw invalidBody(`${where} uses a forbidden scheme: ${u.protocol}`);
+  if (originOnly && (u.origin === 'null' || !/^[a-z][a-z0-9+.-]*:\/\/[^/?#]+\/?$/i.test(value))) {
+    throw invalidBody(`${where} must be an origin (scheme://host[:port]) without path, query or fragment: ${value.slice(0, 100)}`);
+  }
+}

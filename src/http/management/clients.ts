@@ -1,0 +1,131 @@
+import type { FastifyInstance } from 'fastify';
+import { SECRET_PURPOSE, newClient } from '../../core/clients.ts';
+import { randomSecret } from '../../core/crypto.ts';
+import type { Client } from '../../core/model.ts';
+import { invalidBody, invalidQuery, notFound } from '../../errors/api-error.ts';
+import type { Services } from '../../services.ts';
+import { requireScopes } from './auth.ts';
+import { type ClientInput, applyClientInput } from './client-fields.ts';
+import { type FieldsInput, type PagingInput, commaList, fieldsQuery, listBody, listSchema, paging, pagingQuery, projection } from './paging.ts';
+import { APP_TYPES, clientCreateBody, clientPatchBody, clientView, clientWithSecretView, idParams } from './schemas.ts';
+
+interface ListQuery extends PagingInput, FieldsInput {
+  app_type?: string[];
+}
+
+const clientNotFound = () => notFound('The client does not exist', 'inexistent_client');
+
+/**
+ * `/api/v2/clients` (spec §5). The secret is shown only by POST /clients and rotate-secret, and is
+ * stored only as a keyed hash. Unlike Auth0, whose GET shows it to tokens with read:client_keys,
+ * Sesame never returns it on GET or list: it cannot, since it keeps no copy.
+ */
+export function registerClients(api: FastifyInstance, s: Services): void {
+  const { store } = s;
+
+  const load = async (id: string) => {
+    const found = await store.getClient(id);
+    if (!found) throw clientNotFound();
+    return found;
+  };
+
+  api.get<{ Querystring: ListQuery }>(
+    '/clients',
+    {
+      onRequest: requireScopes(s, 'read:clients'),
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { ...pagingQuery, ...fieldsQuery, app_type: { type: 'array', maxItems: 10, items: { type: 'string', maxLength: 100 } } },
+        },
+        response: { 200: listSchema('clients', clientView) },
+      },
+    },
+    async (req) => {
+      const p = paging(req.query);
+      const appType = commaList(req.query.app_type);
+      const unknown = appType?.find((t) => !(APP_TYPES as readonly string[]).includes(t));
+      if (unknown !== undefined) throw invalidQuery(`Query validation error: 'Invalid app_type: ${unknown.slice(0, 50)}, expected one of ${APP_TYPES.join(', ')}'.`);
+      const { items, total } = await store.listClients({ page: p.page, perPage: p.perPage, ...(appType ? { appType } : {}) });
+      return listBody('clients', items.map(projection(req.query)), total, p);
+    },
+  );
+
+  api.get<{ Params: { id: string }; Querystring: FieldsInput }>(
+    '/clients/:id',
+    {
+      onRequest: requireScopes(s, 'read:clients'),
+      schema: { params: idParams, querystring: { type: 'object', additionalProperties: false, properties: fieldsQuery }, response: { 200: clientView } },
+    },
+    async (req) => projection(req.query)((await load(req.params.id)).client),
+  );
+
+  api.post<{ Body: ClientInput }>(
+    '/clients',
+    {
+      onRequest: requireScopes(s, 'create:clients'),
+      schema: { body: clientCreateBody, response: { 201: clientWithSecretView } },
+      config: { audit: 'Create a client' },
+    },
+    async (req, reply) => {
+      const now = new Date(s.now()).toISOString();
+      const made = newClient(s.keyring, { name: req.body.name!, app_type: req.body.app_type ?? 'regular_web' });
+      const client = applyClientInput({ ...made.client, created_at: now }, req.body, now);
+      // private_key_jwt clients get no secret: client authentication accepts any valid secret, and
+      // a key-only client must not have a second, weaker way in.
+      const keyOnly = client.token_endpoint_auth_method === null;
+      await store.insertClient(client, keyOnly ? null : made.secretHash);
+      reply.code(201);
+      return keyOnly ? client : { ...client, client_secret: made.secret };
+    },
+  );
+
+  api.patch<{ Params: { id: string }; Body: ClientInput }>(
+    '/clients/:id',
+    {
+      onRequest: requireScopes(s, 'update:clients'),
+      schema: { params: idParams, body: clientPatchBody, response: { 200: clientView } },
+      config: { audit: 'Update a client' },
+    },
+    async (req) => {
+      const { client: current } = await load(req.params.id);
+      const next = applyClientInput(current, req.body, new Date(s.now()).toISOString());
+      // Switching to private_key_jwt drops the secret for the same reason as on create.
+      await store.updateClient(next, next.token_endpoint_auth_method === null ? null : undefined);
+      return next;
+    },
+  );
+
+  api.delete<{ Params: { id: string } }>(
+    '/clients/:id',
+    { onRequest: requireScopes(s, 'delete:clients'), schema: { params: idParams }, config: { audit: 'Delete a client' } },
+    async (req, reply) => {
+      // The store also removes the client's connection enablement, grants and pending codes.
+      if (!(await store.deleteClient(req.params.id))) throw clientNotFound();
+      return reply.code(204).send();
+    },
+  );
+
+  api.post<{ Params: { id: string } }>(
+    '/clients/:id/rotate-secret',
+    {
+      // Auth0 asks for update:client_keys; Sesame's management grant has update:clients, which
+      // already allows replacing every other credential of a client.
+      onRequest: requireScopes(s, 'update:client_keys', 'update:clients'),
+      schema: { params: idParams, response: { 200: clientWithSecretView } },
+      config: { audit: 'Rotate a client secret' },
+    },
+    async (req) => {
+      const { client } = await load(req.params.id);
+      if (client.token_endpoint_auth_method === null) {
+        throw invalidBody('This client authenticates with private_key_jwt and has no secret; change token_endpoint_auth_method first');
+      }
+      const secret = randomSecret();
+      const next: Client = { ...client, updated_at: new Date(s.now()).toISOString() };
+      // The old secret stops working with this write: only the hash of the new one is kept.
+      await store.updateClient(next, s.keyring.hash(SECRET_PURPOSE, secret));
+      return { ...next, client_secret: secret };
+    },
+  );
+}

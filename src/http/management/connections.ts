@@ -1,0 +1,249 @@
+import type { FastifyInstance } from 'fastify';
+import { randomId } from '../../core/crypto.ts';
+import type { Connection } from '../../core/model.ts';
+import { validateTotp } from '../../core/otp.ts';
+import { conflict, invalidBody, invalidQuery, notFound } from '../../errors/api-error.ts';
+import { type EmailOptions, TemplateError, validateEmailTemplate } from '../../mail/templates.ts';
+import type { Services } from '../../services.ts';
+import { requireScopes } from './auth.ts';
+import { type FieldsInput, type PagingInput, commaList, fieldsQuery, listBody, listSchema, paging, pagingQuery, projection } from './paging.ts';
+import { connectionCreateBody, connectionPatchBody, connectionView, enabledClientsPatchBody, enabledClientsView, idParams } from './schemas.ts';
+
+interface ConnectionInput {
+  name?: string;
+  strategy?: string;
+  display_name?: string;
+  options?: Record<string, unknown>;
+  enabled_clients?: string[];
+  realms?: string[];
+  is_domain_connection?: boolean;
+  metadata?: Record<string, string>;
+}
+
+interface ListQuery extends PagingInput, FieldsInput {
+  strategy?: string[];
+  name?: string;
+  from?: string;
+  take?: number;
+}
+
+/** The strategies Sesame can serve; /passwordless/start refuses anything else (spec §1.1). */
+const STRATEGIES = ['email'];
+const AUTHENTICATION_METHODS = ['code', 'link', 'both'];
+
+const connectionNotFound = () => notFound('The connection does not exist', 'inexistent_connection');
+
+/**
+ * `/api/v2/connections` and `/connections/{id}/clients` (spec §4, §5). `enabled_clients` is
+ * deprecated by Auth0 but still accepted and returned, so older SDKs and scripts keep working
+ * (spec §10.8).
+ */
+export function registerConnections(api: FastifyInstance, s: Services): void {
+  const { store } = s;
+
+  const load = async (id: string) => {
+    const conn = await store.getConnection(id);
+    if (!conn) throw connectionNotFound();
+    return conn;
+  };
+  const view = async (c: Connection) => ({ ...c, enabled_clients: await store.listEnabledClients(c.id) });
+
+  /** Every listed client must exist: enabling a typo would silently do nothing. */
+  const checkClients = async (ids: string[]) => {
+    for (const id of ids) if (!(await store.getClient(id))) throw invalidBody(`The client ${id.slice(0, 64)} does not exist`);
+  };
+
+  api.get<{ Querystring: ListQuery }>(
+    '/connections',
+    {
+      onRequest: requireScopes(s, 'read:connections'),
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            ...pagingQuery,
+            ...fieldsQuery,
+            strategy: { type: 'array', maxItems: 20, items: { type: 'string', maxLength: 64 } },
+            name: { type: 'string', maxLength: 128 },
+            from: { type: 'string', maxLength: 256 },
+            take: { type: 'integer', minimum: 1, maximum: 100 },
+          },
+        },
+        response: { 200: listSchema('connections', connectionView) },
+      },
+    },
+    async (req) => {
+      // Connections are few; Sesame pages them by page/per_page only.
+      if (req.query.from !== undefined || req.query.take !== undefined) {
+        throw invalidQuery('Checkpoint pagination (from/take) is not supported for connections: use page and per_page');
+      }
+      const p = paging(req.query);
+      const strategy = commaList(req.query.strategy);
+      const { items, total } = await store.listConnections({
+        page: p.page,
+        perPage: p.perPage,
+        ...(strategy ? { strategy } : {}),
+        ...(req.query.name ? { name: req.query.name } : {}),
+      });
+      const views = await Promise.all(items.map(view));
+      return listBody('connections', views.map(projection(req.query)), total, p);
+    },
+  );
+
+  api.get<{ Params: { id: string }; Querystring: FieldsInput }>(
+    '/connections/:id',
+    {
+      onRequest: requireScopes(s, 'read:connections'),
+      schema: { params: idParams, querystring: { type: 'object', additionalProperties: false, properties: fieldsQuery }, response: { 200: connectionView } },
+    },
+    async (req) => projection(req.query)(await view(await load(req.params.id))),
+  );
+
+  api.post<{ Body: ConnectionInput }>(
+    '/connections',
+    {
+      onRequest: requireScopes(s, 'create:connections'),
+      schema: { body: connectionCreateBody, response: { 201: connectionView } },
+      config: { audit: 'Create a connection' },
+    },
+    async (req, reply) => {
+      const b = req.body;
+      const strategy = b.strategy!;
+      if (!STRATEGIES.includes(strategy)) throw invalidBody(`Sesame supports these connection strategies: ${STRATEGIES.join(', ')}`);
+      checkOptions(strategy, b.options);
+      if (await store.getConnectionByName(b.name!)) throw conflict('A connection with the same name already exists', 'connection_conflict');
+      if (b.enabled_clients) await checkClients(b.enabled_clients);
+      const now = new Date(s.now()).toISOString();
+      const conn: Connection = {
+        id: `con_${randomId(16)}`,
+        name: b.name!,
+        strategy,
+        ...(b.display_name !== undefined ? { display_name: b.display_name } : {}),
+        options: b.options ?? {},
+        realms: b.realms ?? [b.name!],
+        is_domain_connection: b.is_domain_connection ?? false,
+        ...(b.metadata !== undefined ? { metadata: b.metadata } : {}),
+        created_at: now,
+        updated_at: now,
+      };
+      try {
+        await store.insertConnection(conn);
+      } catch (err) {
+        // Two creates raced past the name check; the unique index decided.
+        if (await store.getConnectionByName(conn.name)) throw conflict('A connection with the same name already exists', 'connection_conflict');
+        throw err;
+      }
+      if (b.enabled_clients?.length) await store.setEnabledClients(conn.id, b.enabled_clients.map((client_id) => ({ client_id, status: true })));
+      reply.code(201);
+      return view(conn);
+    },
+  );
+
+  api.patch<{ Params: { id: string }; Body: ConnectionInput }>(
+    '/connections/:id',
+    {
+      onRequest: requireScopes(s, 'update:connections'),
+      schema: { params: idParams, body: connectionPatchBody, response: { 200: connectionView } },
+      config: { audit: 'Update a connection' },
+    },
+    async (req) => {
+      const current = await load(req.params.id);
+      const b = req.body;
+      // PATCH replaces the whole `options` object, as on Auth0 (spec §4, PL-GW warning).
+      if (b.options !== undefined) checkOptions(current.strategy, b.options);
+      if (b.enabled_clients) await checkClients(b.enabled_clients);
+      const { enabled_clients: enabled, ...fields } = b;
+      const next: Connection = { ...current, ...fields, updated_at: new Date(s.now()).toISOString() };
+      await store.updateConnection(next);
+      if (enabled) {
+        // The deprecated list is the complete set: clients missing from it are disabled.
+        const before = await store.listEnabledClients(current.id);
+        const changes = [
+          ...before.filter((id) => !enabled.includes(id)).map((client_id) => ({ client_id, status: false })),
+          ...enabled.map((client_id) => ({ client_id, status: true })),
+        ];
+        await store.setEnabledClients(current.id, changes);
+      }
+      return view(next);
+    },
+  );
+
+  api.delete<{ Params: { id: string } }>(
+    '/connections/:id',
+    { onRequest: requireScopes(s, 'delete:connections'), schema: { params: idParams }, config: { audit: 'Delete a connection' } },
+    async (req, reply) => {
+      if (!(await store.deleteConnection(req.params.id))) throw connectionNotFound();
+      return reply.code(204).send();
+    },
+  );
+
+  api.get<{ Params: { id: string }; Querystring: { take?: number; from?: string } }>(
+    '/connections/:id/clients',
+    {
+      onRequest: requireScopes(s, 'read:connections'),
+      schema: {
+        params: idParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { take: { type: 'integer', minimum: 1, maximum: 100 }, from: { type: 'string', maxLength: 256 } },
+        },
+        response: { 200: enabledClientsView },
+      },
+    },
+    async (req) => {
+      await load(req.params.id);
+      const take = req.query.take ?? 50;
+      // Checkpoint paging: `from` is the last client_id of the previous page. Sorted here, in code
+      // point order, so SQLite and PostgreSQL collations cannot disagree about what comes next.
+      const all = (await store.listEnabledClients(req.params.id)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      const from = req.query.from;
+      const rest = from === undefined ? all : all.filter((id) => id > from);
+      const page = rest.slice(0, take);
+      return { clients: page.map((client_id) => ({ client_id })), ...(rest.length > take ? { next: page.at(-1) } : {}) };
+    },
+  );
+
+  api.patch<{ Params: { id: string }; Body: { client_id: string; status: boolean }[] }>(
+    '/connections/:id/clients',
+    {
+      onRequest: requireScopes(s, 'update:connections'),
+      schema: { params: idParams, body: enabledClientsPatchBody },
+      config: { audit: 'Update the enabled clients of a connection' },
+    },
+    async (req, reply) => {
+      await load(req.params.id);
+      await checkClients(req.body.map((c) => c.client_id));
+      await store.setEnabledClients(req.params.id, req.body);
+      return reply.code(204).send();
+    },
+  );
+}
+
+/**
+ * Options of an email connection (spec §4): the OTP settings, the template (parsed now so a broken
+ * one is refused here rather than at the next login), and the few typed flags. Other keys are
+ * kept as given, as Auth0 does.
+ */
+function checkOptions(strategy: string, options: Record<string, unknown> | undefined): void {
+  if (strategy !== 'email' || options === undefined) return;
+  const totpError = validateTotp(options.totp);
+  if (totpError) throw invalidBody(totpError);
+  for (const flag of ['disable_signup', 'brute_force_protection'] as const) {
+    if (options[flag] !== undefined && typeof options[flag] !== 'boolean') throw invalidBody(`options.${flag} must be a boolean`);
+  }
+  const method = options.authentication_method;
+  if (method !== undefined && (typeof method !== 'string' || !AUTHENTICATION_METHODS.includes(method))) {
+    throw invalidBody(`options.authentication_method must be one of ${AUTHENTICATION_METHODS.join(', ')}`);
+  }
+  const email = options.email;
+  if (email === undefined) return;
+  if (email === null || typeof email !== 'object' || Array.isArray(email)) throw invalidBody('options.email must be an object');
+  try {
+    validateEmailTemplate(email as EmailOptions);
+  } catch (err) {
+    if (err instanceof TemplateError) throw invalidBody(`options.${err.message}`);
+    throw err;
+  }
+}

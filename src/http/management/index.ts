@@ -1,0 +1,66 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { makeLog } from '../../core/logs.ts';
+import type { Services } from '../../services.ts';
+import { requestContext } from '../request-context.ts';
+import { managementToken } from './auth.ts';
+import { registerClientGrants } from './client-grants.ts';
+import { registerClients } from './clients.ts';
+import { registerConnections } from './connections.ts';
+import { registerEmailProvider } from './email-provider.ts';
+import { registerLogs } from './logs.ts';
+import { registerTenantSettings } from './tenant-settings.ts';
+import { registerUsers } from './users.ts';
+import { compileValidator, formatSchemaErrors } from './validation.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Description of the `sapi` log a successful write leaves (Auth0: "Success API Operation"). */
+    audit?: string;
+  }
+}
+
+/**
+ * The Management API surface, `/api/v2/*` (spec §5), in its own Fastify context so its strict
+ * validator and Auth0-worded validation errors apply here only. Errors still go through the
+ * application's one error handler (Auth0's `{statusCode, error, message, errorCode}` envelope).
+ */
+export function registerManagementRoutes(app: FastifyInstance, s: Services): void {
+  void app.register(
+    async (api) => {
+      api.setValidatorCompiler(compileValidator);
+      api.setSchemaErrorFormatter(formatSchemaErrors);
+      api.addHook('onResponse', (req, reply) => auditWrite(s, req, reply));
+      registerClients(api, s);
+      registerClientGrants(api, s);
+      registerConnections(api, s);
+      registerTenantSettings(api, s);
+      registerEmailProvider(api, s);
+      registerLogs(api, s);
+      registerUsers(api, s);
+    },
+    { prefix: '/api/v2' },
+  );
+}
+
+/**
+ * Spec §6 `sapi`: every successful write leaves an audit log naming the operation and the calling
+ * client. Never the body: it may hold a secret or an SMTP password. A failure to write the log is
+ * reported, not turned into a failed response (the change already happened).
+ */
+async function auditWrite(s: Services, req: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const audit = req.routeOptions.config.audit;
+  if (!audit || reply.statusCode >= 300) return;
+  const token = managementToken(req);
+  const clientId = typeof token?.azp === 'string' ? token.azp : undefined;
+  const log = makeLog(
+    'sapi',
+    requestContext(req),
+    {
+      description: audit,
+      ...(clientId ? { client_id: clientId } : {}),
+      details: { request: { method: req.method, path: req.url.split('?')[0] }, response: { statusCode: reply.statusCode } },
+    },
+    s.now(),
+  );
+  await s.store.appendLogs([log]).catch((err: unknown) => s.log.error({ err }, 'could not write the sapi log'));
+}

@@ -1,0 +1,67 @@
+import type { FastifyInstance } from 'fastify';
+import type { TenantSettings } from '../../core/model.ts';
+import { invalidBody } from '../../errors/api-error.ts';
+import type { Services } from '../../services.ts';
+import { requireScopes } from './auth.ts';
+import { type FieldsInput, fieldsQuery, projection } from './paging.ts';
+import { tenantPatchBody, tenantView } from './schemas.ts';
+
+/** THE migration flag (spec §2.2): reject unauthenticated /passwordless/start from confidential apps. */
+export const ENFORCE_FLAG = 'enforce_client_authentication_on_passwordless_start';
+
+interface TenantPatch {
+  friendly_name?: string;
+  support_email?: string;
+  support_url?: string;
+  picture_url?: string;
+  default_audience?: string;
+  flags?: Record<string, boolean>;
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/**
+ * `/api/v2/tenants/settings` (spec §2.2, §5). Settings live in the store and every request reads
+ * them there (the start endpoint does too), so a change applies from the very next request, in
+ * every process.
+ */
+export function registerTenantSettings(api: FastifyInstance, s: Services): void {
+  /** GET shows the migration flag as false until it was set, as Auth0 does for new flags. */
+  const view = (t: TenantSettings) => ({ ...t, flags: { [ENFORCE_FLAG]: false, ...t.flags } });
+
+  api.get<{ Querystring: FieldsInput }>(
+    '/tenants/settings',
+    {
+      onRequest: requireScopes(s, 'read:tenant_settings'),
+      schema: { querystring: { type: 'object', additionalProperties: false, properties: fieldsQuery }, response: { 200: tenantView } },
+    },
+    async (req) => projection(req.query)(view(await s.store.getTenantSettings())),
+  );
+
+  api.patch<{ Body: TenantPatch }>(
+    '/tenants/settings',
+    {
+      onRequest: requireScopes(s, 'update:tenant_settings'),
+      schema: { body: tenantPatchBody, response: { 200: tenantView } },
+      config: { audit: 'Update tenant settings' },
+    },
+    async (req) => {
+      const { flags, ...fields } = req.body;
+      if (fields.support_email && !EMAIL.test(fields.support_email)) throw invalidBody('support_email must be an email address');
+      for (const key of ['support_url', 'picture_url'] as const) {
+        const url = fields[key];
+        if (url && !/^https?:\/\//i.test(url)) throw invalidBody(`${key} must be an http(s) URL`);
+        if (url && !URL.canParse(url)) throw invalidBody(`${key} is not a valid URL`);
+      }
+      // `cannot_change_*` flags are read-only markers on Auth0 (spec §2.2).
+      const readOnly = Object.keys(flags ?? {}).find((f) => f.startsWith('cannot_change_'));
+      if (readOnly) throw invalidBody(`flags.${readOnly} is read-only`);
+
+      const current = await s.store.getTenantSettings();
+      // Flags merge key by key (Auth0); other fields replace. Unknown flag names are kept as sent.
+      const next: TenantSettings = { ...current, ...fields, flags: { ...current.flags, ...flags } };
+      await s.store.putSetting('tenant', next);
+      return view(next);
+    },
+  );
+}

@@ -4,7 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.ts';
 import { Keyring } from './core/crypto.ts';
 import { KeyManager } from './core/keys.ts';
-import { installErrorHandler } from './errors/error-handler.ts';
+import { installErrorHandler, sendError } from './errors/error-handler.ts';
 import { registerAuthRoutes } from './http/auth/index.ts';
 import { registerManagementRoutes } from './http/management/index.ts';
 import { MailWorker } from './mail/worker.ts';
@@ -41,6 +41,7 @@ export async function buildApp(config: Config, opts: { now?: () => number; logge
     bodyLimit: 64 * 1024,
     // Request ids on every log line; Auth0 clients never need them on the wire.
     disableRequestLogging: true,
+    frameworkErrors: sendError,
     ...(config.tlsCert && config.tlsKey ? { https: { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } } : {}),
   }) as unknown as FastifyInstance;
 

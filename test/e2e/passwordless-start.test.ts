@@ -171,6 +171,9 @@ for (const { backend, skip } of await backendMatrix()) {
         ['{"client_id":', 400, 'invalid_request'],
         [{ client_id: id, connection: 'email', email: `${'a'.repeat(300)}@b.co`, send: 'code' }, 400, 'bad.email'],
         [{ client_id: 'x'.repeat(70_000) }, 413, 'request_too_large'],
+        // U+0000 cannot be stored in PostgreSQL text: refused up front on both backends.
+        [{ client_id: 'a\u0000b', connection: 'email', email: 'a@b.co', send: 'code' }, 400, 'invalid_request'],
+        [{ client_id: id, connection: 'email', email: 'a@b.co', send: 'code', authParams: { 'k\u0000': 1 } }, 400, 'invalid_request'],
       ];
       for (const [body, status, error, description] of cases) {
         const res = await start(body);
@@ -181,6 +184,11 @@ for (const { backend, skip } of await backendMatrix()) {
       }
       const wrongType = await fetch(`${server.baseUrl}/passwordless/start`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
       assert.ok(wrongType.status >= 400 && wrongType.status < 500);
+      const badUrl = await fetch(`${server.baseUrl}/passwordless/start?x=%E0%A4%A`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      assert.ok(badUrl.status >= 400 && badUrl.status < 500);
+      const badMgmtUrl = await fetch(`${server.baseUrl}/api/v2/clients/%E0%A4%A`, { headers: { authorization: `Bearer ${await server.mgmtToken()}` } });
+      assert.equal(badMgmtUrl.status, 400);
+      assert.equal(((await badMgmtUrl.json()) as { statusCode: number }).statusCode, 400);
     });
 
     it('passes X-Request-Language (over Accept-Language) to the template', async () => {

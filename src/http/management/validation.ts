@@ -1,6 +1,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import type { FastifySchemaCompiler, FastifySchemaValidationError } from 'fastify';
 import { ApiError } from '../../errors/api-error.ts';
+import { nulPath } from '../nul.ts';
 
 /**
  * Request validation for `/api/v2` (STYLE.md §6). Fastify's default Ajv coerces body types
@@ -14,27 +15,12 @@ const queryAjv = new Ajv({ ...strict, coerceTypes: 'array', useDefaults: true })
 
 export const compileValidator: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) => {
   const validate = (httpPart === 'body' ? bodyAjv : queryAjv).compile(schema as object);
-  // PostgreSQL text cannot hold U+0000 and fails the whole statement: refuse it here, in any string
-  // or key, so it is a 400 on both backends rather than a 500 on one.
   return (data: unknown) => {
-    const at = nulPath(data, '', 0);
+    const at = nulPath(data);
     if (at !== undefined) return { error: [{ keyword: 'nul', instancePath: at, schemaPath: '', params: {}, message: 'Strings must not contain NUL characters' }] };
     return validate(data) ? true : { error: validate.errors ?? [] };
   };
 };
-
-/** JSON pointer of the first string (or key) holding U+0000; bodies are small (64 KB limit). */
-function nulPath(v: unknown, path: string, depth: number): string | undefined {
-  if (typeof v === 'string') return v.includes('\0') ? path : undefined;
-  if (v === null || typeof v !== 'object' || depth > 64) return undefined;
-  for (const [k, child] of Object.entries(v)) {
-    const childPath = `${path}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`;
-    if (k.includes('\0')) return childPath;
-    const found = nulPath(child, childPath, depth + 1);
-    if (found !== undefined) return found;
-  }
-  return undefined;
-}
 
 const PREFIX: Record<string, string> = { body: 'Payload', querystring: 'Query', params: 'Path', headers: 'Headers' };
 

@@ -7,7 +7,7 @@ import { KeyManager } from './core/keys.ts';
 import { installErrorHandler, sendError } from './errors/error-handler.ts';
 import { registerAuthRoutes } from './http/auth/index.ts';
 import { registerManagementRoutes } from './http/management/index.ts';
-import { MailWorker } from './mail/worker.ts';
+import { createMailDelivery } from './mail/thread.ts';
 import { resolveSecret } from './secret.ts';
 import type { Services } from './services.ts';
 import { type BootstrapReport, bootstrap } from './bootstrap.ts';
@@ -62,7 +62,8 @@ export async function buildApp(config: Config, opts: { now?: () => number; logge
       issuer: config.issuer,
       now: opts.now ?? Date.now,
     };
-    services.mail = new MailWorker({ store, config, log: app.log, now: services.now });
+    // SMTP runs on its own thread so a saturated HTTP loop cannot starve delivery (mail/thread.ts).
+    services.mail = createMailDelivery({ store, config, log: app.log, now: opts.now });
     const report = await bootstrap(services);
 
     app.decorate('sesame', services);

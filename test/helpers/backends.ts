@@ -3,7 +3,7 @@ import pg from 'pg';
 
 export type Backend = 'sqlite' | 'postgres';
 
-const PG_ADMIN = process.env.SESAME_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const PG_ADMIN = process.env.SESAME_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const inCI = process.env.CI === 'true';
 let pgState: Promise<string | null> | undefined;
 
@@ -54,11 +54,25 @@ export async function freshDatabase(backend: Backend): Promise<{ url: string; dr
   u.pathname = `/${name}`;
   return {
     url: u.href,
-    async drop() {
-      const c = new pg.Client({ connectionString: PG_ADMIN });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
+    drop: () => dropDatabase(name),
   };
+}
+
+/**
+ * pg's Pool.end() resolves before its sockets are gone; dropping the database at once would kill
+ * them and crash the run with an unhandled client error. Wait for them to leave first.
+ */
+export async function dropDatabase(name: string): Promise<void> {
+  const c = new pg.Client({ connectionString: PG_ADMIN });
+  await c.connect();
+  try {
+    for (let i = 0; i < 100; i++) {
+      const { rows } = await c.query<{ n: number }>('select count(*)::int as n from pg_stat_activity where datname = $1', [name]);
+      if (rows[0]?.n === 0) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await c.end();
+  }
 }

@@ -9,6 +9,7 @@ import { hitHourly } from '../../core/rate-limit.ts';
 import { decideStart } from '../../core/start-policy.ts';
 import { OAuthError, badRequest, clientAuthRequired, grantNotAllowed } from '../../errors/oauth-error.ts';
 import { createTemplateEngine, renderEmail } from '../../mail/templates.ts';
+import { EMAIL_PROVIDER_SETTING, defaultFromAddress } from '../../mail/transport.ts';
 import type { Services } from '../../services.ts';
 import type { EmailProvider } from '../../store/types.ts';
 import { requestContext } from '../request-context.ts';
@@ -62,7 +63,7 @@ export function registerPasswordlessStart(app: FastifyInstance, s: Services): vo
     const key = { connection_id: conn.id, identifier, client_id: client.client_id };
     const { code, record } = newCode(s, key, otpSettings(conn), rememberedParams(body.authParams));
     const language = requestLanguage(req.headers['x-request-language'], req.headers['accept-language']);
-    const provider = await s.store.getSetting<EmailProvider>('email_provider');
+    const provider = await s.store.getSetting<EmailProvider>(EMAIL_PROVIDER_SETTING);
     const message = await renderEmail(
       engine,
       conn.options.email as Parameters<typeof renderEmail>[1],
@@ -76,7 +77,7 @@ export function registerPasswordlessStart(app: FastifyInstance, s: Services): vo
         email: body.email,
         expires_in_minutes: Math.round((record.expires_at - record.created_at) / 60_000),
       },
-      (provider?.enabled && provider.default_from_address) || s.config.emailFrom,
+      defaultFromAddress(provider, s.config),
     );
     const transactionId = randomBytes(12).toString('hex');
     const cs = makeLog('cs', ctx, {

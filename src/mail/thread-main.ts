@@ -1,0 +1,36 @@
+import { Writable } from 'node:stream';
+import { parentPort, workerData } from 'node:worker_threads';
+import { pino } from 'pino';
+import type { Config } from '../config/schema.ts';
+import { openStore } from '../store/index.ts';
+import { MailWorker } from './worker.ts';
+
+/**
+ * Entry point of the mail thread (see thread.ts): its own store connection, its own MailWorker, its
+ * own event loop. Log lines travel to the parent, which writes them with the application's logger.
+ */
+const port = parentPort;
+if (!port) throw new Error('thread-main.ts runs as a worker thread only');
+const config = (workerData as { config: Config }).config;
+
+const lines = new Writable({
+  write(chunk: Buffer, _encoding, callback) {
+    port.postMessage({ log: chunk.toString('utf8') });
+    callback();
+  },
+});
+const log = pino({ level: config.logLevel }, lines);
+const { store } = await openStore(config.databaseUrl);
+const worker = new MailWorker({ store, config, log });
+
+port.on('message', (m: unknown) => {
+  if (m === 'wake') worker.wake();
+  else if (m === 'stop') {
+    void (async () => {
+      await worker.stop();
+      await store.close();
+      port.close();
+    })();
+  }
+});
+worker.start();

@@ -1,0 +1,110 @@
+import { Worker } from 'node:worker_threads';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from '../config/schema.ts';
+import type { MailDelivery } from '../services.ts';
+import type { Store } from '../store/types.ts';
+import { MailWorker } from './worker.ts';
+
+const STOP_WAIT_MS = 12_000;
+const RESTART_MS = 1_000;
+const LEVELS: Record<number, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'> = {
+  10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal',
+};
+
+// Tests and `npm run dev` run the sources through tsx; the build runs the emitted .js.
+const FROM_SOURCES = import.meta.url.endsWith('.ts');
+const MAIN = new URL(FROM_SOURCES ? './thread-main.ts' : './thread-main.js', import.meta.url);
+
+/**
+ * Node 20 keeps module hooks per thread, and tsx installs its own on the main thread only: a thread
+ * started from the TypeScript sources registers tsx itself before loading its entry point.
+ */
+function newThread(workerData: unknown): Worker {
+  if (!FROM_SOURCES) return new Worker(MAIN, { workerData });
+  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+  return new Worker(`import(${tsx}).then((m) => m.register()).then(() => import(${JSON.stringify(MAIN.href)}))`, { eval: true, workerData });
+}
+
+/**
+ * The mail worker on a thread of its own. In-process, every SMTP round trip waits for a turn of the
+ * HTTP event loop: when requests saturate it, each turn takes tens of milliseconds and delivery falls
+ * to a few mails a second while the outbox grows. On its own loop (and core) it keeps its pace.
+ * `wake()` crosses threads as one message per tick, however many requests enqueued mail in it.
+ */
+export class MailThread implements MailDelivery {
+  readonly #config: Config;
+  readonly #log: FastifyBaseLogger;
+  #worker: Worker | undefined;
+  #exited: Promise<void> = Promise.resolve();
+  #running = false;
+  #wakeQueued = false;
+
+  constructor(deps: { config: Config; log: FastifyBaseLogger }) {
+    this.#config = deps.config;
+    this.#log = deps.log;
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#spawn();
+  }
+
+  wake(): void {
+    if (this.#wakeQueued || !this.#worker) return;
+    this.#wakeQueued = true;
+    queueMicrotask(() => {
+      this.#wakeQueued = false;
+      this.#worker?.postMessage('wake');
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    const worker = this.#worker;
+    if (!worker) return;
+    worker.postMessage('stop');
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), STOP_WAIT_MS)));
+    if ((await Promise.race([this.#exited, late])) === 'late') await worker.terminate();
+    clearTimeout(timer);
+  }
+
+  #spawn(): void {
+    const worker = newThread({ config: { ...this.#config } });
+    worker.on('message', (m: { log?: string }) => {
+      if (typeof m.log === 'string') this.#relay(m.log);
+    });
+    worker.on('error', (err) => this.#log.error({ err: err.message }, 'mail thread failed'));
+    this.#exited = new Promise((resolve) =>
+      worker.once('exit', () => {
+        this.#worker = undefined;
+        resolve();
+        // Rows stay in the outbox; a fresh thread picks them up.
+        if (this.#running) setTimeout(() => this.#running && this.#spawn(), RESTART_MS).unref();
+      }),
+    );
+    this.#worker = worker;
+  }
+
+  #relay(line: string): void {
+    try {
+      const { level, msg, time: _time, pid: _pid, hostname: _host, ...fields } = JSON.parse(line) as Record<string, unknown>;
+      this.#log[LEVELS[Number(level)] ?? 'info'](fields, String(msg ?? ''));
+    } catch {
+      this.#log.warn('mail thread: unreadable log line');
+    }
+  }
+}
+
+/**
+ * The delivery for a server: a mail thread when the database can be opened a second time (a file or
+ * PostgreSQL) and time is real; in-process otherwise (`sqlite::memory:` is private to its connection,
+ * and an injected clock cannot cross threads).
+ */
+export function createMailDelivery(deps: { store: Store; config: Config; log: FastifyBaseLogger; now?: () => number }): MailDelivery {
+  const shareable = deps.config.databaseUrl !== 'sqlite::memory:';
+  const realTime = deps.now === undefined || deps.now === Date.now;
+  return shareable && realTime ? new MailThread(deps) : new MailWorker(deps);
+}

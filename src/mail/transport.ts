@@ -1,0 +1,210 @@
+import { createHash } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
+import type { FastifyBaseLogger } from 'fastify';
+import nodemailer from 'nodemailer';
+import type { Config } from '../config/schema.ts';
+import type { EmailProvider, Store } from '../store/types.ts';
+
+/** A rendered message as the outbox holds it (`OutboxMessage.payload`), plus its recipient. */
+export interface OutgoingMail {
+  to: string;
+  from: string;
+  subject: string;
+  html: string;
+  text: string;
+}
+
+export interface MailTransport {
+  readonly mode: 'smtp' | 'console';
+  /** Resolves once the server accepted the message; rejects with the server's answer otherwise. */
+  send(mail: OutgoingMail): Promise<void>;
+  close(): void;
+}
+
+export interface SmtpSettings {
+  host: string;
+  port: number;
+  /** Implicit TLS (smtps, port 465); otherwise nodemailer upgrades with STARTTLS when offered. */
+  secure: boolean;
+  user?: string;
+  pass?: string;
+}
+
+/** Store setting written by the Management API's `/api/v2/emails/provider` (spec §5). */
+export const EMAIL_PROVIDER_SETTING = 'email_provider';
+
+// `[::1]` is how URLs (and the Management API) write an IPv6 host; sockets want `::1`.
+const unbracket = (host: string) => host.replace(/^\[(.*)\]$/, '$1');
+
+/** The provider's SMTP settings when it is enabled and usable; `undefined` otherwise. */
+export function providerSmtp(p: EmailProvider | undefined): SmtpSettings | undefined {
+  if (!p?.enabled || p.name !== 'smtp') return undefined;
+  const { smtp_host: host, smtp_port: port, smtp_user: user, smtp_pass: pass } = p.credentials ?? {};
+  const portNum = Number(port);
+  if (typeof host !== 'string' || host === '' || !Number.isInteger(portNum) || portNum <= 0) return undefined;
+  return {
+    host: unbracket(host),
+    port: portNum,
+    secure: portNum === 465,
+    ...(typeof user === 'string' && user !== '' ? { user, pass: typeof pass === 'string' ? pass : '' } : {}),
+  };
+}
+
+/** Parses `smtp://user:pass@host:port` / `smtps://…` (already validated by loadConfig). */
+export function urlSmtp(url: string): SmtpSettings {
+  const u = new URL(url);
+  const secure = u.protocol === 'smtps:';
+  return {
+    host: unbracket(u.hostname),
+    port: u.port ? Number(u.port) : secure ? 465 : 587,
+    secure,
+    ...(u.username ? { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) } : {}),
+  };
+}
+
+/** The From used when a connection template sets none: the provider's, else SESAME_EMAIL_FROM. */
+export function defaultFromAddress(provider: EmailProvider | undefined, config: Pick<Config, 'emailFrom'>): string {
+  return (providerSmtp(provider) && provider?.default_from_address) || config.emailFrom;
+}
+
+const isLoopback = (host: string) => /^(localhost|127(\.\d{1,3}){3}|::1)$/i.test(host);
+
+// A rendered From may carry a display name with `<` or `,` (from an application name); handing
+// nodemailer {name, address} keeps its address parser from splitting it into several addresses.
+function fromField(from: string): string | { name: string; address: string } {
+  const m = /^(.*)<([^<>\s]+@[^<>\s]+)>\s*$/.exec(from);
+  return m ? { name: m[1]!.trim().replace(/^"(.*)"$/, '$1'), address: m[2]! } : from;
+}
+
+/**
+ * Opens the TCP connection for nodemailer with Nagle's algorithm off. SMTP is write-write-read:
+ * nodemailer writes the message and the closing dot separately, and with Nagle on the dot waits for
+ * the server's delayed ACK (40 ms on Linux), capping a pooled connection at ~20 messages/s.
+ * The socket is handed over while still connecting, on purpose: nodemailer then owns every outcome
+ * (refused, greeting timeout, TLS), and its pool frees the slot. A `getSocket` that reports an error
+ * itself leaves the pool slot taken forever (nodemailer 7), which stalls the queue after an outage.
+ */
+function socketWithoutNagle(s: SmtpSettings) {
+  return (_opts: unknown, callback: (err: Error | null, socketOptions: { connection: Socket }) => void) => {
+    const socket = connect({ host: s.host, port: s.port, noDelay: true, keepAlive: true });
+    coalesceWrites(socket);
+    callback(null, { connection: socket });
+  };
+}
+
+/**
+ * Without Nagle every small write nodemailer makes (header lines, encoded chunks) is its own
+ * syscall and packet. Corking until the end of the tick sends them together, without Nagle's wait.
+ */
+function coalesceWrites(socket: Socket): void {
+  const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    socket.uncork();
+  };
+  socket.write = ((...args: unknown[]) => {
+    if (!corked) {
+      corked = true;
+      socket.cork();
+      process.nextTick(uncork);
+    }
+    return write(...args);
+  }) as Socket['write'];
+}
+
+function smtpTransport(s: SmtpSettings, poolSize: number): MailTransport {
+  const transporter = nodemailer.createTransport({
+    pool: true,
+    maxConnections: poolSize,
+    maxMessages: Infinity,
+    host: s.host,
+    port: s.port,
+    secure: s.secure,
+    ...(s.user !== undefined ? { auth: { user: s.user, pass: s.pass ?? '' } } : {}),
+    // Self-signed certificates are only tolerated for a relay on this machine.
+    ...(isLoopback(s.host) ? { tls: { rejectUnauthorized: false } } : {}),
+    getSocket: socketWithoutNagle(s),
+    // nodemailer waits up to 2 minutes by default; a send must end well inside the worker's
+    // outbox lease, or another worker could claim the row and send it a second time. With a
+    // handed-over socket the greeting timeout covers connecting too.
+    greetingTimeout: 10_000,
+    socketTimeout: 20_000,
+    // Payloads are strings; never let a value be read as a file path or URL.
+    disableFileAccess: true,
+    disableUrlAccess: true,
+  });
+  return {
+    mode: 'smtp',
+    async send(m) {
+      await transporter.sendMail({
+        from: fromField(m.from), to: m.to, subject: m.subject, html: m.html, text: m.text,
+        // Skips nodemailer's per-message guess (a regex match over the whole body, its top CPU
+        // cost); quoted-printable keeps mostly-ASCII mail small and readable.
+        textEncoding: 'quoted-printable',
+      });
+    },
+    close: () => transporter.close(),
+  };
+}
+
+function consoleTransport(log: FastifyBaseLogger): MailTransport {
+  log.warn('No SMTP provider: development mode, messages are printed to the log');
+  return {
+    mode: 'console',
+    async send(m) {
+      // Development mode only: printing the message (and its code) is the point, nothing is sent.
+      log.warn({ mail: { to: m.to, from: m.from, subject: m.subject, text: m.text } }, 'email (development mode, not sent)');
+    },
+    close() {},
+  };
+}
+
+const CHECK_MS = 1_000;
+
+/**
+ * Where mail goes: the enabled SMTP provider set through the Management API, else SESAME_SMTP_URL,
+ * else the development console. The provider row is read at most once a second; the transport (and
+ * its connection pool) is rebuilt only when the effective settings change.
+ */
+export class TransportResolver {
+  readonly #store: Store;
+  readonly #config: Config;
+  readonly #log: FastifyBaseLogger;
+  #checkedAt = -Infinity;
+  #fingerprint = '';
+  #current: MailTransport | undefined;
+
+  constructor(deps: { store: Store; config: Config; log: FastifyBaseLogger }) {
+    this.#store = deps.store;
+    this.#config = deps.config;
+    this.#log = deps.log;
+  }
+
+  /** Call between batches: closing a replaced pool would cut sends still in flight. */
+  async get(): Promise<MailTransport> {
+    // Real time, not the injectable clock: a test that freezes time must still see a new provider.
+    const now = performance.now();
+    if (this.#current && now - this.#checkedAt < CHECK_MS) return this.#current;
+    const provider = await this.#store.getSetting<EmailProvider>(EMAIL_PROVIDER_SETTING);
+    this.#checkedAt = now;
+    const smtp = providerSmtp(provider) ?? (this.#config.smtpUrl ? urlSmtp(this.#config.smtpUrl) : undefined);
+    // Hashed so that the SMTP password is not kept as a readable string beside the transport.
+    const fingerprint = createHash('sha256').update(JSON.stringify(smtp ?? 'console')).digest('hex');
+    if (this.#current && fingerprint === this.#fingerprint) return this.#current;
+    if (provider?.enabled && !providerSmtp(provider)) {
+      this.#log.error({ provider: provider.name }, 'email provider is enabled but unusable (only "smtp" with smtp_host and smtp_port is supported); ignoring it');
+    }
+    this.#current?.close();
+    this.#current = smtp ? smtpTransport(smtp, this.#config.mailPoolSize) : consoleTransport(this.#log);
+    this.#fingerprint = fingerprint;
+    if (smtp) this.#log.info({ host: smtp.host, port: smtp.port, source: providerSmtp(provider) ? 'provider' : 'config' }, 'mail transport: SMTP');
+    return this.#current;
+  }
+
+  close(): void {
+    this.#current?.close();
+    this.#current = undefined;
+    this.#fingerprint = '';
+  }
+}

@@ -1,0 +1,201 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from '../config/schema.ts';
+import { makeLog } from '../core/logs.ts';
+import type { MailDelivery } from '../services.ts';
+import type { OutboxMessage, Store } from '../store/types.ts';
+import { type MailTransport, TransportResolver } from './transport.ts';
+
+const BATCH = 200;
+const LEASE_MS = 60_000;
+/**
+ * A claimed message starts sending only while this much of its lease is left: the transport's
+ * timeouts (connect + greeting 10 s, idle 20 s) end a send well before the lease does, so a row is
+ * never leased to a second worker while the first may still deliver it.
+ */
+const SEND_BUDGET_MS = 30_000;
+const STOP_WAIT_MS = 10_000;
+const MAX_BACKOFF_MS = 3_600_000;
+
+interface Payload {
+  from: string;
+  subject: string;
+  html: string;
+  text: string;
+}
+
+type Outcome =
+  | { kind: 'sent' }
+  | { kind: 'failed'; error: string }
+  /** Cannot succeed on a retry: given up at once. */
+  | { kind: 'unsendable'; error: string }
+  /** Not attempted (stopping, or too little lease left): released for the next claim. */
+  | { kind: 'skipped' };
+
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 500);
+
+/**
+ * Durable delivery of the outbox (ARCHITECTURE.md, step 7): claims due rows under a lease, sends them
+ * through a pooled transport, then marks them sent, schedules a retry with exponential backoff, or
+ * gives up with an `fn` log. Rows survive restarts, and several workers (or instances) share one
+ * outbox because `claimOutbox` never leases a row twice.
+ */
+export class MailWorker implements MailDelivery {
+  readonly #store: Store;
+  readonly #config: Config;
+  readonly #log: FastifyBaseLogger;
+  readonly #now: () => number;
+  readonly #transports: TransportResolver;
+  #running = false;
+  /** Bumped by start(): a loop that outlived a timed-out stop() must not run beside the new one. */
+  #generation = 0;
+  #loop: Promise<void> | undefined;
+  #woken = false;
+  #sleeper: { wakeable: boolean; end: () => void } | undefined;
+  /** Earliest retry this worker scheduled: it sleeps no longer than that. */
+  #nextRetryAt = Infinity;
+
+  constructor(deps: { store: Store; config: Config; log: FastifyBaseLogger; now?: () => number }) {
+    this.#store = deps.store;
+    this.#config = deps.config;
+    this.#log = deps.log;
+    this.#now = deps.now ?? Date.now;
+    this.#transports = new TransportResolver(deps);
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#loop = this.#run(++this.#generation);
+  }
+
+  /** Cheap and coalescing: wakes in one tick, or during a cycle, lead to one more claim. */
+  wake(): void {
+    this.#woken = true;
+    if (this.#sleeper?.wakeable) this.#sleeper.end();
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    this.#sleeper?.end();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, STOP_WAIT_MS)));
+    await Promise.race([this.#loop, late]);
+    clearTimeout(timer);
+    this.#transports.close();
+  }
+
+  async #run(generation: number): Promise<void> {
+    while (this.#running && generation === this.#generation) {
+      this.#woken = false;
+      let full = false;
+      try {
+        full = await this.#cycle();
+      } catch (err) {
+        // A database hiccup must not end delivery (or the process): try again after a pause that
+        // wakes cannot shorten, so a burst of requests does not turn the failure into a busy loop.
+        this.#log.error({ err: message(err) }, 'mail worker: reading the outbox failed; retrying');
+        await this.#sleep(this.#config.mailPollMs, false);
+        continue;
+      }
+      if (full || this.#woken || !this.#running) continue;
+      // Outbox times follow the injectable clock, like the rows /passwordless/start writes.
+      const untilRetry = Math.max(0, this.#nextRetryAt - this.#now());
+      await this.#sleep(Math.min(this.#config.mailPollMs, untilRetry), true);
+    }
+  }
+
+  #sleep(ms: number, wakeable: boolean): Promise<void> {
+    return new Promise((resolve) => {
+      const end = () => {
+        clearTimeout(timer);
+        this.#sleeper = undefined;
+        resolve();
+      };
+      // unref: a pending poll alone must not keep a process alive; unsent rows stay in the outbox.
+      const timer = setTimeout(end, ms).unref();
+      this.#sleeper = { wakeable, end };
+    });
+  }
+
+  /** One claim and its sends; true when the batch was full (more rows are probably due). */
+  async #cycle(): Promise<boolean> {
+    // Resolved between batches, never during one: a provider change may close the previous pool.
+    const transport = await this.#transports.get();
+    const now = this.#now();
+    if (now >= this.#nextRetryAt) this.#nextRetryAt = Infinity;
+    const batch = await this.#store.claimOutbox(now, BATCH, LEASE_MS);
+    if (batch.length === 0) return false;
+    const startBy = now + LEASE_MS - SEND_BUDGET_MS;
+    // As many sends in flight as pooled connections: each starts at once, so `startBy` holds. A
+    // lane moves to its next message without waiting for the store to record the last outcome;
+    // every record is awaited before the next claim (and before stop() returns).
+    const records: Promise<void>[] = [];
+    let next = 0;
+    const lane = async () => {
+      while (next < batch.length) {
+        const m = batch[next++]!;
+        const outcome = await this.#attempt(transport, m, startBy);
+        records.push(this.#record(m, outcome));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.#config.mailPoolSize, batch.length) }, lane));
+    await Promise.all(records);
+    return batch.length === BATCH;
+  }
+
+  /** Sends one message; never throws. */
+  async #attempt(transport: MailTransport, m: OutboxMessage, startBy: number): Promise<Outcome> {
+    // Hand the row back rather than send it late (or let its lease run out: a minute of delay).
+    if (!this.#running || this.#now() > startBy) return { kind: 'skipped' };
+    let payload: Payload;
+    try {
+      payload = JSON.parse(m.payload) as Payload;
+    } catch {
+      return { kind: 'unsendable', error: 'unreadable payload' };
+    }
+    try {
+      await transport.send({ to: m.recipient, ...payload, from: payload.from || this.#config.emailFrom });
+      return { kind: 'sent' };
+    } catch (err) {
+      return { kind: 'failed', error: message(err) };
+    }
+  }
+
+  async #record(m: OutboxMessage, o: Outcome): Promise<void> {
+    try {
+      if (o.kind === 'sent') await this.#store.markSent(m.id);
+      else if (o.kind === 'failed') await this.#failed(m, o.error);
+      else if (o.kind === 'unsendable') await this.#giveUp(m, o.error);
+      else await this.#store.markRetry(m.id, m.attempts, this.#now(), 'not attempted: worker stopping or lease running out');
+    } catch (err) {
+      // The row's lease runs out and it is claimed again; after a successful send this is the one
+      // case that delivers twice, which beats losing a sign-in code.
+      this.#log.error({ outbox_id: m.id, err: message(err) }, 'mail worker: recording the outcome failed');
+    }
+  }
+
+  async #failed(m: OutboxMessage, error: string): Promise<void> {
+    const attempts = m.attempts + 1;
+    if (attempts >= this.#config.mailMaxAttempts) return this.#giveUp(m, error);
+    const retryAt = this.#now() + Math.min(this.#config.mailRetryBaseMs * 2 ** m.attempts, MAX_BACKOFF_MS);
+    this.#nextRetryAt = Math.min(this.#nextRetryAt, retryAt);
+    // The outbox id, never the payload: it holds the code.
+    this.#log.warn({ outbox_id: m.id, attempts, err: error }, 'email delivery failed; will retry');
+    await this.#store.markRetry(m.id, attempts, retryAt, error);
+  }
+
+  async #giveUp(m: OutboxMessage, error: string): Promise<void> {
+    const { client_id, client_name, connection, email_type } = m.meta;
+    const now = this.#now();
+    const log = makeLog('fn', null, {
+      description: 'Failed Sending Notification',
+      ...(client_id ? { client_id } : {}),
+      ...(client_name ? { client_name } : {}),
+      ...(connection ? { connection } : {}),
+      details: { email_type: email_type ?? 'passwordless', notification_type: 'email', to: m.recipient, error },
+    }, now);
+    this.#log.error({ outbox_id: m.id, attempts: m.attempts + 1, err: error }, 'email delivery failed; giving up');
+    await this.#store.markFailed(m.id, m.attempts + 1, error, log);
+  }
+}

@@ -7,7 +7,9 @@ export function welcome(base: string, issuer: string, report: BootstrapReport): 
     lines.push(
       'Management API client (shown once, keep it safe):',
       `  client_id:     ${report.managementClient.client_id}`,
-      `  client_secret: ${report.managementClient.client_secret}\n`,
+      `  client_secret: ${report.managementClient.client_secret}`,
+      '  token for the Management API:',
+      `  curl -s ${base}/oauth/token -H 'content-type: application/json' -d '${JSON.stringify({ grant_type: 'client_credentials', ...report.managementClient, audience: `${issuer}api/v2/` })}'\n`,
     );
   }
   if (report.defaultApp) {

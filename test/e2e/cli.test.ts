@@ -95,10 +95,17 @@ describe('the sesame CLI', () => {
       const text = cli.out.join('');
       assert.match(text, /development mode/i, 'no SMTP provider is announced');
       const startBody = text.match(/curl -s \S+\/passwordless\/start .* -d '(\{.*\})'/)![1]!;
-      const tokenBody = text.match(/curl -s \S+\/oauth\/token .* -d '(\{.*\})'/)![1]!;
+      const tokenBody = text.match(/curl -s \S+\/oauth\/token .* -d '(\{"grant_type":"http:\/\/auth0\.com\/oauth\/grant-type\/passwordless\/otp".*\})'/)![1]!;
 
       const health = await fetch(`${base}/health`);
       assert.equal(health.status, 200);
+      assert.deepEqual(await health.json(), { status: 'ok', database: 'ok' });
+
+      const mgmtBody = text.match(/token for the Management API:\s+curl -s \S+ .* -d '(\{.*\})'/)![1]!;
+      const mgmt = await fetch(`${base}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: mgmtBody });
+      const mgmtToken = ((await mgmt.json()) as { access_token: string }).access_token;
+      const settings = await fetch(`${base}/api/v2/tenants/settings`, { headers: { authorization: `Bearer ${mgmtToken}` } });
+      assert.equal(settings.status, 200, 'the printed management client works');
 
       const started = await fetch(`${base}/passwordless/start`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: startBody });
       assert.equal(started.status, 200, await started.clone().text());

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import type { LogEvent } from './model.ts';
+import type { Client, Connection, LogEvent } from './model.ts';
 
 let lastMs = 0;
 let seq = 0;
@@ -78,4 +78,16 @@ export function decodeTelemetry(header: string | undefined): LogEvent['auth0_cli
   } catch {
     return undefined;
   }
+}
+
+/** The application and connection fields every passwordless log carries. */
+export function passwordlessFields(client: Pick<Client, 'client_id' | 'name'>, conn: Connection): Partial<LogEvent> {
+  return {
+    client_id: client.client_id,
+    client_name: client.name,
+    connection: conn.name,
+    connection_id: conn.id,
+    strategy: conn.strategy,
+    strategy_type: 'passwordless',
+  };
 }

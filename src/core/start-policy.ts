@@ -1,6 +1,6 @@
 import type { AuthMethod } from './client-auth.ts';
 import type { RequestContext } from './logs.ts';
-import { makeLog } from './logs.ts';
+import { makeLog, passwordlessFields } from './logs.ts';
 import { type Client, type Connection, type LogEvent, isConfidential } from './model.ts';
 
 export const ENFORCE_FLAG = 'enforce_client_authentication_on_passwordless_start';
@@ -37,13 +37,8 @@ export function decideStart(
       'depnote',
       ctx,
       {
+        ...passwordlessFields(client, conn),
         description: `${FEATURE.name}: This feature is being deprecated. Please see details.feature of this log for more information.`,
-        client_id: client.client_id,
-        client_name: client.name,
-        connection: conn.name,
-        connection_id: conn.id,
-        strategy: conn.strategy,
-        strategy_type: 'passwordless',
         details: { feature: FEATURE, method: 'POST', path: '/passwordless/start' },
       },
       now,

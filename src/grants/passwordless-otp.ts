@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { makeLog } from '../core/logs.ts';
+import { makeLog, passwordlessFields } from '../core/logs.ts';
 import { type Connection, type LogEvent, PASSWORDLESS_OTP_GRANT, type User } from '../core/model.ts';
 import { verifyCode } from '../core/otp.ts';
 import { managementAudience } from '../core/scopes.ts';
@@ -147,7 +147,7 @@ function logBase(ctx: GrantContext, connection: Connection | undefined, userName
   return {
     client_id: ctx.client.client_id,
     client_name: ctx.client.name,
-    ...(connection ? { connection: connection.name, connection_id: connection.id, strategy: connection.strategy, strategy_type: 'passwordless' } : {}),
+    ...(connection ? passwordlessFields(ctx.client, connection) : {}),
     ...(userName !== undefined ? { user_name: userName } : {}),
   };
 }

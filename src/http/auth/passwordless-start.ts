@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { type AuthMethod, authenticateClient } from '../../core/client-auth.ts';
-import { makeLog } from '../../core/logs.ts';
+import { makeLog, passwordlessFields } from '../../core/logs.ts';
 import { type Client, PASSWORDLESS_OTP_GRANT, isConfidential } from '../../core/model.ts';
 import { newCode, otpSettings } from '../../core/otp.ts';
 import { hitHourly } from '../../core/rate-limit.ts';
@@ -81,12 +81,7 @@ export function registerPasswordlessStart(app: FastifyInstance, s: Services): vo
     );
     const transactionId = randomBytes(12).toString('hex');
     const cs = makeLog('cs', ctx, {
-      client_id: client.client_id,
-      client_name: client.name,
-      connection: conn.name,
-      connection_id: conn.id,
-      strategy: conn.strategy,
-      strategy_type: 'passwordless',
+      ...passwordlessFields(client, conn),
       user_name: body.email,
       details: {
         body: { client_id: client.client_id, connection: conn.name, email: body.email, send: body.send, authParams: publicAuthParams(body.authParams), request_language: language ?? null, ip: ctx.ip, 'user-agent': ctx.user_agent ?? null },

@@ -82,22 +82,31 @@ async function exchange(ctx: GrantContext, state: Attempt): Promise<Record<strin
   }
 
   const nowIso = new Date(s.now()).toISOString();
-  const { user, created } = await resolveUser(ctx, connection, strategy, identifier, nowIso, state);
+  // A new user's first login (counters and the ss + s logs) is written with the user, in one write.
+  const signupLogs = (u: User) => {
+    const fields = successFields(ctx, connection, u, audience, scope);
+    return [makeLog('ss', ctx.req, fields, s.now()), makeLog('s', ctx.req, fields, s.now())];
+  };
+  const { user, created } = await resolveUser(ctx, connection, strategy, identifier, nowIso, state, signupLogs);
   state.user = user;
   if (user.blocked) throw new OAuthError(401, 'unauthorized', 'user is blocked'); // ERR-VERIFY
 
+  const issuing = issueUserTokens(s, { client, user, scope, audience, nonce, authTime: Math.floor(s.now() / 1000) });
+  if (created) return { ...(await issuing) };
   const fields = successFields(ctx, connection, user, audience, scope);
-  const logs = created ? [makeLog('ss', ctx.req, fields, s.now()), makeLog('s', ctx.req, fields, s.now())] : [makeLog('s', ctx.req, fields, s.now())];
   const [tokens] = await Promise.all([
-    issueUserTokens(s, { client, user, scope, audience, nonce, authTime: Math.floor(s.now() / 1000) }),
+    issuing,
     s.store.recordLogin(user.user_id, nowIso, ctx.req.ip),
-    s.store.appendLogs(logs),
+    s.store.appendLogs([makeLog('s', ctx.req, fields, s.now())]),
   ]);
   return { ...tokens };
 }
 
 /** Finds the user of the connection, or signs them up (PL-EMAIL: the first login creates the user). */
-async function resolveUser(ctx: GrantContext, connection: Connection, strategy: Strategy, identifier: string, nowIso: string, state: Attempt) {
+async function resolveUser(
+  ctx: GrantContext, connection: Connection, strategy: Strategy, identifier: string, nowIso: string, state: Attempt,
+  signupLogs: (user: User) => LogEvent[],
+) {
   const { s } = ctx;
   if (strategy === 'sms') {
     // The store has no lookup by phone number yet; /passwordless/start issues no sms codes, so this is unreachable.
@@ -113,8 +122,10 @@ async function resolveUser(ctx: GrantContext, connection: Connection, strategy: 
     }, s.now())];
     throw invalidGrant(WRONG.email);
   }
-  // Atomic: concurrent first logins create exactly one user and all of them get it back.
-  return s.store.createUserIfAbsent({
+  // Atomic: concurrent first logins create exactly one user and all of them get it back. The
+  // candidate carries its first login; if another request created the user first, the caller
+  // records this login on that user instead.
+  const candidate: User = {
     user_id: `email|${randomBytes(12).toString('hex')}`,
     connection: connection.name,
     email: identifier,
@@ -125,8 +136,11 @@ async function resolveUser(ctx: GrantContext, connection: Connection, strategy: 
     app_metadata: {},
     created_at: nowIso,
     updated_at: nowIso,
-    logins_count: 0,
-  });
+    last_login: nowIso,
+    last_ip: ctx.req.ip,
+    logins_count: 1,
+  };
+  return s.store.createUserIfAbsent(candidate, signupLogs(candidate));
 }
 
 /** A string parameter; non-strings and oversized values are a malformed request (RFC 6749 §5.2). */

@@ -9,8 +9,8 @@ export interface OpenedStore {
 
 /** Opens and migrates the store named by SESAME_DATABASE_URL. */
 export async function openStore(url: string): Promise<OpenedStore> {
-  const { db, dialect, dataDir } = await openDatabase(url);
-  const store = new SqlStore(db, dialect);
+  const { db, dialect, dataDir, sqlite } = await openDatabase(url);
+  const store = new SqlStore(db, dialect, sqlite);
   await store.migrate();
   return { store, dataDir };
 }

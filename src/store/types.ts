@@ -156,6 +156,8 @@ export interface Store {
   /** Leases up to `limit` due messages to this worker for `leaseMs`; no message is leased twice. */
   claimOutbox(now: number, limit: number, leaseMs: number): Promise<OutboxMessage[]>;
   markSent(id: number): Promise<void>;
+  /** Marks a delivered batch sent in one statement. */
+  markSentMany(ids: number[]): Promise<void>;
   markRetry(id: number, attempts: number, nextAttemptAt: number, error: string): Promise<void>;
   /** Gives up on a message and appends its `fn` log in the same transaction. */
   markFailed(id: number, attempts: number, error: string, log: LogEvent): Promise<void>;
@@ -167,8 +169,11 @@ export interface Store {
   listUsersByEmail(email: string): Promise<User[]>;
   /** Ordered by created_at, newest first unless `sort` is 'asc'. */
   listUsers(opts: ListOptions & { emailQuery?: string; connection?: string; sort?: 'asc' | 'desc' }): Promise<Page<User>>;
-  /** Inserts the user unless one exists for (connection, email); returns the stored user and whether it was created. */
-  createUserIfAbsent(user: User): Promise<{ user: User; created: boolean }>;
+  /**
+   * Inserts the user unless one exists for (connection, email); returns the stored user and whether it
+   * was created. `logsIfCreated` are appended in the same transaction, only if the user was created.
+   */
+  createUserIfAbsent(user: User, logsIfCreated?: LogEvent[]): Promise<{ user: User; created: boolean }>;
   /** Replaces a user's document (profile, metadata, flags); user_id, connection and email never change. */
   updateUser(user: User): Promise<void>;
   deleteUser(userId: string): Promise<boolean>;

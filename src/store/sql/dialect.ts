@@ -1,11 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type { Database } from './schema.ts';
+import { type CachedSqlite, cachingDatabase } from './stmt-cache.ts';
 
 export interface OpenedDb {
   db: Kysely<Database>;
   dialect: 'sqlite' | 'postgres';
+  /** SQLite only: the handle Kysely uses too, for the store's synchronous executor (one connection). */
+  sqlite?: CachedSqlite;
   /** Where a generated secret is kept: beside the SQLite file, ./data for PostgreSQL, none in memory. */
   dataDir: string | undefined;
 }
@@ -26,8 +30,21 @@ export async function openDatabase(url: string): Promise<OpenedDb> {
     database.pragma('journal_mode = WAL');
     database.pragma('synchronous = NORMAL');
     database.pragma('busy_timeout = 5000');
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
-    return { db, dialect: 'sqlite', dataDir: memory ? undefined : dirname(file) };
+    // A WAL checkpoint runs inside the COMMIT that crosses the threshold, and it fsyncs: on the main
+    // thread that stalls every request. A connection on a worker thread (the mail thread) does the
+    // checkpoints instead, on its own core: after its own commits (default 1,000 pages) and every
+    // second, so an idle mail thread still keeps the WAL short. The main thread only steps in if the
+    // WAL grows far beyond that (no mail thread: tests with a fake clock, `:memory:`).
+    let stopCheckpoints = () => {};
+    if (isMainThread) database.pragma('wal_autocheckpoint = 16000');
+    else if (!memory) {
+      const timer = setInterval(() => database.pragma('wal_checkpoint(PASSIVE)'), 1000);
+      timer.unref();
+      stopCheckpoints = () => clearInterval(timer);
+    }
+    const sqlite = cachingDatabase(database, 500, stopCheckpoints);
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    return { db, dialect: 'sqlite', sqlite, dataDir: memory ? undefined : dirname(file) };
   }
   const pg = (await import('pg')).default;
   // int8 columns hold epoch milliseconds, well inside Number's exact range.

@@ -1,5 +1,6 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
 import * as init from './migrations/2026-11-27T00-00-init.ts';
+import * as loginColumns from './migrations/2026-11-27T01-00-login-columns-ref-version.ts';
 
 type Dialect = 'sqlite' | 'postgres';
 type Module = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
@@ -7,6 +8,7 @@ type Module = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
 /** Listed statically so the build needs no file-system discovery; names sort by date. */
 const MIGRATIONS: Record<string, Module> = {
   '2026-11-27T00-00-init': init,
+  '2026-11-27T01-00-login-columns-ref-version': loginColumns,
 };
 
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<void> {

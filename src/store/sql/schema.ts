@@ -33,7 +33,20 @@ export interface Database {
     created_at: number;
     sent_at: number | null;
   };
-  users: { user_id: string; connection: string; email: string | null; phone_number: string | null; doc: string; created_at: number };
+  users: {
+    user_id: string;
+    connection: string;
+    email: string | null;
+    phone_number: string | null;
+    doc: string;
+    created_at: number;
+    /** Authoritative over the document's copies (migration 01-00): one UPDATE records a login. */
+    logins_count: Generated<number>;
+    last_login: string | null;
+    last_ip: string | null;
+  };
+  /** One row (id 1): bumped by every write to reference data, compared by the reference cache. */
+  ref_version: { id: number; version: number };
   logs: {
     log_id: string;
     date: string;

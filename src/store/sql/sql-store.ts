@@ -1,258 +1,105 @@
-import { type Kysely, sql } from 'kysely';
-import type { Client, Connection, LogEvent, TenantSettings, User } from '../../core/model.ts';
-import type {
-  AttemptResult, ClientGrant, CodeKey, CodeRecord, ListOptions, LogSearch, NewOutboxMessage, OutboxMessage, Page,
-  SigningKeyRecord, Store,
-} from '../types.ts';
+import { type CompiledQuery, sql } from 'kysely';
+import type { LogEvent, User } from '../../core/model.ts';
+import type { AttemptResult, CodeKey, CodeRecord, ListOptions, LogSearch, NewOutboxMessage, OutboxMessage, Page, SigningKeyRecord, Store } from '../types.ts';
 import { compileLogQuery, logToRow } from './log-sql.ts';
+import type { Result } from './executor.ts';
 import { migrateToLatest } from './migrate.ts';
-import type { Database } from './schema.ts';
+import { USER_COLUMNS } from './queries.ts';
+import { SqlRefs } from './refs-store.ts';
+import { type UserRow, toUser, userRow } from './users-sql.ts';
+
+export { DEFAULT_TENANT } from './refs-store.ts';
 
 const parse = <T>(s: string): T => JSON.parse(s) as T;
 
-export const DEFAULT_TENANT: TenantSettings = {
-  friendly_name: 'Sesame',
-  flags: { enforce_client_authentication_on_passwordless_start: false },
-};
-
-/** One Kysely codebase for SQLite and PostgreSQL (STYLE.md §9). */
-export class SqlStore implements Store {
-  readonly dialect: 'sqlite' | 'postgres';
-  readonly #db: Kysely<Database>;
-
-  constructor(db: Kysely<Database>, dialect: 'sqlite' | 'postgres') {
-    this.#db = db;
-    this.dialect = dialect;
-  }
-
-  migrate = () => migrateToLatest(this.#db, this.dialect);
+/**
+ * One Kysely codebase for SQLite and PostgreSQL (STYLE.md §9). Hot statements are compiled once
+ * (queries.ts) and run through the executor (executor.ts): on SQLite synchronously on the raw handle,
+ * writes group-committed per event-loop turn. Multi-statement writes are generator ops so that one
+ * definition runs in a synchronous SQLite transaction and in an async PostgreSQL one.
+ */
+export class SqlStore extends SqlRefs implements Store {
+  migrate = () => migrateToLatest(this.db, this.dialect);
   async ping() {
-    await sql`select 1`.execute(this.#db);
+    await sql`select 1`.execute(this.db);
   }
-  close = () => this.#db.destroy();
-
-  // settings ---------------------------------------------------------------------------------------
-  async getSetting<T>(key: string): Promise<T | undefined> {
-    const row = await this.#db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst();
-    return row ? parse<T>(row.value) : undefined;
-  }
-  async putSetting(key: string, value: unknown) {
-    const v = JSON.stringify(value);
-    await this.#db.insertInto('settings').values({ key, value: v }).onConflict((oc) => oc.column('key').doUpdateSet({ value: v })).execute();
-  }
-  async deleteSetting(key: string) {
-    const r = await this.#db.deleteFrom('settings').where('key', '=', key).executeTakeFirst();
-    return Number(r.numDeletedRows) > 0;
-  }
-  async getTenantSettings(): Promise<TenantSettings> {
-    const s = await this.getSetting<TenantSettings>('tenant');
-    return s ?? structuredClone(DEFAULT_TENANT);
-  }
-
-  // clients ----------------------------------------------------------------------------------------
-  async getClient(clientId: string) {
-    const row = await this.#db.selectFrom('clients').select(['doc', 'secret_hash']).where('client_id', '=', clientId).executeTakeFirst();
-    return row ? { client: parse<Client>(row.doc), secretHash: row.secret_hash } : undefined;
-  }
-  async listClients(opts: ListOptions & { appType?: string[] }): Promise<Page<Client>> {
-    let q = this.#db.selectFrom('clients');
-    if (opts.appType?.length) q = q.where('app_type', 'in', opts.appType);
-    const [rows, total] = await Promise.all([
-      q.select('doc').orderBy('created_at').orderBy('client_id').limit(opts.perPage).offset(opts.page * opts.perPage).execute(),
-      q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-    ]);
-    return { items: rows.map((r) => parse<Client>(r.doc)), total: Number(total.n) };
-  }
-  async insertClient(client: Client, secretHash: string | null) {
-    await this.#db
-      .insertInto('clients')
-      .values({ client_id: client.client_id, name: client.name, app_type: client.app_type, secret_hash: secretHash, doc: JSON.stringify(client), created_at: Date.parse(client.created_at) })
-      .execute();
-  }
-  async updateClient(client: Client, secretHash?: string | null) {
-    await this.#db
-      .updateTable('clients')
-      .set({ name: client.name, app_type: client.app_type, doc: JSON.stringify(client), ...(secretHash !== undefined ? { secret_hash: secretHash } : {}) })
-      .where('client_id', '=', client.client_id)
-      .execute();
-  }
-  async deleteClient(clientId: string) {
-    return this.#db.transaction().execute(async (tx) => {
-      const r = await tx.deleteFrom('clients').where('client_id', '=', clientId).executeTakeFirst();
-      await tx.deleteFrom('connection_clients').where('client_id', '=', clientId).execute();
-      await tx.deleteFrom('client_grants').where('client_id', '=', clientId).execute();
-      await tx.deleteFrom('otp_codes').where('client_id', '=', clientId).execute();
-      return Number(r.numDeletedRows) > 0;
-    });
-  }
-
-  // client grants ----------------------------------------------------------------------------------
-  async listClientGrants(filter: { clientId?: string; audience?: string }): Promise<ClientGrant[]> {
-    let q = this.#db.selectFrom('client_grants').select('doc');
-    if (filter.clientId) q = q.where('client_id', '=', filter.clientId);
-    if (filter.audience) q = q.where('audience', '=', filter.audience);
-    return (await q.orderBy('id').execute()).map((r) => parse<ClientGrant>(r.doc));
-  }
-  async putClientGrant(g: ClientGrant) {
-    const doc = JSON.stringify(g);
-    await this.#db
-      .insertInto('client_grants')
-      .values({ id: g.id, client_id: g.client_id, audience: g.audience, doc })
-      .onConflict((oc) => oc.columns(['client_id', 'audience']).doUpdateSet({ doc }))
-      .execute();
-  }
-  async deleteClientGrant(id: string) {
-    const r = await this.#db.deleteFrom('client_grants').where('id', '=', id).executeTakeFirst();
-    return Number(r.numDeletedRows) > 0;
-  }
-
-  // connections ------------------------------------------------------------------------------------
-  async getConnection(id: string) {
-    const row = await this.#db.selectFrom('connections').select('doc').where('id', '=', id).executeTakeFirst();
-    return row ? parse<Connection>(row.doc) : undefined;
-  }
-  async getConnectionByName(name: string) {
-    const row = await this.#db.selectFrom('connections').select('doc').where('name', '=', name).executeTakeFirst();
-    return row ? parse<Connection>(row.doc) : undefined;
-  }
-  async listConnections(opts: ListOptions & { strategy?: string[]; name?: string }): Promise<Page<Connection>> {
-    let q = this.#db.selectFrom('connections');
-    if (opts.strategy?.length) q = q.where('strategy', 'in', opts.strategy);
-    if (opts.name) q = q.where('name', '=', opts.name);
-    const [rows, total] = await Promise.all([
-      q.select('doc').orderBy('created_at').orderBy('id').limit(opts.perPage).offset(opts.page * opts.perPage).execute(),
-      q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-    ]);
-    return { items: rows.map((r) => parse<Connection>(r.doc)), total: Number(total.n) };
-  }
-  async insertConnection(c: Connection) {
-    await this.#db.insertInto('connections').values({ id: c.id, name: c.name, strategy: c.strategy, doc: JSON.stringify(c), created_at: Date.parse(c.created_at) }).execute();
-  }
-  async updateConnection(c: Connection) {
-    await this.#db.updateTable('connections').set({ name: c.name, doc: JSON.stringify(c) }).where('id', '=', c.id).execute();
-  }
-  async deleteConnection(id: string) {
-    return this.#db.transaction().execute(async (tx) => {
-      const r = await tx.deleteFrom('connections').where('id', '=', id).executeTakeFirst();
-      await tx.deleteFrom('connection_clients').where('connection_id', '=', id).execute();
-      await tx.deleteFrom('otp_codes').where('connection_id', '=', id).execute();
-      return Number(r.numDeletedRows) > 0;
-    });
-  }
-  async listEnabledClients(connectionId: string) {
-    const rows = await this.#db.selectFrom('connection_clients').select('client_id').where('connection_id', '=', connectionId).orderBy('client_id').execute();
-    return rows.map((r) => r.client_id);
-  }
-  async setEnabledClients(connectionId: string, changes: { client_id: string; status: boolean }[]) {
-    await this.#db.transaction().execute(async (tx) => {
-      for (const ch of changes) {
-        if (ch.status) {
-          await tx.insertInto('connection_clients').values({ connection_id: connectionId, client_id: ch.client_id }).onConflict((oc) => oc.doNothing()).execute();
-        } else {
-          await tx.deleteFrom('connection_clients').where('connection_id', '=', connectionId).where('client_id', '=', ch.client_id).execute();
-        }
-      }
-    });
-  }
-  async isConnectionEnabled(connectionId: string, clientId: string) {
-    const row = await this.#db.selectFrom('connection_clients').select('client_id').where('connection_id', '=', connectionId).where('client_id', '=', clientId).executeTakeFirst();
-    return row !== undefined;
+  async close() {
+    this.x.flush();
+    await this.db.destroy();
   }
 
   // one-time codes ---------------------------------------------------------------------------------
   async issueCode(code: CodeRecord, message: NewOutboxMessage | null, logs: LogEvent[]) {
-    const row = { ...code, params: JSON.stringify(code.params) };
-    await this.#db.transaction().execute(async (tx) => {
-      await tx
-        .insertInto('otp_codes')
-        .values(row)
-        .onConflict((oc) =>
-          oc.columns(['connection_id', 'identifier', 'client_id']).doUpdateSet({ code_hash: row.code_hash, expires_at: row.expires_at, attempts: 0, params: row.params, created_at: row.created_at }),
-        )
-        .execute();
-      if (message) await tx.insertInto('outbox').values(outboxRow(message, code.created_at)).execute();
-      if (logs.length) await tx.insertInto('logs').values(logs.map(logToRow)).execute();
+    const stmts = [this.q.upsertCode({ ...code, params: JSON.stringify(code.params) })];
+    if (message) stmts.push(this.q.insertOutbox({ ...message, meta: JSON.stringify(message.meta), now: code.created_at }));
+    if (logs.length) stmts.push(this.q.insertLogs(logs.map(logToRow)));
+    await this.x.write(function* () {
+      for (const s of stmts) yield s;
     });
   }
 
   async takeAttempt(key: CodeKey, maxAttempts: number): Promise<AttemptResult> {
     // The increment and the limit check are one statement: concurrent guesses cannot overtake it.
-    const row = await this.#db
-      .updateTable('otp_codes')
-      .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
-      .where('connection_id', '=', key.connection_id)
-      .where('identifier', '=', key.identifier)
-      .where('client_id', '=', key.client_id)
-      .where('attempts', '<', maxAttempts)
-      .returningAll()
-      .executeTakeFirst();
+    // A single statement, so atomic on its own; on SQLite it shares the group COMMIT of its turn
+    // (the caller learns the outcome only once it is durable).
+    const { rows } = await this.#single(this.q.takeAttempt({ ...key, max: maxAttempts }));
+    const row = rows[0] as (Omit<CodeRecord, 'params'> & { params: string }) | undefined;
     if (row) return { kind: 'attempt', record: { ...row, params: parse<Record<string, string>>(row.params) } };
-    const exists = await this.#db
-      .selectFrom('otp_codes')
-      .select('attempts')
-      .where('connection_id', '=', key.connection_id)
-      .where('identifier', '=', key.identifier)
-      .where('client_id', '=', key.client_id)
-      .executeTakeFirst();
-    return exists ? { kind: 'exhausted' } : { kind: 'missing' };
+    const exists = await this.x.one(this.q.codeExists(key));
+    return exists.rows.length ? { kind: 'exhausted' } : { kind: 'missing' };
   }
 
   async consumeCode(key: CodeKey, codeHash: string) {
-    const r = await this.#db
-      .deleteFrom('otp_codes')
-      .where('connection_id', '=', key.connection_id)
-      .where('identifier', '=', key.identifier)
-      .where('client_id', '=', key.client_id)
-      .where('code_hash', '=', codeHash)
-      .executeTakeFirst();
-    return Number(r.numDeletedRows) === 1;
+    return (await this.#single(this.q.consumeCode({ ...key, code_hash: codeHash }))).changes === 1;
+  }
+
+  /** One write statement through the executor's write path (group commit on SQLite). */
+  #single(q: CompiledQuery): Promise<Result> {
+    return this.x.write(function* (): Generator<CompiledQuery, Result, Result> {
+      return yield q;
+    }, false);
   }
 
   // assertion jtis ---------------------------------------------------------------------------------
   async useAssertionJti(clientId: string, jti: string, expiresAt: number) {
     const now = Date.now();
-    const r = await this.#db
+    const r = await this.db
       .insertInto('assertion_jtis')
       .values({ client_id: clientId, jti, expires_at: expiresAt })
       .onConflict((oc) => oc.columns(['client_id', 'jti']).doNothing())
       .executeTakeFirst();
     // Purge now and then rather than on every call: expired jtis can never be replayed anyway
     // because the assertion's own exp is checked first.
-    if (Math.random() < 0.01) await this.#db.deleteFrom('assertion_jtis').where('expires_at', '<', now).execute();
+    if (Math.random() < 0.01) await this.db.deleteFrom('assertion_jtis').where('expires_at', '<', now).execute();
     return Number(r.numInsertedOrUpdatedRows ?? 0n) === 1;
   }
 
   // rate limits ------------------------------------------------------------------------------------
   async hitRateLimit(key: string, windowStart: number, windowMs: number) {
-    const row = await this.#db
-      .insertInto('rate_limits')
-      .values({ key, window_start: windowStart, count: 1, expires_at: windowStart + windowMs })
-      .onConflict((oc) =>
-        oc.column('key').doUpdateSet((eb) => ({
-          count: sql<number>`case when ${eb.ref('rate_limits.window_start')} = ${windowStart} then ${eb.ref('rate_limits.count')} + 1 else 1 end`,
-          window_start: windowStart,
-          expires_at: windowStart + windowMs,
-        })),
-      )
-      .returning('count')
-      .executeTakeFirstOrThrow();
-    return Number(row.count);
+    const q = this.q.hitRateLimit({ key, start: windowStart, expires: windowStart + windowMs });
+    return this.x.write(function* () {
+      return Number((yield q).rows[0]!.count);
+    }, false);
   }
 
   // outbox -----------------------------------------------------------------------------------------
   async enqueue(message: NewOutboxMessage) {
-    await this.#db.insertInto('outbox').values(outboxRow(message, Date.now())).execute();
+    const q = this.q.insertOutbox({ ...message, meta: JSON.stringify(message.meta), now: Date.now() });
+    await this.#single(q);
   }
   async claimOutbox(now: number, limit: number, leaseMs: number): Promise<OutboxMessage[]> {
-    const due = this.#db
+    const due = this.db
       .selectFrom('outbox')
       .select('id')
       .where('status', '=', 'pending')
       .where('next_attempt_at', '<=', now)
       .where('leased_until', '<=', now)
+      // Oldest due first, in outbox_due's own order (status, next_attempt_at, rowid): the LIMIT stops
+      // the index scan early. `ORDER BY id` sorted every due row first: O(backlog) per claim.
+      .orderBy('next_attempt_at')
       .orderBy('id')
       .limit(limit);
-    const rows = await this.#db
+    const rows = await this.db
       .updateTable('outbox')
       .set({ leased_until: now + leaseMs })
       // PostgreSQL: SKIP LOCKED lets several instances claim disjoint batches without waiting.
@@ -264,38 +111,48 @@ export class SqlStore implements Store {
       .sort((a, b) => a.id - b.id);
   }
   async markSent(id: number) {
-    await this.#db.updateTable('outbox').set({ status: 'sent', sent_at: Date.now(), payload: '', leased_until: 0 }).where('id', '=', id).execute();
+    const q = this.q.markSent({ id, now: Date.now() });
+    await this.#single(q);
+  }
+  /** One UPDATE for a whole delivered batch. */
+  async markSentMany(ids: number[]) {
+    if (ids.length === 0) return;
+    const q = this.db.updateTable('outbox').set({ status: 'sent', sent_at: Date.now(), payload: '', leased_until: 0 }).where('id', 'in', ids).compile();
+    await this.#single(q);
   }
   async markRetry(id: number, attempts: number, nextAttemptAt: number, error: string) {
-    await this.#db.updateTable('outbox').set({ attempts, next_attempt_at: nextAttemptAt, last_error: error, leased_until: 0 }).where('id', '=', id).execute();
+    const q = this.db.updateTable('outbox').set({ attempts, next_attempt_at: nextAttemptAt, last_error: error, leased_until: 0 }).where('id', '=', id).compile();
+    await this.#single(q);
   }
   async markFailed(id: number, attempts: number, error: string, log: LogEvent) {
-    await this.#db.transaction().execute(async (tx) => {
-      // The payload holds the code: drop it once it can no longer be sent.
-      await tx.updateTable('outbox').set({ status: 'failed', attempts, last_error: error, payload: '', leased_until: 0 }).where('id', '=', id).execute();
-      await tx.insertInto('logs').values(logToRow(log)).execute();
+    // The payload holds the code: drop it once it can no longer be sent.
+    const failed = this.db.updateTable('outbox').set({ status: 'failed', attempts, last_error: error, payload: '', leased_until: 0 }).where('id', '=', id).compile();
+    const logQ = this.q.insertLogs([logToRow(log)]);
+    await this.x.write(function* () {
+      yield failed;
+      yield logQ;
     });
   }
   async countOutbox(status: 'pending' | 'sent' | 'failed') {
-    const r = await this.#db.selectFrom('outbox').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', status).executeTakeFirstOrThrow();
+    const r = await this.db.selectFrom('outbox').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', status).executeTakeFirstOrThrow();
     return Number(r.n);
   }
 
   // users ------------------------------------------------------------------------------------------
   async getUser(userId: string) {
-    const row = await this.#db.selectFrom('users').select('doc').where('user_id', '=', userId).executeTakeFirst();
-    return row ? parse<User>(row.doc) : undefined;
+    const row = (await this.x.one(this.q.userById({ id: userId }))).rows[0];
+    return row ? toUser(row as UserRow) : undefined;
   }
   async findUserByEmail(connection: string, email: string) {
-    const row = await this.#db.selectFrom('users').select('doc').where('connection', '=', connection).where('email', '=', email).executeTakeFirst();
-    return row ? parse<User>(row.doc) : undefined;
+    const row = (await this.x.one(this.q.userByEmail({ connection, email }))).rows[0];
+    return row ? toUser(row as UserRow) : undefined;
   }
   async listUsersByEmail(email: string) {
-    const rows = await this.#db.selectFrom('users').select('doc').where('email', '=', email.toLowerCase()).orderBy('created_at').execute();
-    return rows.map((r) => parse<User>(r.doc));
+    const rows = await this.db.selectFrom('users').select(USER_COLUMNS).where('email', '=', email.toLowerCase()).orderBy('created_at').execute();
+    return rows.map(toUser);
   }
   async listUsers(opts: ListOptions & { emailQuery?: string; connection?: string; sort?: 'asc' | 'desc' }): Promise<Page<User>> {
-    let q = this.#db.selectFrom('users');
+    let q = this.db.selectFrom('users');
     if (opts.connection) q = q.where('connection', '=', opts.connection);
     if (opts.emailQuery !== undefined) {
       const wildcard = opts.emailQuery.includes('*');
@@ -306,50 +163,53 @@ export class SqlStore implements Store {
       }
     }
     const [rows, total] = await Promise.all([
-      q.select('doc').orderBy('created_at', opts.sort ?? 'desc').orderBy('user_id').limit(opts.perPage).offset(opts.page * opts.perPage).execute(),
+      q.select(USER_COLUMNS).orderBy('created_at', opts.sort ?? 'desc').orderBy('user_id').limit(opts.perPage).offset(opts.page * opts.perPage).execute(),
       q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
     ]);
-    return { items: rows.map((r) => parse<User>(r.doc)), total: Number(total.n) };
+    return { items: rows.map(toUser), total: Number(total.n) };
   }
-  async createUserIfAbsent(user: User) {
-    const inserted = await this.#db
-      .insertInto('users')
-      .values({ user_id: user.user_id, connection: user.connection, email: user.email ?? null, phone_number: user.phone_number ?? null, doc: JSON.stringify(user), created_at: Date.parse(user.created_at) })
-      .onConflict((oc) => oc.doNothing())
-      .returning('user_id')
-      .executeTakeFirst();
-    if (inserted) return { user, created: true };
-    const existing = user.email !== undefined ? await this.findUserByEmail(user.connection, user.email) : undefined;
-    if (!existing) throw new Error('user insert conflicted but no user was found');
-    return { user: existing, created: false };
+  async createUserIfAbsent(user: User, logsIfCreated: LogEvent[] = []) {
+    const insert = this.q.insertUser(userRow(user));
+    const logs = logsIfCreated.length ? this.q.insertLogs(logsIfCreated.map(logToRow)) : undefined;
+    const find = user.email !== undefined ? this.q.userByEmail({ connection: user.connection, email: user.email }) : undefined;
+    // Insert-or-read. On PostgreSQL a transaction is needed only for the logs: ON CONFLICT waited
+    // for the winner's commit, so the read sees its row either way.
+    return this.x.write(function* () {
+      if ((yield insert).rows.length) {
+        if (logs) yield logs;
+        return { user, created: true };
+      }
+      const existing = find ? (yield find).rows[0] : undefined;
+      if (!existing) throw new Error('user insert conflicted but no user was found');
+      return { user: toUser(existing as UserRow), created: false };
+    }, logs !== undefined);
   }
   async updateUser(user: User) {
-    await this.#db.updateTable('users').set({ doc: JSON.stringify(user) }).where('user_id', '=', user.user_id).execute();
+    const q = this.db.updateTable('users').set({ doc: JSON.stringify(user) }).where('user_id', '=', user.user_id).compile();
+    await this.#single(q);
   }
   async deleteUser(userId: string) {
-    const r = await this.#db.deleteFrom('users').where('user_id', '=', userId).executeTakeFirst();
+    const r = await this.db.deleteFrom('users').where('user_id', '=', userId).executeTakeFirst();
     return Number(r.numDeletedRows) > 0;
   }
+  /** One UPDATE of the login columns: no read-modify-write, so no lock upgrade to lose (users-sql.ts). */
   async recordLogin(userId: string, at: string, ip: string) {
-    await this.#db.transaction().execute(async (tx) => {
-      const row = await tx.selectFrom('users').select('doc').where('user_id', '=', userId).executeTakeFirst();
-      if (!row) return;
-      const u = parse<User>(row.doc);
-      const next: User = { ...u, last_login: at, last_ip: ip, logins_count: (u.logins_count ?? 0) + 1, updated_at: at };
-      await tx.updateTable('users').set({ doc: JSON.stringify(next) }).where('user_id', '=', userId).execute();
-    });
+    const q = this.q.recordLogin({ id: userId, at, ip });
+    await this.#single(q);
   }
 
   // logs -------------------------------------------------------------------------------------------
   async appendLogs(logs: LogEvent[]) {
-    if (logs.length) await this.#db.insertInto('logs').values(logs.map(logToRow)).execute();
+    if (!logs.length) return;
+    const q = this.q.insertLogs(logs.map(logToRow));
+    await this.#single(q);
   }
   async getLog(logId: string) {
-    const row = await this.#db.selectFrom('logs').select('doc').where('log_id', '=', logId).executeTakeFirst();
+    const row = await this.db.selectFrom('logs').select('doc').where('log_id', '=', logId).executeTakeFirst();
     return row ? parse<LogEvent>(row.doc) : undefined;
   }
   async searchLogs(s: LogSearch): Promise<Page<LogEvent>> {
-    let q = this.#db.selectFrom('logs');
+    let q = this.db.selectFrom('logs');
     if (s.query) {
       const query = s.query;
       q = q.where((eb) => compileLogQuery(eb, query, this.dialect));
@@ -362,7 +222,7 @@ export class SqlStore implements Store {
     return { items: rows.map((r) => parse<LogEvent>(r.doc)), total: Number(total.n) };
   }
   async logsAfter(from: string | null, take: number) {
-    let q = this.#db.selectFrom('logs').select('doc');
+    let q = this.db.selectFrom('logs').select('doc');
     if (from) q = q.where('log_id', '>', from);
     const rows = await q.orderBy('log_id').limit(take).execute();
     return rows.map((r) => parse<LogEvent>(r.doc));
@@ -370,26 +230,10 @@ export class SqlStore implements Store {
 
   // signing keys -----------------------------------------------------------------------------------
   async listSigningKeys(): Promise<SigningKeyRecord[]> {
-    const rows = await this.#db.selectFrom('signing_keys').selectAll().orderBy('created_at').execute();
+    const rows = await this.db.selectFrom('signing_keys').selectAll().orderBy('created_at').execute();
     return rows.map((r) => ({ ...r, status: r.status as SigningKeyRecord['status'] }));
   }
   async insertSigningKey(k: SigningKeyRecord) {
-    await this.#db.insertInto('signing_keys').values(k).execute();
+    await this.db.insertInto('signing_keys').values(k).execute();
   }
-}
-
-function outboxRow(m: NewOutboxMessage, now: number) {
-  return {
-    channel: m.channel,
-    recipient: m.recipient,
-    payload: m.payload,
-    meta: JSON.stringify(m.meta),
-    status: 'pending',
-    attempts: 0,
-    next_attempt_at: now,
-    leased_until: 0,
-    last_error: null,
-    created_at: now,
-    sent_at: null,
-  };
 }

@@ -1,0 +1,99 @@
+import { type CompiledQuery, type Kysely, sql } from 'kysely';
+import type { LogEvent } from '../../core/model.ts';
+import { logToRow } from './log-sql.ts';
+import type { Database } from './schema.ts';
+import { p, template } from './template.ts';
+
+const CODE_KEY = ['connection_id', 'identifier', 'client_id'] as const;
+const LOG_FIELDS = Object.keys(logToRow({} as LogEvent)) as (keyof Database['logs'])[];
+export const USER_COLUMNS = ['doc', 'logins_count', 'last_login', 'last_ip'] as const;
+
+/**
+ * The hot queries, built and compiled once per store with Kysely (so once per dialect) and bound
+ * with new values per call (template.ts). Everything else is built per call as usual.
+ */
+export function hotQueries(db: Kysely<Database>) {
+  const byKey = <Q extends { where: (...a: any[]) => Q }>(q: Q): Q =>
+    CODE_KEY.reduce((acc, col) => acc.where(col, '=', p(col)), q);
+  const t = template;
+  const logs = new Map<number, (args: Record<string, unknown>) => CompiledQuery>();
+  return {
+    version: t(db.selectFrom('ref_version').select('version').where('id', '=', 1).compile()),
+    bumpVersion: t(db.updateTable('ref_version').set((eb) => ({ version: eb('version', '+', 1) })).where('id', '=', 1).compile()),
+
+    getSetting: t<'key'>(db.selectFrom('settings').select('value').where('key', '=', p('key')).compile()),
+    getClient: t<'id'>(db.selectFrom('clients').select(['doc', 'secret_hash']).where('client_id', '=', p('id')).compile()),
+    getConnection: t<'id'>(db.selectFrom('connections').select('doc').where('id', '=', p('id')).compile()),
+    getConnectionByName: t<'name'>(db.selectFrom('connections').select('doc').where('name', '=', p('name')).compile()),
+    isEnabled: t<'connection' | 'client'>(
+      db.selectFrom('connection_clients').select('client_id').where('connection_id', '=', p('connection')).where('client_id', '=', p('client')).compile(),
+    ),
+
+    upsertCode: t(
+      db
+        .insertInto('otp_codes')
+        .values({ connection_id: p('connection_id'), identifier: p('identifier'), client_id: p('client_id'), code_hash: p('code_hash'), expires_at: p<number>('expires_at'), attempts: 0, params: p('params'), created_at: p<number>('created_at') })
+        .onConflict((oc) =>
+          oc.columns([...CODE_KEY]).doUpdateSet({ code_hash: p('code_hash'), expires_at: p<number>('expires_at'), attempts: 0, params: p('params'), created_at: p<number>('created_at') }),
+        )
+        .compile(),
+    ),
+    takeAttempt: t(byKey(db.updateTable('otp_codes').set((eb) => ({ attempts: eb('attempts', '+', 1) }))).where('attempts', '<', p<number>('max')).returningAll().compile()),
+    codeExists: t(byKey(db.selectFrom('otp_codes').select('attempts')).compile()),
+    consumeCode: t(byKey(db.deleteFrom('otp_codes')).where('code_hash', '=', p('code_hash')).compile()),
+
+    hitRateLimit: t<'key' | 'start' | 'expires'>(
+      db
+        .insertInto('rate_limits')
+        .values({ key: p('key'), window_start: p<number>('start'), count: 1, expires_at: p<number>('expires') })
+        .onConflict((oc) =>
+          oc.column('key').doUpdateSet((eb) => ({
+            count: sql<number>`case when ${eb.ref('rate_limits.window_start')} = ${p<number>('start')} then ${eb.ref('rate_limits.count')} + 1 else 1 end`,
+            window_start: p<number>('start'),
+            expires_at: p<number>('expires'),
+          })),
+        )
+        .returning('count')
+        .compile(),
+    ),
+
+    insertOutbox: t<'channel' | 'recipient' | 'payload' | 'meta' | 'now'>(
+      db
+        .insertInto('outbox')
+        .values({ channel: p('channel'), recipient: p('recipient'), payload: p('payload'), meta: p('meta'), status: 'pending', attempts: 0, next_attempt_at: p<number>('now'), leased_until: 0, last_error: null, created_at: p<number>('now'), sent_at: null })
+        .compile(),
+    ),
+    markSent: t<'id' | 'now'>(db.updateTable('outbox').set({ status: 'sent', sent_at: p<number>('now'), payload: '', leased_until: 0 }).where('id', '=', p<number>('id')).compile()),
+
+    /** One multi-row INSERT per batch size (1–3 rows in practice). */
+    insertLogs(rows: Database['logs'][]): CompiledQuery {
+      let tpl = logs.get(rows.length);
+      if (!tpl) {
+        const values = rows.map((_, i) => Object.fromEntries(LOG_FIELDS.map((f) => [f, p(`${i}.${f}`)])) as unknown as Database['logs']);
+        tpl = template(db.insertInto('logs').values(values).compile());
+        logs.set(rows.length, tpl);
+      }
+      const args: Record<string, unknown> = {};
+      rows.forEach((r, i) => {
+        for (const f of LOG_FIELDS) args[`${i}.${f}`] = r[f];
+      });
+      return tpl(args);
+    },
+
+    insertUser: t<'user_id' | 'connection' | 'email' | 'phone_number' | 'doc' | 'created_at' | 'logins_count' | 'last_login' | 'last_ip'>(
+      db
+        .insertInto('users')
+        .values({ user_id: p('user_id'), connection: p('connection'), email: p('email'), phone_number: p('phone_number'), doc: p('doc'), created_at: p<number>('created_at'), logins_count: p<number>('logins_count'), last_login: p('last_login'), last_ip: p('last_ip') })
+        .onConflict((oc) => oc.doNothing())
+        .returning('user_id')
+        .compile(),
+    ),
+    userByEmail: t<'connection' | 'email'>(db.selectFrom('users').select(USER_COLUMNS).where('connection', '=', p('connection')).where('email', '=', p('email')).compile()),
+    userById: t<'id'>(db.selectFrom('users').select(USER_COLUMNS).where('user_id', '=', p('id')).compile()),
+    recordLogin: t<'id' | 'at' | 'ip'>(
+      db.updateTable('users').set((eb) => ({ logins_count: eb('logins_count', '+', 1), last_login: p('at'), last_ip: p('ip') })).where('user_id', '=', p('id')).compile(),
+    ),
+  };
+}
+
+export type HotQueries = ReturnType<typeof hotQueries>;

@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { Worker } from 'node:worker_threads';
+import { after, before, describe, it } from 'node:test';
+import type { User } from '../../src/core/model.ts';
+import type { Store } from '../../src/store/types.ts';
+import { backendMatrix } from '../helpers/backends.ts';
+import { sharedDatabase, testCode, testLog } from '../helpers/store-fixtures.ts';
+
+const user = (id: string, email: string): User => {
+  const now = new Date().toISOString();
+  return { user_id: id, connection: 'email', email, user_metadata: {}, app_metadata: {}, created_at: now, updated_at: now, logins_count: 0 };
+};
+
+/** Group commit (src/store/sql/executor.ts) and the single-statement login record. */
+for (const { backend, skip } of await backendMatrix()) {
+  describe(`store writes [${backend}]`, { skip }, () => {
+    let db: Awaited<ReturnType<typeof sharedDatabase>>;
+    let store: Store;
+    before(async () => {
+      db = await sharedDatabase(backend);
+      store = await db.open();
+    });
+    after(async () => db?.drop());
+
+    it('persists every one of many concurrent issueCode calls, with their messages and logs', async () => {
+      const n = 300;
+      const before = await store.countOutbox('pending');
+      const logs = Array.from({ length: n }, () => testLog('cs'));
+      await Promise.all(
+        Array.from({ length: n }, (_, i) =>
+          store.issueCode(testCode(`gc${i}@x.test`), { channel: 'email', recipient: `gc${i}@x.test`, payload: '{}', meta: {} }, [logs[i]!]),
+        ),
+      );
+      assert.equal((await store.countOutbox('pending')) - before, n);
+      for (const i of [0, 149, 299]) {
+        const got = await store.takeAttempt({ connection_id: 'con_1', identifier: `gc${i}@x.test`, client_id: 'c1' }, 3);
+        assert.equal(got.kind, 'attempt');
+        assert.ok(await store.getLog(logs[i]!.log_id));
+      }
+    });
+
+    it('fails only the faulty op of a batch', async () => {
+      const dup = testLog('cs');
+      await store.appendLogs([dup]);
+      const fresh = Array.from({ length: 20 }, () => testLog('cs'));
+      const results = await Promise.allSettled([
+        ...fresh.slice(0, 10).map((l, i) => store.issueCode(testCode(`ok${i}@x.test`), null, [l])),
+        // Same log_id as a stored log: the primary key refuses this op's whole transaction.
+        store.issueCode(testCode('bad@x.test'), null, [dup]),
+        ...fresh.slice(10).map((l) => store.appendLogs([l])),
+        store.hitRateLimit('k', 0, 1000),
+      ]);
+      assert.deepEqual(results.map((r) => r.status), [...Array(10).fill('fulfilled'), 'rejected', ...Array(10).fill('fulfilled'), 'fulfilled']);
+      for (const l of fresh) assert.ok(await store.getLog(l.log_id), 'a neighbour of the faulty op was lost');
+      // The faulty op is atomic: its code was not stored either.
+      assert.equal((await store.takeAttempt({ connection_id: 'con_1', identifier: 'bad@x.test', client_id: 'c1' }, 3)).kind, 'missing');
+      assert.equal(await store.hitRateLimit('k', 0, 1000), 2);
+    });
+
+    it('counts logins in the login columns and keeps them over the document', async () => {
+      const { user: u } = await store.createUserIfAbsent(user('email|l1', 'l1@x.test'));
+      await store.recordLogin(u.user_id, '2030-01-01T00:00:00.000Z', '10.0.0.1');
+      await store.recordLogin(u.user_id, '2030-01-01T00:00:01.000Z', '10.0.0.2');
+      await store.updateUser({ ...u, name: 'Renamed' }); // a stale document must not reset the counters
+      const got = await store.getUser(u.user_id);
+      assert.equal(got?.logins_count, 2);
+      assert.equal(got?.name, 'Renamed');
+      assert.equal(got?.last_login, '2030-01-01T00:00:01.000Z');
+      assert.equal(got?.updated_at, '2030-01-01T00:00:01.000Z');
+      assert.equal(got?.last_ip, '10.0.0.2');
+      const again = await store.createUserIfAbsent(user('email|l1-other', 'l1@x.test'));
+      assert.equal(again.created, false);
+      assert.equal(again.user.user_id, 'email|l1');
+      assert.equal(again.user.logins_count, 2);
+    });
+
+    it('writes a new user\'s first-login logs with the user, and only if it was created', async () => {
+      const first = [testLog('ss', { user_id: 'email|fl' }), testLog('s', { user_id: 'email|fl' })];
+      const made = await store.createUserIfAbsent({ ...user('email|fl', 'fl@x.test'), logins_count: 1, last_login: '2030-02-01T00:00:00.000Z' }, first);
+      assert.equal(made.created, true);
+      for (const l of first) assert.ok(await store.getLog(l.log_id));
+      assert.equal((await store.getUser('email|fl'))?.logins_count, 1);
+      const lost = [testLog('ss', { user_id: 'email|fl2' })];
+      const again = await store.createUserIfAbsent(user('email|fl2', 'fl@x.test'), lost);
+      assert.equal(again.created, false);
+      assert.equal(again.user.user_id, 'email|fl');
+      assert.equal(await store.getLog(lost[0]!.log_id), undefined);
+    });
+
+    it('records logins while another connection keeps committing (no SQLITE_BUSY)', { skip: backend !== 'sqlite' && 'SQLite locking only' }, async () => {
+      const file = db.url.slice('sqlite:'.length);
+      const { user: u } = await store.createUserIfAbsent(user('email|busy', 'busy@x.test'));
+      // Like the mail thread: a second connection on its own thread, committing small writes non-stop.
+      const writer = new Worker(
+        `const { workerData, parentPort } = require('node:worker_threads');
+         const db = new (require('better-sqlite3'))(workerData.file);
+         db.pragma('busy_timeout = 5000');
+         const up = db.prepare("insert into rate_limits (key, window_start, count, expires_at) values ('w', 0, 1, 0) on conflict(key) do update set count = count + 1");
+         let stop = false;
+         parentPort.on('message', () => { stop = true; });
+         parentPort.postMessage('ready');
+         const spin = () => { for (let i = 0; i < 50; i++) up.run(); if (!stop) setImmediate(spin); else { db.close(); parentPort.close(); } };
+         spin();`,
+        { eval: true, workerData: { file } },
+      );
+      await new Promise((r) => writer.once('message', r));
+      const n = 400;
+      try {
+        for (let round = 0; round < n / 20; round++) {
+          await Promise.all(Array.from({ length: 20 }, (_, i) => store.recordLogin(u.user_id, new Date(Date.UTC(2031, 0, 1, 0, 0, round * 20 + i)).toISOString(), '10.1.1.1')));
+          await new Promise((r) => setTimeout(r, 1));
+        }
+      } finally {
+        writer.postMessage('stop');
+        await new Promise((r) => writer.once('exit', r));
+      }
+      assert.equal((await store.getUser(u.user_id))?.logins_count, n);
+    });
+
+    it('marks a delivered batch sent in one call', async () => {
+      for (let i = 0; i < 3; i++) await store.enqueue({ channel: 'email', recipient: `m${i}@x.test`, payload: '{}', meta: {} });
+      const claimed = await store.claimOutbox(Date.now() + 1000, 1000, 60_000);
+      const sentBefore = await store.countOutbox('sent');
+      await store.markSentMany(claimed.map((m) => m.id));
+      await store.markSentMany([]);
+      assert.equal((await store.countOutbox('sent')) - sentBefore, claimed.length);
+      assert.equal(await store.countOutbox('pending'), 0);
+    });
+  });
+}

@@ -1,5 +1,5 @@
 import { Liquid, type Template } from 'liquidjs';
-import { DEFAULT_HTML, DEFAULT_SUBJECT, DEFAULT_TEXT, htmlToText } from './default-email.ts';
+import { DEFAULT_HTML, DEFAULT_SUBJECT, DEFAULT_TEXT, defaultHtml, defaultSubject, defaultText, htmlToText } from './default-email.ts';
 
 /** A connection's `options.email` (spec §4): every field may be a Liquid template. */
 export interface EmailOptions {
@@ -135,15 +135,23 @@ export async function renderEmail(
 ): Promise<RenderedEmail> {
   const scope = { ...vars, operation: vars.operation ?? null };
   const kind = vars.send === 'code' ? 'code' : 'link';
+  // Built-in fields take the precompiled path (default-email.ts) unless a value has a type the
+  // functions do not handle the way Liquid would; then Liquid renders them, as before.
+  const fast = plainVars(vars);
   const [fromRaw, subject, html] = await Promise.all([
     opts?.from ? engine.render('from', opts.from, scope) : '',
-    engine.render('subject', opts?.subject || DEFAULT_SUBJECT[kind], scope),
-    engine.render('body', opts?.body || DEFAULT_HTML, scope),
+    opts?.subject ? engine.render('subject', opts.subject, scope) : fast ? defaultSubject(vars) : engine.render('subject', DEFAULT_SUBJECT[kind], scope),
+    opts?.body ? engine.render('body', opts.body, scope) : fast ? defaultHtml(vars) : engine.render('body', DEFAULT_HTML, scope),
   ]);
-  const text = opts?.body ? htmlToText(html) : await engine.render('body', DEFAULT_TEXT, scope, false);
+  const text = opts?.body ? htmlToText(html) : fast ? defaultText(vars) : await engine.render('body', DEFAULT_TEXT, scope, false);
   let from = oneLine(fromRaw);
   // Auth0's sample template sends "from" root@auth0.com, which Auth0 itself replaces (spec §4,
   // PL-EMAIL); relaying it through the tenant's SMTP would spoof auth0.com and fail DMARC.
   if (from === '' || /@auth0\.com>?$/i.test(from)) from = defaultFrom;
   return { from, subject: oneLine(subject), html, text };
 }
+
+const optString = (v: unknown) => v === undefined || typeof v === 'string';
+const plainVars = (v: EmailVars) =>
+  typeof v.application?.name === 'string' && optString(v.code) && optString(v.link) &&
+  (v.expires_in_minutes === undefined || typeof v.expires_in_minutes === 'number');

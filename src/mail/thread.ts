@@ -16,13 +16,23 @@ const FROM_SOURCES = import.meta.url.endsWith('.ts');
 const MAIN = new URL(FROM_SOURCES ? './thread-main.ts' : './thread-main.js', import.meta.url);
 
 /**
+ * V8 heap limits of the thread. Measured under the benchmark (5,000-mail burst, 1,000 starts/s): live
+ * heap ~12 MB, old space peak ~20 MB, while V8's default young generation alone (two 16 MB
+ * semi-spaces) kept 32 MB resident. A 6 MB young generation (two 2 MB semi-spaces) cut the thread's
+ * heap from ~55 MB to ~26 MB with no loss of drain rate (≥ 1,900 mails/s) or delivery delay.
+ * The old-space cap is ~5× the measured peak, and it also makes V8 collect sooner (its heap-growth
+ * factor shrinks for small limits); running out would only restart the thread (rows stay queued).
+ */
+const THREAD_LIMITS = { maxYoungGenerationSizeMb: 6, maxOldGenerationSizeMb: 96 };
+
+/**
  * Node 20 keeps module hooks per thread, and tsx installs its own on the main thread only: a thread
  * started from the TypeScript sources registers tsx itself before loading its entry point.
  */
 function newThread(workerData: unknown): Worker {
-  if (!FROM_SOURCES) return new Worker(MAIN, { workerData });
+  if (!FROM_SOURCES) return new Worker(MAIN, { workerData, resourceLimits: THREAD_LIMITS });
   const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  return new Worker(`import(${tsx}).then((m) => m.register()).then(() => import(${JSON.stringify(MAIN.href)}))`, { eval: true, workerData });
+  return new Worker(`import(${tsx}).then((m) => m.register()).then(() => import(${JSON.stringify(MAIN.href)}))`, { eval: true, workerData, resourceLimits: THREAD_LIMITS });
 }
 
 /**

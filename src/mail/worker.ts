@@ -131,17 +131,34 @@ export class MailWorker implements MailDelivery {
     // lane moves to its next message without waiting for the store to record the last outcome;
     // every record is awaited before the next claim (and before stop() returns).
     const records: Promise<void>[] = [];
+    const sent: number[] = [];
     let next = 0;
     const lane = async () => {
       while (next < batch.length) {
         const m = batch[next++]!;
         const outcome = await this.#attempt(transport, m, startBy);
-        records.push(this.#record(m, outcome));
+        if (outcome.kind === 'sent') sent.push(m.id);
+        else records.push(this.#record(m, outcome));
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.#config.mailPoolSize, batch.length) }, lane));
-    await Promise.all(records);
+    await Promise.all([...records, this.#markSent(sent)]);
     return batch.length === BATCH;
+  }
+
+  /**
+   * Successes are recorded together, one write per batch instead of one per mail: on SQLite each
+   * write takes the database lock the HTTP thread needs. At-least-once delivery, on purpose: if the
+   * process dies (or this write fails) between the sends and the mark, the leases run out and those
+   * messages are claimed and sent once more, which beats losing a sign-in code.
+   */
+  async #markSent(ids: number[]): Promise<void> {
+    if (ids.length === 0) return;
+    try {
+      await this.#store.markSentMany(ids);
+    } catch (err) {
+      this.#log.error({ outbox_ids: ids, err: message(err) }, 'mail worker: recording sent messages failed; they will be sent again');
+    }
   }
 
   /** Sends one message; never throws. */
@@ -162,15 +179,14 @@ export class MailWorker implements MailDelivery {
     }
   }
 
-  async #record(m: OutboxMessage, o: Outcome): Promise<void> {
+  /** Records a message that was not sent (successes go through #markSent). */
+  async #record(m: OutboxMessage, o: Exclude<Outcome, { kind: 'sent' }>): Promise<void> {
     try {
-      if (o.kind === 'sent') await this.#store.markSent(m.id);
-      else if (o.kind === 'failed') await this.#failed(m, o.error);
+      if (o.kind === 'failed') await this.#failed(m, o.error);
       else if (o.kind === 'unsendable') await this.#giveUp(m, o.error);
       else await this.#store.markRetry(m.id, m.attempts, this.#now(), 'not attempted: worker stopping or lease running out');
     } catch (err) {
-      // The row's lease runs out and it is claimed again; after a successful send this is the one
-      // case that delivers twice, which beats losing a sign-in code.
+      // The row's lease runs out and it is claimed again.
       this.#log.error({ outbox_id: m.id, err: message(err) }, 'mail worker: recording the outcome failed');
     }
   }

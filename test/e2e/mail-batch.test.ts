@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MailWorker } from '../../src/mail/index.ts';
+import type { Store } from '../../src/store/types.ts';
+import { BACKENDS } from '../helpers/mail-backends.ts';
+import { captureLog, configFor, enqueue, harness, until } from '../helpers/mail-env.ts';
+
+/** Sent messages are recorded with one markSentMany per batch; failures keep their own records. */
+
+/** The real store with some methods replaced (bound: SqlStore keeps its state in #private fields). */
+function withMethods(store: Store, over: Partial<Record<keyof Store, (...args: never[]) => unknown>>): Store {
+  return new Proxy(store, {
+    get(target, prop) {
+      const o = over[prop as keyof Store];
+      if (o) return o;
+      const v = Reflect.get(target, prop) as unknown;
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+}
+
+for (const backend of BACKENDS) {
+  describe(`mail worker batches on ${backend.name}`, { skip: backend.skip }, () => {
+    test('a batch of deliveries is marked sent in one write, never one per mail', async (t) => {
+      const h = harness(t, backend);
+      const { store } = await h.db();
+      const sink = await h.sink();
+      const n = 300;
+      for (let i = 0; i < n; i += 100) await Promise.all(Array.from({ length: 100 }, (_, j) => enqueue(store, `batch${i + j}@example.com`)));
+      const calls: number[][] = [];
+      let single = 0;
+      const spy = withMethods(store, {
+        markSentMany: (ids: number[]) => (calls.push([...ids]), store.markSentMany(ids)),
+        markSent: (id: number) => (single++, store.markSent(id)),
+      });
+      h.worker(spy, configFor(sink.url));
+      await until(async () => (await store.countOutbox('sent')) === n, 'every row to be marked sent', 10_000);
+      assert.equal(single, 0, 'markSent is not used');
+      assert.equal(calls.flat().length, n);
+      assert.equal(new Set(calls.flat()).size, n, 'each id marked once');
+      assert.ok(calls.length <= 4 && calls.every((c) => c.length <= 200), `one call per claimed batch (${calls.map((c) => c.length)})`);
+      assert.equal(sink.messages.length, n);
+    });
+
+    test('a failed mark is logged and the messages are sent again once their lease runs out', async (t) => {
+      const h = harness(t, backend);
+      const { store } = await h.db();
+      const sink = await h.sink();
+      const code = await enqueue(store, 'again@example.com');
+      let failures = 1;
+      const flaky = withMethods(store, {
+        markSentMany: (ids: number[]) => (failures-- > 0 ? Promise.reject(new Error('database is locked')) : store.markSentMany(ids)),
+      });
+      let offset = 0;
+      const { log, lines } = captureLog();
+      const worker = new MailWorker({ store: flaky, config: configFor(sink.url), log, now: () => Date.now() + offset });
+      t.after(() => worker.stop());
+      worker.start();
+      await until(() => lines.some((l) => l.includes('recording sent messages failed')), 'the failure to be logged');
+      await sleep(150);
+      assert.equal(sink.messages.filter((m) => m.to === 'again@example.com').length, 1, 'not re-sent while leased');
+      offset = 61_000; // past the one-minute lease
+      worker.wake();
+      await until(() => sink.messages.filter((m) => m.to === 'again@example.com').length === 2, 'the re-send (at least once)');
+      await until(async () => (await store.countOutbox('sent')) === 1, 'the row marked sent');
+      assert.ok(sink.messages.every((m) => m.text.includes(code)));
+    });
+  });
+}

@@ -53,12 +53,14 @@ for (const { backend, skip } of await backendMatrix()) {
       assert.equal(await a.getSetting('tenant'), undefined);
     });
 
-    it('sees its own writes at once, and hands out copies callers cannot corrupt', async () => {
+    it('sees its own writes at once, and hands out frozen objects callers cannot corrupt', async () => {
       await a.insertClient(testClient('cli_own', 'Own'), 'hash');
       const first = await a.getClient('cli_own');
       assert.equal(first?.client.name, 'Own');
-      first!.client.name = 'mutated';
-      first!.client.grant_types.push('x');
+      assert.throws(() => {
+        first!.client.name = 'mutated';
+      }, TypeError);
+      assert.throws(() => first!.client.grant_types.push('x'), TypeError);
       const again = await a.getClient('cli_own');
       assert.equal(again?.client.name, 'Own');
       assert.deepEqual(again?.client.grant_types, []);

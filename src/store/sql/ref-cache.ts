@@ -7,8 +7,8 @@
  * instance — always reads a version at least as new as that write: per request one tiny SELECT
  * instead of five.
  *
- * Entries hold raw rows (strings), and the store parses them on every get: callers always receive
- * fresh objects and can never mutate what is cached.
+ * Entries hold raw rows; the store parses each row once and hands out deep-frozen objects, so callers
+ * can never mutate what is cached (refs-store.ts).
  */
 /** Unknown client ids are cached too (as absent): bound what a caller inventing ids can fill. */
 const MAX_ENTRIES = 10_000;

@@ -9,6 +9,29 @@ import type { CachedSqlite } from './stmt-cache.ts';
 
 const parse = <T>(s: string): T => JSON.parse(s) as T;
 
+function deepFreeze<T>(v: T): T {
+  if (v && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const child of Object.values(v)) deepFreeze(child);
+  }
+  return v;
+}
+
+/**
+ * Cached rows are parsed once and handed out deep-frozen: every request reads the client, the
+ * connection and two settings, and re-parsing them was a visible share of a start's CPU. Freezing
+ * keeps the promise that callers cannot change what is cached (they copy, as every writer does).
+ */
+const parsedRows = new WeakMap<object, unknown>();
+function frozen<T>(row: object, text: string): T {
+  let out = parsedRows.get(row) as T | undefined;
+  if (out === undefined) {
+    out = deepFreeze(parse<T>(text));
+    parsedRows.set(row, out);
+  }
+  return out;
+}
+
 export const DEFAULT_TENANT: TenantSettings = {
   friendly_name: 'Sesame',
   flags: { enforce_client_authentication_on_passwordless_start: false },
@@ -56,7 +79,7 @@ export abstract class SqlRefs {
   // settings ---------------------------------------------------------------------------------------
   async getSetting<T>(key: string): Promise<T | undefined> {
     const row = await this.#cachedRow<{ value: string }>(`s\0${key}`, this.q.getSetting({ key }));
-    return row ? parse<T>(row.value) : undefined;
+    return row ? frozen<T>(row, row.value) : undefined;
   }
   async putSetting(key: string, value: unknown) {
     const v = JSON.stringify(value);
@@ -78,7 +101,7 @@ export abstract class SqlRefs {
   // clients ----------------------------------------------------------------------------------------
   async getClient(clientId: string) {
     const row = await this.#cachedRow<{ doc: string; secret_hash: string | null }>(`c\0${clientId}`, this.q.getClient({ id: clientId }));
-    return row ? { client: parse<Client>(row.doc), secretHash: row.secret_hash } : undefined;
+    return row ? { client: frozen<Client>(row, row.doc), secretHash: row.secret_hash } : undefined;
   }
   async listClients(opts: ListOptions & { appType?: string[] }): Promise<Page<Client>> {
     let q = this.db.selectFrom('clients');
@@ -147,11 +170,11 @@ export abstract class SqlRefs {
   // connections ------------------------------------------------------------------------------------
   async getConnection(id: string) {
     const row = await this.#cachedRow<{ doc: string }>(`n\0${id}`, this.q.getConnection({ id }));
-    return row ? parse<Connection>(row.doc) : undefined;
+    return row ? frozen<Connection>(row, row.doc) : undefined;
   }
   async getConnectionByName(name: string) {
     const row = await this.#cachedRow<{ doc: string }>(`N\0${name}`, this.q.getConnectionByName({ name }));
-    return row ? parse<Connection>(row.doc) : undefined;
+    return row ? frozen<Connection>(row, row.doc) : undefined;
   }
   async listConnections(opts: ListOptions & { strategy?: string[]; name?: string }): Promise<Page<Connection>> {
     let q = this.db.selectFrom('connections');

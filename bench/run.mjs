@@ -389,7 +389,8 @@ async function oneRun(runNo) {
     console.log(`server env: SESAME_START_LIMIT_PER_HOUR=${START_LIMIT} (raised from the default 50/h per IP: all load comes from 127.0.0.1),`);
     console.log(`            SESAME_DATABASE_URL=sqlite:<tmp>/bench.db (a file, WAL), SESAME_SMTP_URL=smtp://127.0.0.1:<sink>, SESAME_LOG_LEVEL=warn, SESAME_MAIL_POLL_MS=1000, SESAME_MAIL_POOL_SIZE default (8)`);
   }
-  const execArgv = OPT.preload.flatMap((p) => ['--import', pathToFileURL(join(process.cwd(), p)).href]);
+  // The product's launcher flags (bin/sesame.js, `npm start`), so the server runs as it is shipped.
+  const execArgv = ['--max-semi-space-size=4', ...OPT.preload.flatMap((p) => ['--import', pathToFileURL(join(process.cwd(), p)).href])];
   // Profile mode: besides the per-scenario profiles of the main thread (inspector, below), --cpu-prof
   // writes one whole-run profile per thread at exit, which covers the mail worker thread too.
   const threadProfDir = join(profDir, `run${runNo}-threads-${Date.now()}`);

@@ -6,8 +6,8 @@ import type { Config } from './config/schema.ts';
 
 /**
  * SESAME_SECRET, or one generated on first start and kept in `<data dir>/secret` (mode 0600), so that
- * hashes and encrypted keys stay valid across restarts. Without a data directory (
- * only in-memory SQLite) a generated secret lives as long as the database: the process.
+ * hashes and encrypted keys stay valid across restarts. Without a data directory (in-memory SQLite
+ * only) a generated secret lives as long as the database: the process.
  */
 export function resolveSecret(config: Config, dataDir: string | undefined, log: FastifyBaseLogger): string {
   if (config.secret) return config.secret;

@@ -70,7 +70,8 @@ export async function buildApp(config: Config, opts: { now?: () => number; logge
       now: opts.now ?? Date.now,
     };
     // SMTP runs on its own thread so a saturated HTTP loop cannot starve delivery (mail/thread.ts).
-    services.mail = createMailDelivery({ store, config, log: app.log, now: opts.now });
+    // The mail side decrypts the SMTP provider's password, so it gets the resolved secret.
+    services.mail = createMailDelivery({ store, config: Object.freeze({ ...config, secret }), log: app.log, now: opts.now });
     const report = await bootstrap(services);
 
     app.decorate('sesame', services);

@@ -3,6 +3,7 @@ import { connect, type Socket } from 'node:net';
 import type { FastifyBaseLogger } from 'fastify';
 import nodemailer from 'nodemailer';
 import type { Config } from '../config/schema.ts';
+import { Keyring } from '../core/crypto.ts';
 import type { EmailProvider, Store } from '../store/types.ts';
 
 /** A rendered message as the outbox holds it (`OutboxMessage.payload`), plus its recipient. */
@@ -36,10 +37,15 @@ export const EMAIL_PROVIDER_SETTING = 'email_provider';
 // `[::1]` is how URLs (and the Management API) write an IPv6 host; sockets want `::1`.
 const unbracket = (host: string) => host.replace(/^\[(.*)\]$/, '$1');
 
-/** The provider's SMTP settings when it is enabled and usable; `undefined` otherwise. */
-export function providerSmtp(p: EmailProvider | undefined): SmtpSettings | undefined {
+/**
+ * The provider's SMTP settings when it is enabled and usable; `undefined` otherwise. The password is
+ * stored encrypted (`smtp_pass_enc`, see http/management/email-provider.ts) and decrypted only here,
+ * with `keyring`; a plain `credentials.smtp_pass` (a row written before encryption) still works.
+ */
+export function providerSmtp(p: EmailProvider | undefined, keyring?: Keyring): SmtpSettings | undefined {
   if (!p?.enabled || p.name !== 'smtp') return undefined;
-  const { smtp_host: host, smtp_port: port, smtp_user: user, smtp_pass: pass } = p.credentials ?? {};
+  const { smtp_host: host, smtp_port: port, smtp_user: user } = p.credentials ?? {};
+  const pass = p.smtp_pass_enc && keyring ? keyring.decrypt(p.smtp_pass_enc) : p.credentials?.smtp_pass;
   const portNum = Number(port);
   if (typeof host !== 'string' || host === '' || !Number.isInteger(portNum) || portNum <= 0) return undefined;
   return {
@@ -174,11 +180,23 @@ export class TransportResolver {
   #checkedAt = -Infinity;
   #fingerprint = '';
   #current: MailTransport | undefined;
+  /** Decrypts the provider's SMTP password; built from the resolved SESAME_SECRET (app.ts). */
+  readonly #keyring: Keyring | undefined;
 
   constructor(deps: { store: Store; config: Config; log: FastifyBaseLogger }) {
     this.#store = deps.store;
     this.#config = deps.config;
     this.#log = deps.log;
+    this.#keyring = deps.config.secret ? new Keyring(deps.config.secret) : undefined;
+  }
+
+  #providerSmtp(provider: EmailProvider | undefined): SmtpSettings | undefined {
+    try {
+      return providerSmtp(provider, this.#keyring);
+    } catch {
+      this.#log.error('the email provider\'s SMTP password cannot be decrypted (was SESAME_SECRET changed?); set it again through the Management API');
+      return undefined;
+    }
   }
 
   /** Call between batches: closing a replaced pool would cut sends still in flight. */
@@ -188,17 +206,18 @@ export class TransportResolver {
     if (this.#current && now - this.#checkedAt < CHECK_MS) return this.#current;
     const provider = await this.#store.getSetting<EmailProvider>(EMAIL_PROVIDER_SETTING);
     this.#checkedAt = now;
-    const smtp = providerSmtp(provider) ?? (this.#config.smtpUrl ? urlSmtp(this.#config.smtpUrl) : undefined);
+    const fromProvider = this.#providerSmtp(provider);
+    const smtp = fromProvider ?? (this.#config.smtpUrl ? urlSmtp(this.#config.smtpUrl) : undefined);
     // Hashed so that the SMTP password is not kept as a readable string beside the transport.
     const fingerprint = createHash('sha256').update(JSON.stringify(smtp ?? 'console')).digest('hex');
     if (this.#current && fingerprint === this.#fingerprint) return this.#current;
-    if (provider?.enabled && !providerSmtp(provider)) {
+    if (provider?.enabled && !fromProvider) {
       this.#log.error({ provider: provider.name }, 'email provider is enabled but unusable (only "smtp" with smtp_host and smtp_port is supported); ignoring it');
     }
     this.#current?.close();
     this.#current = smtp ? smtpTransport(smtp, this.#config.mailPoolSize) : consoleTransport(this.#log);
     this.#fingerprint = fingerprint;
-    if (smtp) this.#log.info({ host: smtp.host, port: smtp.port, source: providerSmtp(provider) ? 'provider' : 'config' }, 'mail transport: SMTP');
+    if (smtp) this.#log.info({ host: smtp.host, port: smtp.port, source: fromProvider ? 'provider' : 'config' }, 'mail transport: SMTP');
     return this.#current;
   }
 

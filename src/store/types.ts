@@ -68,6 +68,8 @@ export interface EmailProvider {
   default_from_address?: string;
   credentials: Record<string, unknown>;
   settings?: Record<string, unknown>;
+  /** `credentials.smtp_pass`, encrypted with the Keyring; the password itself is never stored. */
+  smtp_pass_enc?: string;
 }
 
 export interface Page<T> {

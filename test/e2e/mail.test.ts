@@ -1,3 +1,4 @@
+import { Keyring } from '../../src/core/crypto.ts';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -135,9 +136,11 @@ for (const backend of BACKENDS) {
       const { store } = await h.db();
       const fromConfig = await h.sink();
       const fromProvider = await h.sink();
-      const provider = { name: 'smtp', enabled: true, credentials: { smtp_host: '127.0.0.1', smtp_port: fromProvider.port, smtp_user: 'apikey', smtp_pass: 's3cret' } };
+      // As the Management API stores it: the password only encrypted with SESAME_SECRET's key.
+      const secret = 'mail-test-secret-0123456789abcdefghijkl';
+      const provider = { name: 'smtp', enabled: true, credentials: { smtp_host: '127.0.0.1', smtp_port: fromProvider.port, smtp_user: 'apikey' }, smtp_pass_enc: new Keyring(secret).encrypt('s3cret') };
       await store.putSetting('email_provider', provider);
-      const worker = h.worker(store, configFor(fromConfig.url));
+      const worker = h.worker(store, configFor(fromConfig.url, { SESAME_SECRET: secret }));
       await enqueue(store, 'erin@example.com');
       worker.wake();
       const m = await fromProvider.waitFor((x) => x.to === 'erin@example.com');

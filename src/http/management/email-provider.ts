@@ -62,7 +62,7 @@ export function registerEmailProvider(api: FastifyInstance, s: Services): void {
         throw conflict('An email provider is already configured: update it with PATCH or delete it first', 'email_provider_conflict');
       }
       const provider = checked({ enabled: true, ...req.body } as EmailProvider);
-      await store.putSetting(EMAIL_PROVIDER_SETTING, provider);
+      await store.putSetting(EMAIL_PROVIDER_SETTING, sealed(s, provider, undefined));
       reply.code(201);
       return provider;
     },
@@ -76,12 +76,12 @@ export function registerEmailProvider(api: FastifyInstance, s: Services): void {
       config: { audit: 'Update the email provider' },
     },
     async (req) => {
-      const current = await load();
+      const { smtp_pass_enc: previousPass, ...current } = await load();
       const { credentials, ...fields } = req.body;
       // Credentials merge key by key: GET never returns smtp_pass, so replacing the whole object
       // would force every caller that changes the host to re-send the password.
       const provider = checked({ ...current, ...fields, credentials: { ...current.credentials, ...credentials } });
-      await store.putSetting(EMAIL_PROVIDER_SETTING, provider);
+      await store.putSetting(EMAIL_PROVIDER_SETTING, sealed(s, provider, previousPass));
       return provider;
     },
   );
@@ -95,6 +95,16 @@ export function registerEmailProvider(api: FastifyInstance, s: Services): void {
       return reply.code(204).send();
     },
   );
+}
+
+/**
+ * The stored form: `smtp_pass` leaves `credentials` and is kept only encrypted with SESAME_SECRET's
+ * key (mail/transport.ts decrypts it to log in). Without a new password the previous one is kept.
+ */
+function sealed(s: Services, p: EmailProvider, previousPass: string | undefined): EmailProvider {
+  const { smtp_pass: pass, ...credentials } = p.credentials;
+  const enc = typeof pass === 'string' ? s.keyring.encrypt(pass) : previousPass;
+  return { ...p, credentials, ...(enc !== undefined ? { smtp_pass_enc: enc } : {}) };
 }
 
 function checked(p: EmailProvider): EmailProvider {

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { CompiledQuery, Kysely } from 'kysely';
 import type { Client, Connection, TenantSettings } from '../../core/model.ts';
 import type { ClientGrant, ListOptions, Page } from '../types.ts';
 import { type Executor, KyselyExecutor, type Op, SqliteExecutor } from './executor.ts';
@@ -72,6 +72,13 @@ export abstract class SqlRefs {
     }
   }
 
+  /** One statement on reference data, with its version bump. */
+  protected async refWriteOne(q: CompiledQuery): Promise<void> {
+    await this.refWrite(function* () {
+      yield q;
+    });
+  }
+
   #cachedRow<T>(key: string, q: ReturnType<HotQueries['getClient']>): Promise<T | undefined> {
     return this.refs.get(key, async () => (await this.x.one(q)).rows[0] as T | undefined);
   }
@@ -84,9 +91,7 @@ export abstract class SqlRefs {
   async putSetting(key: string, value: unknown) {
     const v = JSON.stringify(value);
     const q = this.db.insertInto('settings').values({ key, value: v }).onConflict((oc) => oc.column('key').doUpdateSet({ value: v })).compile();
-    await this.refWrite(function* () {
-      yield q;
-    });
+    await this.refWriteOne(q);
   }
   async deleteSetting(key: string) {
     const q = this.db.deleteFrom('settings').where('key', '=', key).compile();
@@ -117,9 +122,7 @@ export abstract class SqlRefs {
       .insertInto('clients')
       .values({ client_id: client.client_id, name: client.name, app_type: client.app_type, secret_hash: secretHash, doc: JSON.stringify(client), created_at: Date.parse(client.created_at) })
       .compile();
-    await this.refWrite(function* () {
-      yield q;
-    });
+    await this.refWriteOne(q);
   }
   async updateClient(client: Client, secretHash?: string | null) {
     const q = this.db
@@ -127,9 +130,7 @@ export abstract class SqlRefs {
       .set({ name: client.name, app_type: client.app_type, doc: JSON.stringify(client), ...(secretHash !== undefined ? { secret_hash: secretHash } : {}) })
       .where('client_id', '=', client.client_id)
       .compile();
-    await this.refWrite(function* () {
-      yield q;
-    });
+    await this.refWriteOne(q);
   }
   async deleteClient(clientId: string) {
     const db = this.db;
@@ -156,9 +157,7 @@ export abstract class SqlRefs {
       .values({ id: g.id, client_id: g.client_id, audience: g.audience, doc })
       .onConflict((oc) => oc.columns(['client_id', 'audience']).doUpdateSet({ doc }))
       .compile();
-    await this.refWrite(function* () {
-      yield q;
-    });
+    await this.refWriteOne(q);
   }
   async deleteClientGrant(id: string) {
     const q = this.db.deleteFrom('client_grants').where('id', '=', id).compile();
@@ -188,15 +187,11 @@ export abstract class SqlRefs {
   }
   async insertConnection(c: Connection) {
     const q = this.db.insertInto('connections').values({ id: c.id, name: c.name, strategy: c.strategy, doc: JSON.stringify(c), created_at: Date.parse(c.created_at) }).compile();
-    await this.refWrite(function* () {
-      yield q;
-    });
+    await this.refWriteOne(q);
   }
   async updateConnection(c: Connection) {
     const q = this.db.updateTable('connections').set({ name: c.name, doc: JSON.stringify(c) }).where('id', '=', c.id).compile();
-    await this.refWrite(function* () {
-      yield q;
-    });
+    await this.refWriteOne(q);
   }
   async deleteConnection(id: string) {
     const db = this.db;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
+import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Config } from './config/schema.ts';
@@ -77,6 +78,7 @@ export async function buildApp(config: Config, opts: { now?: () => number; logge
     app.decorate('sesame', services);
     installErrorHandler(app);
     await app.register(formbody);
+    await app.register(cookie);
     registerAuthRoutes(app, services);
     registerManagementRoutes(app, services);
     app.addHook('onClose', async () => {

@@ -35,13 +35,29 @@ export function validateTotp(totp: unknown): string | undefined {
 const material = (key: CodeKey, code: string) => `${key.connection_id}\0${key.identifier}\0${key.client_id}\0${code}`;
 
 /** A fresh code and the record to store; the code itself goes only into the outbox message. */
-export function newCode(s: Services, key: CodeKey, settings: OtpSettings, params: Record<string, string>): { code: string; record: CodeRecord } {
-  const code = randomDigits(settings.length);
+export function newCode(
+  s: Services, key: CodeKey, settings: OtpSettings, params: Record<string, string>, code: string = randomDigits(settings.length),
+): { code: string; record: CodeRecord } {
   const now = s.now();
   return {
     code,
     record: { ...key, code_hash: s.keyring.hash(OTP_PURPOSE, material(key, code)), expires_at: now + settings.ttlMs, attempts: 0, params, created_at: now },
   };
+}
+
+/**
+ * Checks a code without consuming it (a magic link opened in another browser): the attempt counts
+ * like any guess, and a right code gets its budget back so that opening the link again still works.
+ */
+export async function checkCode(s: Services, key: CodeKey, code: string): Promise<VerifyResult> {
+  const attempt = await s.store.takeAttempt(key, MAX_ATTEMPTS);
+  if (attempt.kind === 'missing') return { ok: false, reason: 'wrong' };
+  if (attempt.kind === 'exhausted') return { ok: false, reason: 'exhausted' };
+  const { record } = attempt;
+  if (record.expires_at <= s.now()) return { ok: false, reason: 'expired' };
+  if (!s.keyring.verify(OTP_PURPOSE, material(key, code), record.code_hash)) return { ok: false, reason: 'wrong' };
+  await s.store.resetAttempts(key, record.code_hash);
+  return { ok: true, record };
 }
 
 export type VerifyResult =

@@ -1,6 +1,6 @@
-import type { AuthMethod } from './client-auth.ts';
 import type { RequestContext } from './logs.ts';
 import { makeLog, passwordlessFields } from './logs.ts';
+import type { StartAuth } from './passwordless.ts';
 import { type Client, type Connection, type LogEvent, isConfidential } from './model.ts';
 
 export const ENFORCE_FLAG = 'enforce_client_authentication_on_passwordless_start';
@@ -23,7 +23,7 @@ export type StartDecision = { allowed: true; depnote: LogEvent | null } | { allo
  */
 export function decideStart(
   client: Client,
-  method: AuthMethod | null,
+  method: StartAuth,
   flags: Record<string, boolean>,
   conn: Connection,
   ctx: RequestContext,

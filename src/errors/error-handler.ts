@@ -1,6 +1,8 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from './api-error.ts';
 import { OAuthError } from './oauth-error.ts';
+import { PageError } from './page-error.ts';
+import { renderErrorPage } from '../http/pages/error-page.ts';
 
 const isManagement = (req: FastifyRequest) => req.url.startsWith('/api/v2');
 
@@ -15,6 +17,9 @@ export function installErrorHandler(app: FastifyInstance): void {
 
 /** Also Fastify's `frameworkErrors` hook (malformed URLs), so those get the same envelopes. */
 export function sendError(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply) {
+  if (err instanceof PageError) {
+    return reply.code(err.status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(renderErrorPage(err, req));
+  }
   if (err instanceof OAuthError) return sendOAuth(reply, err);
   if (err instanceof ApiError) return reply.code(err.statusCode).send(err.toJSON());
 

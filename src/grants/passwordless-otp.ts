@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { makeLog, passwordlessFields } from '../core/logs.ts';
 import { type Connection, type LogEvent, PASSWORDLESS_OTP_GRANT, type User } from '../core/model.ts';
 import { verifyCode } from '../core/otp.ts';
 import { managementAudience } from '../core/scopes.ts';
 import { issueUserTokens } from '../core/tokens.ts';
+import { findOrSignUp } from '../core/users.ts';
 import { OAuthError, badRequest } from '../errors/oauth-error.ts';
 import type { GrantContext, GrantHandler } from './types.ts';
 
@@ -87,7 +87,7 @@ async function exchange(ctx: GrantContext, state: Attempt): Promise<Record<strin
     const fields = successFields(ctx, connection, u, audience, scope);
     return [makeLog('ss', ctx.req, fields, s.now()), makeLog('s', ctx.req, fields, s.now())];
   };
-  const { user, created } = await resolveUser(ctx, connection, strategy, identifier, nowIso, state, signupLogs);
+  const { user, created } = await resolveUser(ctx, connection, identifier, state, signupLogs);
   state.user = user;
   if (user.blocked) throw new OAuthError(401, 'unauthorized', 'user is blocked'); // ERR-VERIFY
 
@@ -102,45 +102,16 @@ async function exchange(ctx: GrantContext, state: Attempt): Promise<Record<strin
   return { ...tokens };
 }
 
-/** Finds the user of the connection, or signs them up (PL-EMAIL: the first login creates the user). */
-async function resolveUser(
-  ctx: GrantContext, connection: Connection, strategy: Strategy, identifier: string, nowIso: string, state: Attempt,
-  signupLogs: (user: User) => LogEvent[],
-) {
-  const { s } = ctx;
-  if (strategy === 'sms') {
-    // The store has no lookup by phone number yet; /passwordless/start issues no sms codes, so this is unreachable.
-    throw new Error('sms users are not supported by the store yet');
-  }
-  const existing = await s.store.findUserByEmail(connection.name, identifier);
-  if (existing) return { user: existing, created: false };
-  if (connection.options.disable_signup === true) {
-    // Answer as for a wrong code so the endpoint does not reveal which emails have accounts; the log says why.
-    state.extraLogs = [makeLog('fu', ctx.req, {
-      ...logBase(ctx, connection, identifier),
-      description: 'Failed Login (Invalid Email/Username): signups are disabled for this connection',
-    }, s.now())];
-    throw invalidGrant(WRONG.email);
-  }
-  // Atomic: concurrent first logins create exactly one user and all of them get it back. The
-  // candidate carries its first login; if another request created the user first, the caller
-  // records this login on that user instead.
-  const candidate: User = {
-    user_id: `email|${randomBytes(12).toString('hex')}`,
-    connection: connection.name,
-    email: identifier,
-    email_verified: true,
-    name: identifier,
-    nickname: identifier.split('@')[0],
-    user_metadata: {},
-    app_metadata: {},
-    created_at: nowIso,
-    updated_at: nowIso,
-    last_login: nowIso,
-    last_ip: ctx.req.ip,
-    logins_count: 1,
-  };
-  return s.store.createUserIfAbsent(candidate, signupLogs(candidate));
+/** Finds or signs up the user (core/users.ts); a refused sign-up answers as a wrong code. */
+async function resolveUser(ctx: GrantContext, connection: Connection, identifier: string, state: Attempt, signupLogs: (user: User) => LogEvent[]) {
+  const outcome = await findOrSignUp(ctx.s, connection, identifier, ctx.req.ip, signupLogs);
+  if (outcome.kind === 'user') return outcome;
+  // Answer as for a wrong code so the endpoint does not reveal which emails have accounts; the log says why.
+  state.extraLogs = [makeLog('fu', ctx.req, {
+    ...logBase(ctx, connection, identifier),
+    description: 'Failed Login (Invalid Email/Username): signups are disabled for this connection',
+  }, ctx.s.now())];
+  throw invalidGrant(WRONG.email);
 }
 
 /** A string parameter; non-strings and oversized values are a malformed request (RFC 6749 §5.2). */

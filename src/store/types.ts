@@ -24,6 +24,30 @@ export type AttemptResult =
   | { kind: 'exhausted' }
   | { kind: 'attempt'; record: CodeRecord };
 
+/**
+ * Browser sign-in state kept server-side (issue 3): what each kind holds is in src/core/artifacts.ts.
+ * `id` is a keyed hash of the token the browser or app holds (`artifactId`), never the token.
+ */
+export type ArtifactKind = 'transaction' | 'session' | 'auth_code' | 'refresh_token' | 'login_ticket' | 'relay';
+
+export interface Artifact<T = unknown> {
+  kind: ArtifactKind;
+  id: string;
+  /** Revoked together: a refresh-token family, or everything a session issued. */
+  family: string | null;
+  doc: T;
+  /** Epoch milliseconds. */
+  expires_at: number;
+  consumed_at: number | null;
+  attempts: number;
+}
+
+export type ConsumeResult<T> =
+  | { status: 'ok'; artifact: Artifact<T> }
+  /** Already consumed before (outside the leeway): the caller treats it as replay. */
+  | { status: 'reused'; artifact: Artifact<T> }
+  | { status: 'missing' };
+
 export interface OutboxMessage {
   id: number;
   channel: 'email';
@@ -145,6 +169,30 @@ export interface Store {
   takeAttempt(key: CodeKey, maxAttempts: number): Promise<AttemptResult>;
   /** Deletes the code only if it still has this hash: exactly one concurrent caller wins. */
   consumeCode(key: CodeKey, codeHash: string): Promise<boolean>;
+
+  /** Sets attempts back to 0 if the code still has this hash (a check that must not spend the code's budget). */
+  resetAttempts(key: CodeKey, codeHash: string): Promise<void>;
+
+  // browser sign-in artifacts (transactions, sessions, codes, refresh tokens, tickets, relay codes)
+  /** Inserts or replaces. */
+  putArtifact<T>(a: { kind: ArtifactKind; id: string; family?: string | null; doc: T; expires_at: number }): Promise<void>;
+  /** The artifact if it exists and has not expired at `now` (consumed ones are returned too). */
+  getArtifact<T>(kind: ArtifactKind, id: string, now: number): Promise<Artifact<T> | undefined>;
+  /** Replaces the document of a live artifact; false if it is gone or expired. */
+  updateArtifact<T>(kind: ArtifactKind, id: string, doc: T, now: number): Promise<boolean>;
+  /**
+   * Atomically marks the artifact consumed (one UPDATE … RETURNING): exactly one caller gets `ok`,
+   * except that within `leewayMs` of the first consumption later callers get `ok` too (refresh-token
+   * rotation leeway). A consumed artifact outside the leeway is `reused`.
+   */
+  consumeArtifact<T>(kind: ArtifactKind, id: string, now: number, leewayMs?: number): Promise<ConsumeResult<T>>;
+  /** Atomically counts one attempt on a live, unconsumed artifact if fewer than `max` were made. */
+  takeArtifactAttempt<T>(kind: ArtifactKind, id: string, max: number, now: number): Promise<Artifact<T> | undefined>;
+  deleteArtifact(kind: ArtifactKind, id: string): Promise<boolean>;
+  /** Deletes every artifact of the family (refresh-token reuse, logout); returns how many. */
+  deleteArtifactFamily(family: string): Promise<number>;
+  /** Drops expired artifacts; returns how many. */
+  purgeArtifacts(now: number): Promise<number>;
 
   // private_key_jwt replay protection
   /** Records a jti; false if it was already used by that client. Expired jtis are purged. */

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { badRequest } from '../../errors/oauth-error.ts';
 import type { Services } from '../../services.ts';
 import { nulPath } from '../nul.ts';
+import { registerAuthorize } from './authorize.ts';
 import { registerDiscovery } from './discovery.ts';
 import { registerHealth } from './health.ts';
 import { registerJwks } from './jwks.ts';
@@ -19,6 +20,7 @@ export function registerAuthRoutes(app: FastifyInstance, s: Services): void {
   registerHealth(app, s);
   registerPasswordlessStart(app, s);
   registerToken(app, s);
+  registerAuthorize(app, s);
   registerDiscovery(app, s);
   registerJwks(app, s);
   registerUserinfo(app, s);

@@ -58,16 +58,6 @@ export function parseStartRequest(body: unknown): StartRequest {
   };
 }
 
-/** authParams worth remembering for the exchange: short strings only (nonce, scope, audience…). */
-export function rememberedParams(authParams: Record<string, unknown>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const k of ['nonce', 'scope', 'audience', 'state', 'redirect_uri', 'response_type', 'response_mode']) {
-    const v = authParams[k];
-    if (typeof v === 'string' && v.length <= 2048) out[k] = v;
-  }
-  return out;
-}
-
 /** X-Request-Language wins over Accept-Language (PL-EMAIL); the first tag of the latter is used. */
 export function requestLanguage(xRequestLanguage: unknown, acceptLanguage: unknown): string | undefined {
   const pick = (v: unknown) => (typeof v === 'string' ? v.split(',')[0]?.split(';')[0]?.trim() : undefined);

@@ -1,6 +1,7 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
 import * as init from './migrations/2026-11-27T00-00-init.ts';
 import * as loginColumns from './migrations/2026-11-27T01-00-login-columns-ref-version.ts';
+import * as artifacts from './migrations/2026-11-28T00-00-artifacts.ts';
 
 type Dialect = 'sqlite' | 'postgres';
 type Module = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
@@ -9,6 +10,7 @@ type Module = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
 const MIGRATIONS: Record<string, Module> = {
   '2026-11-27T00-00-init': init,
   '2026-11-27T01-00-login-columns-ref-version': loginColumns,
+  '2026-11-28T00-00-artifacts': artifacts,
 };
 
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<void> {

@@ -67,6 +67,8 @@ export interface Database {
     strategy_type: string | null;
     doc: string;
   };
+  /** Browser sign-in state (migration 2026-11-28): see src/store/types.ts `Artifact`. */
+  artifacts: { kind: string; id: string; family: string | null; doc: string; expires_at: number; consumed_at: number | null; attempts: number };
   signing_keys: { kid: string; alg: string; private_jwk_enc: string; public_jwk: string; created_at: number; status: string };
 }
 

@@ -1,16 +1,24 @@
 import { type CompiledQuery, sql } from 'kysely';
 import type { LogEvent, User } from '../../core/model.ts';
-import type { AttemptResult, CodeKey, CodeRecord, ListOptions, LogSearch, NewOutboxMessage, OutboxMessage, Page, SigningKeyRecord, Store } from '../types.ts';
+import type { Artifact, ArtifactKind, AttemptResult, CodeKey, ConsumeResult, CodeRecord, ListOptions, LogSearch, NewOutboxMessage, OutboxMessage, Page, SigningKeyRecord, Store } from '../types.ts';
 import { compileLogQuery, logToRow } from './log-sql.ts';
 import type { Result } from './executor.ts';
 import { migrateToLatest } from './migrate.ts';
 import { USER_COLUMNS } from './queries.ts';
 import { SqlRefs } from './refs-store.ts';
+import type { Database } from './schema.ts';
 import { type UserRow, toUser, userRow } from './users-sql.ts';
 
 export { DEFAULT_TENANT } from './refs-store.ts';
 
 const parse = <T>(s: string): T => JSON.parse(s) as T;
+
+function toArtifact<T>(r: Database['artifacts']): Artifact<T> {
+  return {
+    kind: r.kind as ArtifactKind, id: r.id, family: r.family, doc: parse<T>(r.doc), expires_at: Number(r.expires_at),
+    consumed_at: r.consumed_at === null ? null : Number(r.consumed_at), attempts: Number(r.attempts),
+  };
+}
 
 /**
  * One Kysely codebase for SQLite and PostgreSQL (STYLE.md §9). Hot statements are compiled once
@@ -51,6 +59,58 @@ export class SqlStore extends SqlRefs implements Store {
 
   async consumeCode(key: CodeKey, codeHash: string) {
     return (await this.#single(this.q.consumeCode({ ...key, code_hash: codeHash }))).changes === 1;
+  }
+
+  async resetAttempts(key: CodeKey, codeHash: string) {
+    const q = this.db.updateTable('otp_codes').set({ attempts: 0 })
+      .where('connection_id', '=', key.connection_id).where('identifier', '=', key.identifier).where('client_id', '=', key.client_id)
+      .where('code_hash', '=', codeHash).compile();
+    await this.#single(q);
+  }
+
+  // browser sign-in artifacts ----------------------------------------------------------------------
+  async putArtifact<T>(a: { kind: ArtifactKind; id: string; family?: string | null; doc: T; expires_at: number }) {
+    const row = { kind: a.kind, id: a.id, family: a.family ?? null, doc: JSON.stringify(a.doc), expires_at: a.expires_at, consumed_at: null, attempts: 0 };
+    const q = this.db.insertInto('artifacts').values(row)
+      .onConflict((oc) => oc.columns(['kind', 'id']).doUpdateSet({ family: row.family, doc: row.doc, expires_at: row.expires_at, consumed_at: null, attempts: 0 }))
+      .compile();
+    await this.#single(q);
+  }
+  async getArtifact<T>(kind: ArtifactKind, id: string, now: number) {
+    const row = await this.db.selectFrom('artifacts').selectAll().where('kind', '=', kind).where('id', '=', id).where('expires_at', '>', now).executeTakeFirst();
+    return row ? toArtifact<T>(row) : undefined;
+  }
+  async updateArtifact<T>(kind: ArtifactKind, id: string, doc: T, now: number) {
+    const q = this.db.updateTable('artifacts').set({ doc: JSON.stringify(doc) }).where('kind', '=', kind).where('id', '=', id).where('expires_at', '>', now).compile();
+    return (await this.#single(q)).changes === 1;
+  }
+  async consumeArtifact<T>(kind: ArtifactKind, id: string, now: number, leewayMs = 0): Promise<ConsumeResult<T>> {
+    // One statement decides: unconsumed → consumed now; consumed within the leeway → still ok.
+    const q = this.db.updateTable('artifacts')
+      .set({ consumed_at: sql<number>`coalesce(consumed_at, ${now})` })
+      .where('kind', '=', kind).where('id', '=', id).where('expires_at', '>', now)
+      .where((eb) => eb.or([eb('consumed_at', 'is', null), eb('consumed_at', '>', now - leewayMs)]))
+      .returningAll().compile();
+    const { rows } = await this.#single(q);
+    if (rows[0]) return { status: 'ok', artifact: toArtifact<T>(rows[0] as Database['artifacts']) };
+    const existing = await this.getArtifact<T>(kind, id, now);
+    return existing?.consumed_at != null ? { status: 'reused', artifact: existing } : { status: 'missing' };
+  }
+  async takeArtifactAttempt<T>(kind: ArtifactKind, id: string, max: number, now: number) {
+    const q = this.db.updateTable('artifacts').set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+      .where('kind', '=', kind).where('id', '=', id).where('expires_at', '>', now).where('consumed_at', 'is', null).where('attempts', '<', max)
+      .returningAll().compile();
+    const row = (await this.#single(q)).rows[0];
+    return row ? toArtifact<T>(row as Database['artifacts']) : undefined;
+  }
+  async deleteArtifact(kind: ArtifactKind, id: string) {
+    return (await this.#single(this.db.deleteFrom('artifacts').where('kind', '=', kind).where('id', '=', id).compile())).changes > 0;
+  }
+  async deleteArtifactFamily(family: string) {
+    return (await this.#single(this.db.deleteFrom('artifacts').where('family', '=', family).compile())).changes;
+  }
+  async purgeArtifacts(now: number) {
+    return (await this.#single(this.db.deleteFrom('artifacts').where('expires_at', '<=', now).compile())).changes;
   }
 
   /** One write statement through the executor's write path (group commit on SQLite). */

@@ -1,0 +1,135 @@
+import { randomBytes } from 'node:crypto';
+import { badRequest, clientAuthRequired, grantNotAllowed } from '../errors/oauth-error.ts';
+import { type TemplateEngine, renderEmail } from '../mail/templates.ts';
+import { EMAIL_PROVIDER_SETTING, defaultFromAddress } from '../mail/transport.ts';
+import type { Services } from '../services.ts';
+import type { EmailProvider } from '../store/types.ts';
+import { artifactId } from './artifacts.ts';
+import { randomSecret } from './crypto.ts';
+import type { AuthMethod } from './client-auth.ts';
+import { type RequestContext, makeLog, passwordlessFields } from './logs.ts';
+import { type Client, PASSWORDLESS_OTP_GRANT } from './model.ts';
+import { newCode, otpSettings } from './otp.ts';
+import { decideStart } from './start-policy.ts';
+
+export type Send = 'code' | 'link' | 'link_ios' | 'link_android';
+
+/** How a start call proved it acts for the client: a client credential, or a live /authorize transaction's `state`. */
+export type StartAuth = AuthMethod | 'transaction_state' | null;
+
+export interface StartInput {
+  client: Client;
+  auth: StartAuth;
+  connection: string;
+  /** Required for email connections; checked in Auth0's order, after the connection (spec §1.4). */
+  email: string | undefined;
+  send: Send;
+  /** authParams as sent (spec §1.1); the ones worth keeping are remembered with the code. */
+  authParams: Record<string, unknown>;
+  /** The /authorize transaction (its token) this start belongs to: binds magic links to its browser. */
+  transaction?: string | undefined;
+  language?: string | undefined;
+  ctx: RequestContext;
+}
+
+/** The authParams remembered with a code or link for the exchange and for verify_redirect. */
+const REMEMBERED = ['nonce', 'scope', 'audience', 'state', 'redirect_uri', 'response_type', 'response_mode', 'code_challenge', 'code_challenge_method'];
+
+export function rememberedParams(authParams: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of REMEMBERED) {
+    const v = authParams[k];
+    if (typeof v === 'string' && v.length <= 2048) out[k] = v;
+  }
+  return out;
+}
+
+/**
+ * The passwordless start (spec §1, §2), shared by POST /passwordless/start and the hosted login
+ * page: the migration rule, grant and connection checks, then the code or link, its message and the
+ * logs in one transaction. Returns the transaction id Auth0 answers as `_id`.
+ */
+export async function startPasswordless(s: Services, engine: TemplateEngine, input: StartInput): Promise<{ _id: string }> {
+  const { client, ctx } = input;
+  const now = s.now();
+  const [conn, tenant] = await Promise.all([s.store.getConnectionByName(input.connection), s.store.getTenantSettings()]);
+  if (!conn) throw badRequest('bad.connection', 'Connection does not exist');
+  if (conn.strategy !== 'email' && conn.strategy !== 'sms') {
+    throw badRequest('bad.connection', 'Invalid connection strategy. It must either be a passwordless connection');
+  }
+  const decision = decideStart(client, input.auth, tenant.flags ?? {}, conn, ctx, now);
+  if (!decision.allowed) throw clientAuthRequired();
+  if (!client.grant_types.includes(PASSWORDLESS_OTP_GRANT)) throw grantNotAllowed(PASSWORDLESS_OTP_GRANT);
+  if (!(await s.store.isConnectionEnabled(conn.id, client.client_id))) throw badRequest('bad.connection', 'Connection is disabled');
+  if (conn.strategy === 'sms') throw badRequest('bad.connection', 'SMS connections are not available in this version of Sesame');
+
+  if (input.email === undefined) throw badRequest('bad.email', 'Missing required property: email');
+  const email = input.email;
+  const isLink = input.send !== 'code';
+  const identifier = email.toLowerCase();
+  const key = { connection_id: conn.id, identifier, client_id: client.client_id };
+  const params = rememberedParams(input.authParams);
+  if (input.transaction) params.tx = artifactId(s, 'transaction', input.transaction);
+  if (isLink) params.link = '1';
+  // A link's code is never typed: 256 bits instead of digits, so it cannot be guessed at all.
+  const { code, record } = newCode(s, key, otpSettings(conn), params, isLink ? randomSecret() : undefined);
+  const link = isLink ? magicLink(s.issuer, client, conn.name, email, code, params, input.transaction) : undefined;
+  const provider = await s.store.getSetting<EmailProvider>(EMAIL_PROVIDER_SETTING);
+  const message = await renderEmail(
+    engine,
+    conn.options.email as Parameters<typeof renderEmail>[1],
+    {
+      ...(isLink ? { link } : { code }),
+      send: input.send,
+      application: { name: client.name },
+      request_language: input.language,
+      connection: { name: conn.name },
+      operation: null,
+      email,
+      expires_in_minutes: Math.round((record.expires_at - record.created_at) / 60_000),
+    },
+    defaultFromAddress(provider, s.config),
+  );
+  const transactionId = randomBytes(12).toString('hex');
+  const body = {
+    client_id: client.client_id, connection: conn.name, email, send: input.send,
+    authParams: publicAuthParams(input.authParams), request_language: input.language ?? null, ip: ctx.ip, 'user-agent': ctx.user_agent ?? null,
+  };
+  // LOGCODES: `cs` for a code, `cls` for a link; neither ever holds the code or the link.
+  const sent = makeLog(isLink ? 'cls' : 'cs', ctx, {
+    ...passwordlessFields(client, conn),
+    user_name: email,
+    details: { body, transaction_id: transactionId, authenticated_with: input.auth ?? 'none' },
+  }, now);
+  await s.store.issueCode(
+    record,
+    { channel: 'email', recipient: email, payload: JSON.stringify(message), meta: { client_id: client.client_id, client_name: client.name, connection: conn.name, email_type: 'passwordless' } },
+    decision.depnote ? [decision.depnote, sent] : [sent],
+  );
+  s.mail.wake();
+  return { _id: transactionId };
+}
+
+/**
+ * The magic link (spec §3.5): `/passwordless/verify_redirect` with the client, connection, email,
+ * code and the auth params. A browser sign-in's link carries the transaction as `state`.
+ */
+function magicLink(issuer: string, client: Client, connection: string, email: string, code: string, params: Record<string, string>, tx: string | undefined): string {
+  const q = new URLSearchParams();
+  for (const k of ['scope', 'response_type', 'redirect_uri', 'audience', 'nonce', 'response_mode']) if (params[k] !== undefined) q.set(k, params[k]);
+  if (tx !== undefined) q.set('state', tx);
+  else if (params.state !== undefined) q.set('state', params.state);
+  q.set('verification_code', code);
+  q.set('connection', connection);
+  q.set('client_id', client.client_id);
+  q.set('email', email);
+  return `${issuer}passwordless/verify_redirect?${q.toString()}`;
+}
+
+/** Only the authParams keys Auth0 logs (LOGSCHEMA), never `_csrf`-like values. */
+function publicAuthParams(p: Record<string, unknown>) {
+  const out: Record<string, unknown> = {};
+  for (const k of ['audience', 'redirect_uri', 'response_type', 'scope', 'state']) if (typeof p[k] === 'string') out[k] = p[k];
+  return out;
+}
+

@@ -1,0 +1,42 @@
+/**
+ * Page translations. Each page module defines its own messages (`defineMessages`), so modules never
+ * edit a shared dictionary. English is complete by construction (the type requires it); other
+ * locales fall back to English key by key.
+ */
+export const LOCALES = ['en', 'fr'] as const;
+export type Locale = (typeof LOCALES)[number];
+
+type Vars = Record<string, string | number>;
+
+export function defineMessages<K extends string>(messages: { en: Record<K, string> } & Partial<Record<Exclude<Locale, 'en'>, Partial<Record<K, string>>>>) {
+  return (locale: Locale, key: K, vars: Vars = {}): string => {
+    const text = messages[locale as Exclude<Locale, 'en'>]?.[key] ?? messages.en[key];
+    return text.replace(/\{(\w+)\}/g, (m, name: string) => (vars[name] !== undefined ? String(vars[name]) : m));
+  };
+}
+
+/**
+ * The page language: the first supported tag of `ui_locales` (OIDC Core §3.1.2.1, space-separated,
+ * in order of preference), then of Accept-Language (by q-value), then English.
+ */
+export function negotiateLocale(uiLocales: string | undefined, acceptLanguage: string | undefined): Locale {
+  const pick = (tag: string) => LOCALES.find((l) => tag.toLowerCase() === l || tag.toLowerCase().startsWith(`${l}-`));
+  for (const tag of uiLocales?.split(/\s+/) ?? []) {
+    const l = tag && pick(tag);
+    if (l) return l;
+  }
+  const ranked = (acceptLanguage ?? '')
+    .split(',')
+    .map((part, i) => {
+      const [tag = '', ...rest] = part.trim().split(';');
+      const q = rest.map((r) => r.trim()).find((r) => r.startsWith('q='));
+      return { tag: tag.trim(), q: q ? Number(q.slice(2)) || 0 : 1, i };
+    })
+    .filter((x) => x.tag && x.q > 0)
+    .sort((a, b) => b.q - a.q || a.i - b.i);
+  for (const { tag } of ranked) {
+    const l = pick(tag);
+    if (l) return l;
+  }
+  return 'en';
+}

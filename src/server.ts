@@ -17,7 +17,20 @@ export async function listen(app: FastifyInstance, services: Services): Promise<
     await syncManagementGrants(services);
   }
   services.mail.start();
+  startPurge(app, services);
   return `${scheme}://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
+}
+
+/** Expired browser sign-in artifacts are useless (every read filters on expiry); drop them now and then. */
+const PURGE_EVERY_MS = 10 * 60_000;
+
+function startPurge(app: FastifyInstance, s: Services): void {
+  const timer = setInterval(() => {
+    s.store.purgeArtifacts(s.now()).catch((err: unknown) => s.log.warn({ err }, 'could not purge expired artifacts'));
+  }, PURGE_EVERY_MS);
+  timer.unref();
+  // Hooks cannot be added once listening: the HTTP server's own close event stops the timer.
+  app.server.once('close', () => clearInterval(timer));
 }
 
 /**

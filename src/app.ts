@@ -9,6 +9,7 @@ import { KeyManager } from './core/keys.ts';
 import { installErrorHandler, sendError } from './errors/error-handler.ts';
 import { registerAuthRoutes } from './http/auth/index.ts';
 import { registerManagementRoutes } from './http/management/index.ts';
+import { registerPages } from './http/pages/index.ts';
 import { createMailDelivery } from './mail/thread.ts';
 import { resolveSecret } from './secret.ts';
 import type { Services } from './services.ts';
@@ -80,6 +81,7 @@ export async function buildApp(config: Config, opts: { now?: () => number; logge
     await app.register(formbody);
     await app.register(cookie);
     registerAuthRoutes(app, services);
+    registerPages(app, services);
     registerManagementRoutes(app, services);
     app.addHook('onClose', async () => {
       await services.mail.stop();

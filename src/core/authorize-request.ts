@@ -4,14 +4,14 @@ import type { AuthorizeParams, ResponseMode, ResponseType } from './artifacts.ts
 import { AuthorizeError } from './authorize.ts';
 import { type Client, type Connection, isPublicApp } from './model.ts';
 
-const RESPONSE_TYPES: Record<string, ResponseType> = {
+export const RESPONSE_TYPES: Record<string, ResponseType> = {
   code: 'code',
   token: 'token',
   id_token: 'id_token',
   'id_token token': 'id_token token',
   'token id_token': 'id_token token',
 };
-const RESPONSE_MODES: ResponseMode[] = ['query', 'fragment', 'form_post', 'web_message'];
+export const RESPONSE_MODES: ResponseMode[] = ['query', 'fragment', 'form_post', 'web_message'];
 const PROMPTS = ['none', 'login', 'consent', 'select_account'];
 const MAX = 2048;
 

@@ -1,6 +1,6 @@
 import type { Keyring } from './crypto.ts';
 import { randomId, randomSecret } from './crypto.ts';
-import { type AppType, type Client, PASSWORDLESS_OTP_GRANT, type TokenEndpointAuthMethod } from './model.ts';
+import { type AppType, type Client, PASSWORDLESS_OTP_GRANT, type RefreshTokenConfig, type TokenEndpointAuthMethod } from './model.ts';
 
 export const SECRET_PURPOSE = 'client-secret';
 
@@ -19,6 +19,21 @@ export function defaultGrantTypes(appType: AppType): string[] {
       return ['authorization_code', 'implicit', 'refresh_token', 'client_credentials'];
   }
 }
+
+/**
+ * Sesame's refresh-token policy when a client sets none (issue 3 §6): rotation with reuse detection
+ * and no leeway, and the lifetimes Auth0 applies when rotation is on (30 days absolute, 15 days
+ * idle). Auth0's own default is non-rotating; Sesame starts from the safer setting.
+ */
+export const DEFAULT_REFRESH_TOKEN: Readonly<RefreshTokenConfig> = Object.freeze({
+  rotation_type: 'rotating',
+  expiration_type: 'expiring',
+  leeway: 0,
+  token_lifetime: 2_592_000,
+  infinite_token_lifetime: false,
+  idle_token_lifetime: 1_296_000,
+  infinite_idle_token_lifetime: false,
+});
 
 /**
  * A new client with Auth0's defaults. The secret (256-bit) is returned once; only its keyed hash is
@@ -49,10 +64,17 @@ export function newClient(
     cross_origin_authentication: fields.cross_origin_authentication ?? false,
     jwt_configuration: fields.jwt_configuration ?? { alg: 'RS256', lifetime_in_seconds: 36000 },
     client_metadata: fields.client_metadata ?? {},
+    refresh_token: { ...DEFAULT_REFRESH_TOKEN, ...fields.refresh_token },
+    // Optional page fields: absent unless set (absent custom_login_page_on = the hosted page).
+    ...pick(fields, 'custom_login_page_on', 'custom_login_page', 'cross_origin_loc', 'initiate_login_uri'),
     created_at: now,
     updated_at: now,
   };
   return { client, secret, secretHash: keyring.hash(SECRET_PURPOSE, secret) };
+}
+
+function pick<K extends keyof Client>(from: Partial<Client>, ...keys: K[]): Partial<Pick<Client, K>> {
+  return Object.fromEntries(keys.filter((k) => from[k] !== undefined).map((k) => [k, from[k]])) as Partial<Pick<Client, K>>;
 }
 
 export const DEFAULT_APP_GRANTS = ['authorization_code', 'refresh_token', PASSWORDLESS_OTP_GRANT];

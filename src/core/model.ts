@@ -38,8 +38,33 @@ export interface Client {
   cross_origin_authentication: boolean;
   jwt_configuration: { alg: 'RS256'; lifetime_in_seconds: number };
   client_metadata: Record<string, string>;
+  /** Refresh-token policy (Auth0's shape); absent on clients stored before it existed = Sesame's default. */
+  refresh_token?: RefreshTokenConfig;
+  /** Auth0's classic custom login page (on the tenant's global client): the page replaces the hosted one. */
+  custom_login_page_on?: boolean;
+  custom_login_page?: string;
+  /** Where auth0-js's cross-origin verification page lives when the app hosts it (spec §3.6). */
+  cross_origin_loc?: string;
+  /** OIDC third-party initiated login: the app's https URL that starts a login (OIDC Core §4). */
+  initiate_login_uri?: string;
   created_at: string;
   updated_at: string;
+}
+
+/**
+ * Auth0's `client.refresh_token`. Lifetimes are seconds. `leeway` is how long a rotated-out token
+ * may still be exchanged (concurrent requests, lost responses) before it counts as reuse.
+ */
+export interface RefreshTokenConfig {
+  rotation_type: 'rotating' | 'non-rotating';
+  expiration_type: 'expiring' | 'non-expiring';
+  leeway: number;
+  /** Absolute lifetime of a token family, counted from the login. */
+  token_lifetime: number;
+  infinite_token_lifetime: boolean;
+  /** Inactivity lifetime: a token unused for this long expires. */
+  idle_token_lifetime: number;
+  infinite_idle_token_lifetime: boolean;
 }
 
 export interface Connection {

@@ -7,6 +7,16 @@ const OTP_PURPOSE = 'otp';
 /** Auth0: three failed attempts per code, then a new code is needed (spec §3.2, PL-BP). */
 export const MAX_ATTEMPTS = 3;
 
+/**
+ * Spec §3.3: the exact strings apps match on (BLOCKSCOUT, Auth0.swift), shared by every place that
+ * checks a code: /oauth/token, /co/authenticate, /passwordless/verify and the hosted page.
+ */
+export const OTP_ERRORS = {
+  wrong: { email: 'Wrong email or verification code.', sms: 'Wrong phone number or verification code.' },
+  exhausted: "You've reached the maximum number of attempts. Please try to login again.",
+  expired: 'The verification code has expired. Please try to login again.',
+} as const;
+
 export interface OtpSettings {
   length: number;
   ttlMs: number;

@@ -59,7 +59,9 @@ export async function startPasswordless(s: Services, engine: TemplateEngine, inp
   }
   const decision = decideStart(client, input.auth, tenant.flags ?? {}, conn, ctx, now);
   if (!decision.allowed) throw clientAuthRequired();
-  if (!client.grant_types.includes(PASSWORDLESS_OTP_GRANT)) throw grantNotAllowed(PASSWORDLESS_OTP_GRANT);
+  // The OTP grant governs codes exchanged at /oauth/token. A login page's start (transaction state)
+  // ends at /authorize, whose own grant (authorization_code or implicit) was checked there.
+  if (input.auth !== 'transaction_state' && !client.grant_types.includes(PASSWORDLESS_OTP_GRANT)) throw grantNotAllowed(PASSWORDLESS_OTP_GRANT);
   if (!(await s.store.isConnectionEnabled(conn.id, client.client_id))) throw badRequest('bad.connection', 'Connection is disabled');
   if (conn.strategy === 'sms') throw badRequest('bad.connection', 'SMS connections are not available in this version of Sesame');
 

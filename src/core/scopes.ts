@@ -4,6 +4,7 @@ export const MANAGEMENT_SCOPES = [
   'read:client_grants', 'create:client_grants', 'update:client_grants', 'delete:client_grants',
   'read:connections', 'create:connections', 'update:connections', 'delete:connections',
   'read:tenant_settings', 'update:tenant_settings',
+  'read:branding', 'update:branding',
   'read:email_provider', 'create:email_provider', 'update:email_provider', 'delete:email_provider',
   'read:logs', 'read:logs_users',
   'read:users', 'create:users', 'update:users', 'delete:users',

@@ -1,16 +1,15 @@
 import { makeLog, passwordlessFields } from '../core/logs.ts';
 import { type Connection, type LogEvent, PASSWORDLESS_OTP_GRANT, type User } from '../core/model.ts';
-import { verifyCode } from '../core/otp.ts';
+import { OTP_ERRORS, verifyCode } from '../core/otp.ts';
+import { offlineAccess } from '../core/refresh-tokens.ts';
 import { managementAudience } from '../core/scopes.ts';
 import { issueUserTokens } from '../core/tokens.ts';
 import { findOrSignUp } from '../core/users.ts';
 import { OAuthError, badRequest } from '../errors/oauth-error.ts';
+import { withFailureLogs } from './logged.ts';
 import type { GrantContext, GrantHandler } from './types.ts';
 
-/** Spec §3.3: the exact strings apps match on (BLOCKSCOUT, Auth0.swift). */
-const WRONG = { email: 'Wrong email or verification code.', sms: 'Wrong phone number or verification code.' } as const;
-const EXHAUSTED = "You've reached the maximum number of attempts. Please try to login again.";
-const EXPIRED = 'The verification code has expired. Please try to login again.';
+const { wrong: WRONG, exhausted: EXHAUSTED, expired: EXPIRED } = OTP_ERRORS;
 /** Generous bounds: longer values cannot match a stored code or user, and are refused before any store work. */
 const MAX_LEN = { username: 320, otp: 64, realm: 128, scope: 2048, audience: 2048, nonce: 512 } as const;
 
@@ -24,18 +23,10 @@ const invalidGrant = (description: string) => new OAuthError(403, 'invalid_grant
 export const passwordlessOtpGrant: GrantHandler = {
   grantType: PASSWORDLESS_OTP_GRANT,
   allowPublic: true,
-  async handle(ctx) {
+  handle(ctx) {
+    // LOGCODES `fepotpft` on every failure; the code itself is never part of a log (spec §6).
     const state: Attempt = {};
-    try {
-      return await exchange(ctx, state);
-    } catch (err) {
-      // LOGCODES `fepotpft` on every failure; the code itself is never part of a log (spec §6).
-      const failure = err instanceof OAuthError ? err : new OAuthError(500, 'server_error', 'Internal Server Error');
-      await ctx.s.store
-        .appendLogs([...(state.extraLogs ?? []), failureLog(ctx, state, failure)])
-        .catch((logErr: unknown) => ctx.s.log.error({ err: logErr }, 'could not write the fepotpft log'));
-      throw err;
-    }
+    return withFailureLogs(ctx, state, exchange, (failure) => [...(state.extraLogs ?? []), failureLog(ctx, state, failure)]);
   },
 };
 
@@ -91,7 +82,12 @@ async function exchange(ctx: GrantContext, state: Attempt): Promise<Record<strin
   state.user = user;
   if (user.blocked) throw new OAuthError(401, 'unauthorized', 'user is blocked'); // ERR-VERIFY
 
-  const issuing = issueUserTokens(s, { client, user, scope, audience, nonce, authTime: Math.floor(s.now() / 1000) });
+  const authTime = Math.floor(s.now() / 1000);
+  // Issue 3 §6: `offline_access` (and the client's refresh_token grant) also earns a refresh token.
+  const issuing = issueUserTokens(s, { client, user, scope, audience, nonce, authTime }).then(async (tokens) => ({
+    ...tokens,
+    ...(await offlineAccess(s, { client, user_id: user.user_id, connection: connection.name, scope: tokens.scope, audience, auth_time: authTime })),
+  }));
   if (created) return { ...(await issuing) };
   const fields = successFields(ctx, connection, user, audience, scope);
   const [tokens] = await Promise.all([

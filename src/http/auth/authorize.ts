@@ -5,6 +5,7 @@ import { RedirectableError, parseAuthorize } from '../../core/authorize-request.
 import type { Services } from '../../services.ts';
 import { COOKIE, cookieOptions } from '../cookies.ts';
 import { sendAuthorizationResponse } from './authorization-response.ts';
+import { redeemAtAuthorize } from './login-ticket.ts';
 
 /** One year: the browser-binding cookie only identifies the browser, it grants nothing by itself. */
 const BROWSER_COOKIE_MS = 365 * 24 * 3_600_000;
@@ -20,7 +21,8 @@ export function registerAuthorize(app: FastifyInstance, s: Services): void {
     const q = (req.query ?? {}) as Record<string, unknown>;
     try {
       const { client, params } = await parseAuthorize(s, q);
-      // (cross-origin login) `login_ticket` from /co/authenticate is redeemed here.
+      // Cross-origin login (spec §3.6): a ticket from /co/authenticate ends the sign-in here.
+      if (q.login_ticket !== undefined) return redeemAtAuthorize(s, req, reply, client, params, q.login_ticket);
 
       const session = params.prompt === 'login' ? undefined : await readSession(s, req.cookies[COOKIE.session]);
       if (session) {

@@ -18,15 +18,22 @@ export function discoveryDocument(s: Services): Record<string, unknown> {
     token_endpoint: `${iss}oauth/token`,
     userinfo_endpoint: `${iss}userinfo`,
     jwks_uri: `${iss}.well-known/jwks.json`,
-    scopes_supported: ['openid', 'profile', 'email'],
-    response_types_supported: ['code'],
-    response_modes_supported: ['query', 'fragment', 'form_post'],
+    // RFC 7009 / RFC 8414 §2; Auth0's logout endpoint is /v2/logout (OIDC RP-Initiated Logout §2.1 name).
+    revocation_endpoint: `${iss}oauth/revoke`,
+    end_session_endpoint: `${iss}v2/logout`,
+    scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
+    // What /authorize issues: a code, or implicit tokens (the client's `implicit` grant gates them).
+    response_types_supported: ['code', 'token', 'id_token', 'token id_token'],
+    // web_message: the postMessage mode of auth0-spa-js and auth0-js silent authentication.
+    response_modes_supported: ['query', 'fragment', 'form_post', 'web_message'],
     subject_types_supported: ['public'],
     // Only what Sesame really does: it signs with RS256 alone (Auth0 also lists HS256/PS256).
     id_token_signing_alg_values_supported: ['RS256'],
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
     token_endpoint_auth_signing_alg_values_supported: ['RS256', 'RS384', 'PS256'],
-    grant_types_supported: [...GRANTS.keys()],
+    revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+    // `implicit` has no token-endpoint grant: it is the token/id_token responses of /authorize.
+    grant_types_supported: [...GRANTS.keys(), 'implicit'],
     code_challenge_methods_supported: ['S256'],
     claims_supported: ['aud', 'auth_time', 'azp', 'at_hash', 'email', 'email_verified', 'exp', 'iat', 'iss', 'name', 'nickname', 'nonce', 'picture', 'sub', 'updated_at'],
     request_uri_parameter_supported: false,

@@ -1,7 +1,10 @@
 import { createPublicKey } from 'node:crypto';
 import { randomId } from '../../core/crypto.ts';
-import type { AppType, Client, ClientCredential, TokenEndpointAuthMethod } from '../../core/model.ts';
+import type { AppType, Client, ClientCredential, RefreshTokenConfig, TokenEndpointAuthMethod } from '../../core/model.ts';
+import { DEFAULT_REFRESH_TOKEN } from '../../core/clients.ts';
+import { refreshTokenConfig } from '../../core/refresh-tokens.ts';
 import { invalidBody } from '../../errors/api-error.ts';
+import { CUSTOM_LOGIN_PAGE_MAX } from './schemas.ts';
 
 /** The body of POST/PATCH /clients after schema validation (schemas.ts `clientFields`). */
 export interface ClientInput {
@@ -21,6 +24,13 @@ export interface ClientInput {
   cross_origin_authentication?: boolean;
   jwt_configuration?: { alg?: 'RS256'; lifetime_in_seconds?: number };
   client_metadata?: Record<string, string>;
+  /** Auth0 sends both types on every write; the other fields keep their current values when absent. null = Sesame's default. */
+  refresh_token?: (Partial<RefreshTokenConfig> & Pick<RefreshTokenConfig, 'rotation_type' | 'expiration_type'>) | null;
+  custom_login_page_on?: boolean;
+  custom_login_page?: string;
+  /** "" clears it, as for the two below. */
+  cross_origin_loc?: string;
+  initiate_login_uri?: string;
 }
 
 export interface CredentialInput {
@@ -47,9 +57,16 @@ export function applyClientInput(base: Client, input: ClientInput, now: string):
   for (const field of ['callbacks', 'allowed_logout_urls'] as const) input[field]?.forEach((u, i) => checkUrl(`${field}[${i}]`, u, false));
   for (const field of ['allowed_origins', 'web_origins'] as const) input[field]?.forEach((u, i) => checkUrl(`${field}[${i}]`, u, true));
 
-  const { client_authentication_methods: methods, jwt_configuration: jwt, ...plain } = input;
+  const { client_authentication_methods: methods, jwt_configuration: jwt, refresh_token: refresh, cross_origin_loc: loc, initiate_login_uri: initiate, ...plain } = input;
   const next: Client = { ...base, ...plain, updated_at: now };
   if (jwt) next.jwt_configuration = { ...base.jwt_configuration, ...jwt } as Client['jwt_configuration'];
+  if (refresh !== undefined) next.refresh_token = refreshPolicy(base, refresh);
+  if (plain.custom_login_page !== undefined && Buffer.byteLength(plain.custom_login_page) > CUSTOM_LOGIN_PAGE_MAX) {
+    throw invalidBody(`custom_login_page must be at most ${CUSTOM_LOGIN_PAGE_MAX} bytes`);
+  }
+  setUrl(next, 'cross_origin_loc', loc, ['https:', 'http:']);
+  // OIDC Core §4: the third-party login endpoint must be https (Auth0 refuses anything else).
+  setUrl(next, 'initiate_login_uri', initiate, ['https:']);
 
   if (methods !== undefined) {
     const existing = base.client_authentication_methods?.private_key_jwt?.credentials ?? [];
@@ -67,6 +84,43 @@ export function applyClientInput(base: Client, input: ClientInput, now: string):
     throw invalidBody('token_endpoint_auth_method and client_authentication_methods are mutually exclusive: set token_endpoint_auth_method to null to use private_key_jwt');
   }
   return next;
+}
+
+/**
+ * The refresh-token policy after a write: the fields sent over the current ones (Auth0 requires the
+ * two types each time, so a write never half-changes the rotation), then the combinations Sesame
+ * cannot honour are refused.
+ */
+function refreshPolicy(base: Client, input: NonNullable<ClientInput['refresh_token']> | null): RefreshTokenConfig {
+  if (input === null) return { ...DEFAULT_REFRESH_TOKEN };
+  const next: RefreshTokenConfig = { ...refreshTokenConfig(base), ...input };
+  // A rotating family that never expires would keep every rotated-out token, forever, for reuse detection.
+  if (next.rotation_type === 'rotating' && next.expiration_type !== 'expiring') {
+    throw invalidBody('refresh_token.expiration_type must be "expiring" when rotation_type is "rotating"');
+  }
+  const finite = next.expiration_type === 'expiring' && !next.infinite_token_lifetime && !next.infinite_idle_token_lifetime;
+  if (finite && next.idle_token_lifetime > next.token_lifetime) {
+    throw invalidBody('refresh_token.idle_token_lifetime must not be greater than token_lifetime');
+  }
+  return next;
+}
+
+/** An optional absolute URL field: "" removes it; otherwise one of `schemes`, without credentials or fragment. */
+function setUrl(next: Client, field: 'cross_origin_loc' | 'initiate_login_uri', value: string | undefined, schemes: string[]): void {
+  if (value === undefined) return;
+  if (value === '') {
+    delete next[field];
+    return;
+  }
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    throw invalidBody(`${field} is not a valid URL: ${value.slice(0, 100)}`);
+  }
+  if (!schemes.includes(u.protocol)) throw invalidBody(`${field} must be an ${schemes.map((p) => p.slice(0, -1)).join(' or ')} URL`);
+  if (u.username || u.password || u.hash) throw invalidBody(`${field} must not contain credentials or a fragment`);
+  next[field] = value;
 }
 
 function credential(c: CredentialInput, index: number, existing: ClientCredential[], now: string): ClientCredential {

@@ -7,7 +7,7 @@ import type { Services } from '../../services.ts';
 import { requireScopes } from './auth.ts';
 import { type ClientInput, applyClientInput } from './client-fields.ts';
 import { type FieldsInput, type PagingInput, commaList, fieldsQuery, listBody, listSchema, paging, pagingQuery, projection } from './paging.ts';
-import { APP_TYPES, clientCreateBody, clientPatchBody, clientView, clientWithSecretView, idParams } from './schemas.ts';
+import { APP_TYPES, CLIENT_BODY_LIMIT, clientCreateBody, clientPatchBody, clientView, clientWithSecretView, idParams } from './schemas.ts';
 
 interface ListQuery extends PagingInput, FieldsInput {
   app_type?: string[];
@@ -65,6 +65,7 @@ export function registerClients(api: FastifyInstance, s: Services): void {
     '/clients',
     {
       onRequest: requireScopes(s, 'create:clients'),
+      bodyLimit: CLIENT_BODY_LIMIT,
       schema: { body: clientCreateBody, response: { 201: clientWithSecretView } },
       config: { audit: 'Create a client' },
     },
@@ -85,6 +86,7 @@ export function registerClients(api: FastifyInstance, s: Services): void {
     '/clients/:id',
     {
       onRequest: requireScopes(s, 'update:clients'),
+      bodyLimit: CLIENT_BODY_LIMIT,
       schema: { params: idParams, body: clientPatchBody, response: { 200: clientView } },
       config: { audit: 'Update a client' },
     },

@@ -3,6 +3,7 @@ import { makeLog } from '../../core/logs.ts';
 import type { Services } from '../../services.ts';
 import { requestContext } from '../request-context.ts';
 import { managementToken } from './auth.ts';
+import { registerBranding } from './branding.ts';
 import { registerClientGrants } from './client-grants.ts';
 import { registerClients } from './clients.ts';
 import { registerConnections } from './connections.ts';
@@ -34,6 +35,7 @@ export function registerManagementRoutes(app: FastifyInstance, s: Services): voi
       registerClientGrants(api, s);
       registerConnections(api, s);
       registerTenantSettings(api, s);
+      registerBranding(api, s);
       registerEmailProvider(api, s);
       registerLogs(api, s);
       registerUsers(api, s);

@@ -59,6 +59,24 @@ const credentialInput = {
   },
 } as const;
 
+/** Auth0's `ClientRefreshTokenConfiguration`: lifetimes in seconds, at most 5 years as on Auth0. */
+const lifetime = { type: 'integer', minimum: 1, maximum: 157_788_000 } as const;
+const REFRESH_TOKEN_FIELDS = {
+  rotation_type: { enum: ['rotating', 'non-rotating'] },
+  expiration_type: { enum: ['expiring', 'non-expiring'] },
+  leeway: { type: 'integer', minimum: 0, maximum: 157_788_000 },
+  token_lifetime: lifetime,
+  infinite_token_lifetime: bool,
+  idle_token_lifetime: lifetime,
+  infinite_idle_token_lifetime: bool,
+} as const;
+/** Auth0 requires both types on every write; null resets to Sesame's default (client-fields.ts). */
+const refreshTokenInput = { type: ['object', 'null'], additionalProperties: false, required: ['rotation_type', 'expiration_type'], properties: REFRESH_TOKEN_FIELDS } as const;
+/** Auth0's limit on the classic custom login page (characters here; client-fields.ts checks UTF-8 bytes). */
+export const CUSTOM_LOGIN_PAGE_MAX = 102_400;
+/** POST/PATCH /clients bodies may carry that page, JSON-escaped: above the server's default 64 KB limit. */
+export const CLIENT_BODY_LIMIT = 1024 * 1024;
+
 const clientFields = {
   name: str(255, { minLength: 1, pattern: '^[^<>]+$' }),
   description: str(140),
@@ -92,6 +110,11 @@ const clientFields = {
     properties: { alg: { enum: ['RS256'] }, lifetime_in_seconds: { type: 'integer', minimum: 1, maximum: 2_592_000 } },
   },
   client_metadata: stringMap,
+  refresh_token: refreshTokenInput,
+  custom_login_page_on: bool,
+  custom_login_page: str(CUSTOM_LOGIN_PAGE_MAX),
+  cross_origin_loc: str(2048),
+  initiate_login_uri: str(2048),
 } as const;
 
 export const clientCreateBody = { type: 'object', additionalProperties: false, required: ['name'], properties: clientFields } as const;
@@ -122,6 +145,9 @@ export const clientView = {
     cross_origin_authentication: bool,
     jwt_configuration: { type: 'object', properties: { alg: text, lifetime_in_seconds: int } },
     client_metadata: { type: 'object', additionalProperties: text },
+    refresh_token: { type: 'object', properties: { ...texts('rotation_type', 'expiration_type'), leeway: int, token_lifetime: int, infinite_token_lifetime: bool, idle_token_lifetime: int, infinite_idle_token_lifetime: bool } },
+    custom_login_page_on: bool,
+    ...texts('custom_login_page', 'cross_origin_loc', 'initiate_login_uri'),
   },
 } as const;
 
@@ -209,6 +235,16 @@ export const tenantPatchBody = {
     default_audience: str(600),
     // Unknown flag names are stored as Auth0 does; values must be booleans.
     flags: { type: 'object', maxProperties: 100, propertyNames: { maxLength: 100, pattern: '^[A-Za-z0-9_]+$' }, additionalProperties: bool },
+    // Where /v2/logout may return to without a client_id (issue 3 §6); URL shapes are checked in tenant-settings.ts.
+    allowed_logout_urls: urlList,
+    // Auth0's classic custom login page (issue 3 §3), here as a tenant setting.
+    custom_login_page_on: bool,
+    custom_login_page: str(CUSTOM_LOGIN_PAGE_MAX),
+    universal_login: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { passwordless: { type: 'object', additionalProperties: false, properties: { allow_magiclink_verify_without_session: bool } } },
+    },
   },
 } as const;
 
@@ -217,6 +253,10 @@ export const tenantView = {
   properties: {
     ...texts('friendly_name', 'support_email', 'support_url', 'picture_url', 'default_audience'),
     flags: { type: 'object', additionalProperties: bool },
+    allowed_logout_urls: textList,
+    custom_login_page_on: bool,
+    custom_login_page: text,
+    universal_login: { type: 'object', properties: { passwordless: { type: 'object', properties: { allow_magiclink_verify_without_session: bool } } } },
   },
 } as const;
 

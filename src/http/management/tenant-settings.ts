@@ -16,9 +16,17 @@ interface TenantPatch {
   picture_url?: string;
   default_audience?: string;
   flags?: Record<string, boolean>;
+  allowed_logout_urls?: string[];
+  custom_login_page_on?: boolean;
+  custom_login_page?: string;
+  universal_login?: { passwordless?: { allow_magiclink_verify_without_session?: boolean } };
 }
 
+type UniversalLogin = NonNullable<TenantPatch['universal_login']>;
+
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** A logout return URL is a redirect target: never a scheme that runs or embeds content. */
+const DANGEROUS_SCHEMES = new Set(['javascript:', 'data:', 'vbscript:', 'file:', 'blob:']);
 
 /**
  * `/api/v2/tenants/settings` (spec §2.2, §5). Settings live in the store and every request reads
@@ -26,8 +34,19 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
  * every process.
  */
 export function registerTenantSettings(api: FastifyInstance, s: Services): void {
-  /** GET shows the migration flag as false until it was set, as Auth0 does for new flags. */
-  const view = (t: TenantSettings) => ({ ...t, flags: { [ENFORCE_FLAG]: false, ...t.flags } });
+  /**
+   * GET shows the migration flag as false until it was set, as Auth0 does for new flags, and the
+   * effective magic-link rule (issue 3 §4: links complete only in the browser that asked for them
+   * unless this is turned on).
+   */
+  const view = (t: TenantSettings) => {
+    const ul = (t.universal_login ?? {}) as UniversalLogin;
+    return {
+      ...t,
+      flags: { [ENFORCE_FLAG]: false, ...t.flags },
+      universal_login: { ...ul, passwordless: { allow_magiclink_verify_without_session: false, ...ul.passwordless } },
+    };
+  };
 
   api.get<{ Querystring: FieldsInput }>(
     '/tenants/settings',
@@ -46,22 +65,35 @@ export function registerTenantSettings(api: FastifyInstance, s: Services): void 
       config: { audit: 'Update tenant settings' },
     },
     async (req) => {
-      const { flags, ...fields } = req.body;
+      const { flags, universal_login: ul, ...fields } = req.body;
       if (fields.support_email && !EMAIL.test(fields.support_email)) throw invalidBody('support_email must be an email address');
       for (const key of ['support_url', 'picture_url'] as const) {
         const url = fields[key];
         if (url && !/^https?:\/\//i.test(url)) throw invalidBody(`${key} must be an http(s) URL`);
         if (url && !URL.canParse(url)) throw invalidBody(`${key} is not a valid URL`);
       }
+      fields.allowed_logout_urls?.forEach((url, i) => checkReturnUrl(`allowed_logout_urls[${i}]`, url));
       // `cannot_change_*` flags are read-only markers on Auth0 (spec §2.2).
       const readOnly = Object.keys(flags ?? {}).find((f) => f.startsWith('cannot_change_'));
       if (readOnly) throw invalidBody(`flags.${readOnly} is read-only`);
 
       const current = await s.store.getTenantSettings();
-      // Flags merge key by key (Auth0); other fields replace. Unknown flag names are kept as sent.
+      // Flags and universal_login.passwordless merge key by key (Auth0); other fields replace.
+      // Unknown flag names are kept as sent.
       const next: TenantSettings = { ...current, ...fields, flags: { ...current.flags, ...flags } };
+      if (ul) {
+        const was = (current.universal_login ?? {}) as UniversalLogin;
+        next.universal_login = { ...was, ...ul, passwordless: { ...was.passwordless, ...ul.passwordless } };
+      }
       await s.store.putSetting('tenant', next);
       return view(next);
     },
   );
+}
+
+/** An absolute URL (a native app's custom scheme is fine, as on Auth0), but nothing that runs script. */
+function checkReturnUrl(where: string, value: string): void {
+  if (!URL.canParse(value)) throw invalidBody(`${where} is not a valid URL: ${value.slice(0, 100)}`);
+  const { protocol } = new URL(value);
+  if (DANGEROUS_SCHEMES.has(protocol)) throw invalidBody(`${where} uses a forbidden scheme: ${protocol}`);
 }

@@ -49,6 +49,8 @@ main{width:100%;max-width:400px;margin:48px 16px;background:#fff;border-radius:1
 .logo{display:block;max-width:100%;max-height:52px;margin:0 auto 16px}
 .tenant{text-align:center;font-size:.9rem;color:#52525b;margin:0 0 8px}
 h1{font-size:1.5rem;line-height:1.3;margin:0 0 16px;text-align:center}
+h2{font-size:1.1rem;line-height:1.4;margin:24px 0 8px;padding-top:16px;border-top:1px solid #e4e4e7}
+form{margin:0 0 12px}
 p{margin:0 0 16px}
 label{display:block;font-weight:600;margin:0 0 6px}
 input[type=email],input[type=text],input:not([type]){width:100%;font-size:1rem;padding:12px;border:1px solid #71717a;border-radius:6px;margin:0 0 16px}

@@ -1,0 +1,202 @@
+import { escapeHtml } from './html.ts';
+import { type Locale, defineMessages } from './i18n.ts';
+
+/**
+ * The hosted login page's views (issue 3 §2). Markup that tests and password managers rely on is
+ * stable: `input[type=email][name=email][autocomplete=email]`, `input[name=code]
+ * [autocomplete=one-time-code][inputmode=numeric]`, one submit button per form, `data-testid` on
+ * email, code, submit and relay-input, errors in `role="alert"`, the CSRF token `_csrf` on every
+ * form. Every value is escaped here; the layout (layout.ts) adds the frame.
+ */
+const t = defineMessages({
+  en: {
+    sign_in: 'Sign in',
+    intro_code: 'Enter your email address and we will send you a code to sign in to {app}.',
+    intro_link: 'Enter your email address and we will send you a link to sign in to {app}.',
+    intro_both: 'Enter your email address and we will send you a code or a link to sign in to {app}.',
+    email_label: 'Email address',
+    method_legend: 'How would you like to sign in?',
+    method_code: 'Email me a code',
+    method_link: 'Email me a link',
+    continue: 'Continue',
+    invalid_email: 'Enter a valid email address.',
+    invalid_send: 'Choose how you would like to sign in.',
+    code_title: 'Enter your code',
+    code_intro: 'We sent a code to {email}. Enter it below to continue.',
+    code_label: 'Verification code',
+    code_submit: 'Sign in',
+    missing_code: 'Enter the code from the email.',
+    wrong_code: 'Wrong email or verification code.',
+    exhausted: "You've reached the maximum number of attempts. Please try to login again.",
+    expired_code: 'The verification code has expired. Please try to login again.',
+    resend_code: 'Send a new code',
+    resend_link: 'Send a new link',
+    resent_code: 'We sent you a new code.',
+    resent_link: 'We sent you a new link.',
+    other_email: 'Use a different email address',
+    link_title: 'Check your inbox',
+    link_intro: 'We sent a sign-in link to {email}. Open it on this device and in this browser: this page will show when you are signed in.',
+    link_noscript: 'Opened the link already? Reload this page to check.',
+    check_again: 'Check again',
+    relay_title: 'Opened the link on another device?',
+    relay_intro: 'That device shows a code of 6 characters. Enter it here to finish signing in on this device.',
+    relay_label: 'Code shown on the other device',
+    relay_submit: 'Continue here',
+    done_title: "You're signed in",
+    done: "You're signed in — you can close this tab.",
+  },
+  fr: {
+    sign_in: 'Connexion',
+    intro_code: 'Saisissez votre adresse e-mail : nous vous enverrons un code pour vous connecter à {app}.',
+    intro_link: 'Saisissez votre adresse e-mail : nous vous enverrons un lien pour vous connecter à {app}.',
+    intro_both: 'Saisissez votre adresse e-mail : nous vous enverrons un code ou un lien pour vous connecter à {app}.',
+    email_label: 'Adresse e-mail',
+    method_legend: 'Comment souhaitez-vous vous connecter ?',
+    method_code: 'Recevoir un code par e-mail',
+    method_link: 'Recevoir un lien par e-mail',
+    continue: 'Continuer',
+    invalid_email: 'Saisissez une adresse e-mail valide.',
+    invalid_send: 'Choisissez comment vous connecter.',
+    code_title: 'Saisissez votre code',
+    code_intro: 'Nous avons envoyé un code à {email}. Saisissez-le ci-dessous pour continuer.',
+    code_label: 'Code de vérification',
+    code_submit: 'Se connecter',
+    missing_code: 'Saisissez le code reçu par e-mail.',
+    wrong_code: 'Adresse e-mail ou code de vérification incorrect.',
+    exhausted: 'Vous avez atteint le nombre maximal de tentatives. Veuillez recommencer la connexion.',
+    expired_code: 'Le code de vérification a expiré. Veuillez recommencer la connexion.',
+    resend_code: 'Envoyer un nouveau code',
+    resend_link: 'Envoyer un nouveau lien',
+    resent_code: 'Nous vous avons envoyé un nouveau code.',
+    resent_link: 'Nous vous avons envoyé un nouveau lien.',
+    other_email: 'Utiliser une autre adresse e-mail',
+    link_title: 'Consultez votre boîte de réception',
+    link_intro: 'Nous avons envoyé un lien de connexion à {email}. Ouvrez-le sur cet appareil et dans ce navigateur : cette page indiquera quand vous serez connecté.',
+    link_noscript: 'Vous avez déjà ouvert le lien ? Rechargez cette page pour vérifier.',
+    check_again: 'Vérifier à nouveau',
+    relay_title: 'Vous avez ouvert le lien sur un autre appareil ?',
+    relay_intro: 'Cet appareil affiche un code de 6 caractères. Saisissez-le ici pour terminer la connexion sur cet appareil.',
+    relay_label: 'Code affiché sur l’autre appareil',
+    relay_submit: 'Continuer ici',
+    done_title: 'Connexion réussie',
+    done: 'Connexion réussie — vous pouvez fermer cet onglet.',
+  },
+});
+
+export type LoginMessage = Parameters<typeof t>[1];
+export const loginText = t;
+/** Which methods the connection offers (`options.authentication_method`). */
+export type Methods = 'code' | 'link' | 'both';
+
+export interface View {
+  title: string;
+  body: string;
+  script?: string;
+}
+
+/** The transaction's state and CSRF token, carried by every form. */
+interface FormAuth {
+  state: string;
+  csrf: string;
+}
+
+const e = escapeHtml;
+const hidden = (f: FormAuth) => `<input type="hidden" name="state" value="${e(f.state)}"><input type="hidden" name="_csrf" value="${e(f.csrf)}">`;
+const alert = (lang: Locale, key: LoginMessage | undefined, id: string) => (key ? `<div class="alert" role="alert" id="${id}">${e(t(lang, key))}</div>` : '');
+const notice = (lang: Locale, key: LoginMessage | undefined) => (key ? `<p class="notice" role="status">${e(t(lang, key))}</p>` : '');
+/** Marks the field invalid and ties it to its message for screen readers (WCAG 3.3.1). */
+const invalid = (key: LoginMessage | undefined, id: string) => (key ? ` aria-invalid="true" aria-describedby="${id}"` : '');
+/**
+ * A message naming the email address, with break opportunities after `@` and dots: a long address
+ * must wrap rather than scroll the page sideways at phone width.
+ */
+function withEmail(lang: Locale, key: LoginMessage, email: string): string {
+  const breakable = email.split(/(?<=[@.])/).map(e).join('<wbr>');
+  return e(t(lang, key, { email: '\u0000' })).replace('\u0000', `<strong>${breakable}</strong>`);
+}
+export const loginUrl = (page: '' | '/code' | '/link' | '/status', state: string, extra: Record<string, string> = {}) =>
+  `/login${page}?${new URLSearchParams({ state, ...extra }).toString()}`;
+
+export function emailView(lang: Locale, f: FormAuth & { app: string; methods: Methods; send: 'code' | 'link'; email?: string; error?: LoginMessage }): View {
+  const choice = (v: 'code' | 'link') =>
+    `<div class="choice"><input type="radio" id="send-${v}" name="send" value="${v}"${f.send === v ? ' checked' : ''}><label for="send-${v}">${e(t(lang, v === 'code' ? 'method_code' : 'method_link'))}</label></div>`;
+  const methods = f.methods === 'both'
+    ? `<fieldset><legend>${e(t(lang, 'method_legend'))}</legend>${choice('code')}${choice('link')}</fieldset>`
+    : `<input type="hidden" name="send" value="${f.methods}">`;
+  return {
+    title: t(lang, 'sign_in'),
+    body: `<h1>${e(t(lang, 'sign_in'))}</h1>
+<p>${e(t(lang, f.methods === 'both' ? 'intro_both' : f.methods === 'link' ? 'intro_link' : 'intro_code', { app: f.app }))}</p>
+${alert(lang, f.error, 'email-error')}<form method="post" action="/login/email">${hidden(f)}
+<label for="email">${e(t(lang, 'email_label'))}</label>
+<input type="email" id="email" name="email" autocomplete="email" data-testid="email" required maxlength="254" autofocus value="${e(f.email ?? '')}"${invalid(f.error, 'email-error')}>
+${methods}
+<button type="submit" data-testid="submit">${e(t(lang, 'continue'))}</button>
+</form>`,
+  };
+}
+
+export function codeView(lang: Locale, f: FormAuth & { email: string; error?: LoginMessage; resent?: boolean }): View {
+  return {
+    title: t(lang, 'code_title'),
+    body: `<h1>${e(t(lang, 'code_title'))}</h1>
+<p>${withEmail(lang, 'code_intro', f.email)}</p>
+${notice(lang, f.resent ? 'resent_code' : undefined)}${alert(lang, f.error, 'code-error')}<form method="post" action="/login/code">${hidden(f)}
+<label for="code">${e(t(lang, 'code_label'))}</label>
+<input id="code" name="code" autocomplete="one-time-code" inputmode="numeric" data-testid="code" required maxlength="64" autofocus${invalid(f.error, 'code-error')}>
+<button type="submit" data-testid="submit">${e(t(lang, 'code_submit'))}</button>
+</form>
+<form method="post" action="/login/code">${hidden(f)}<button type="submit" name="action" value="resend" class="secondary">${e(t(lang, 'resend_code'))}</button></form>
+<p class="muted"><a href="${e(loginUrl('', f.state))}">${e(t(lang, 'other_email'))}</a></p>`,
+  };
+}
+
+/**
+ * "Check your inbox" after a magic link was sent. Its script asks /login/status whether the link
+ * tab finished, and then says so; without JavaScript a link reloads the page, which shows the same.
+ * The relay form finishes a sign-in whose link was opened on another device (POST /login/relay).
+ */
+export function linkSentView(lang: Locale, f: FormAuth & { email: string; error?: LoginMessage; resent?: boolean }): View {
+  return {
+    title: t(lang, 'link_title'),
+    body: `<h1>${e(t(lang, 'link_title'))}</h1>
+<div id="status" role="status" aria-live="polite" data-status-url="${e(loginUrl('/status', f.state))}" data-done="${e(t(lang, 'done'))}" data-done-title="${e(t(lang, 'done_title'))}">
+<p>${withEmail(lang, 'link_intro', f.email)}</p>
+${notice(lang, f.resent ? 'resent_link' : undefined)}</div>
+<noscript><p class="muted">${e(t(lang, 'link_noscript'))} <a href="${e(loginUrl('/link', f.state))}">${e(t(lang, 'check_again'))}</a></p></noscript>
+<div data-pending>
+<h2>${e(t(lang, 'relay_title'))}</h2>
+<p>${e(t(lang, 'relay_intro'))}</p>
+${alert(lang, f.error, 'relay-error')}<form method="post" action="/login/relay">${hidden(f)}
+<label for="relay_code">${e(t(lang, 'relay_label'))}</label>
+<input id="relay_code" name="relay_code" data-testid="relay-input" autocomplete="off" autocapitalize="characters" spellcheck="false" required maxlength="16"${invalid(f.error, 'relay-error')}>
+<button type="submit" data-testid="submit">${e(t(lang, 'relay_submit'))}</button>
+</form>
+<form method="post" action="/login/code">${hidden(f)}<button type="submit" name="action" value="resend" class="secondary">${e(t(lang, 'resend_link'))}</button></form>
+<p class="muted"><a href="${e(loginUrl('', f.state))}">${e(t(lang, 'other_email'))}</a></p>
+</div>`,
+    script: STATUS_SCRIPT,
+  };
+}
+
+/**
+ * Polls every 2 s (and at once when the tab becomes visible again) until the sign-in is done or the
+ * transaction is gone; reads everything from data attributes, so no value is ever put into code.
+ */
+const STATUS_SCRIPT = `(function(){
+var el=document.getElementById('status');if(!el||!window.fetch)return;
+var url=el.getAttribute('data-status-url'),timer=null,over=false;
+function done(){over=true;var p=document.createElement('p');p.className='notice';p.textContent=el.getAttribute('data-done');el.textContent='';el.appendChild(p);
+document.title=el.getAttribute('data-done-title')+document.title.slice(document.title.indexOf(' · '));
+var h=document.querySelector('h1');if(h)h.textContent=el.getAttribute('data-done-title');
+document.querySelectorAll('[data-pending]').forEach(function(n){n.hidden=true;});}
+function poll(){if(over)return;clearTimeout(timer);
+fetch(url,{credentials:'same-origin',cache:'no-store'}).then(function(r){return r.ok?r.json():{status:'gone'};}).then(function(j){
+if(j.status==='done')done();else if(j.status==='gone'){over=true;location.reload();}else timer=setTimeout(poll,2000);
+},function(){timer=setTimeout(poll,5000);});}
+document.addEventListener('visibilitychange',function(){if(!document.hidden)poll();});
+timer=setTimeout(poll,2000);})();`;
+
+export function doneView(lang: Locale): View {
+  return { title: t(lang, 'done_title'), body: `<h1>${e(t(lang, 'done_title'))}</h1><p class="notice" role="status">${e(t(lang, 'done'))}</p>` };
+}

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { SignJWT, importPKCS8 } from 'jose';
 import { backendMatrix } from '../helpers/backends.ts';
-import { type TestServer, bootServer } from '../helpers/boot.ts';
 import { createClient, rsaKeyPair, uniqueEmail } from '../helpers/fixtures.ts';
-import { type SmtpSink, extractCode, startSmtpSink } from '../helpers/smtp-sink.ts';
+import { useMailServer } from '../helpers/mail-server.ts';
+import { extractCode } from '../helpers/smtp-sink.ts';
 
 const DEPRECATION =
   'Enforce client authentication for passwordless connections: This feature is being deprecated. Please see details.feature of this log for more information.';
@@ -13,23 +13,14 @@ const telemetry = Buffer.from(JSON.stringify({ name: 'node-auth0', version: '4.3
 
 for (const { backend, skip } of await backendMatrix()) {
   describe(`POST /passwordless/start [${backend}]`, { skip }, () => {
-    let server: TestServer;
-    let sink: SmtpSink;
-    before(async () => {
-      sink = await startSmtpSink();
-      server = await bootServer({ backend, env: { SESAME_SMTP_URL: sink.url, SESAME_MAIL_POLL_MS: '50', SESAME_START_LIMIT_PER_HOUR: '0' } });
-    });
-    after(async () => {
-      await server?.close();
-      await sink?.close();
-    });
+    const ctx = useMailServer(backend);
 
-    const start = (body: unknown, headers?: Record<string, string>) => server.post('/passwordless/start', body, headers);
+    const start = (body: unknown, headers?: Record<string, string>) => ctx.server.post('/passwordless/start', body, headers);
     const logsOf = async (type: string, clientId: string) =>
-      (await server.services.store.searchLogs({ query: { kind: 'and', items: [{ kind: 'term', fields: ['type'], value: type, wildcard: false }, { kind: 'term', fields: ['client_id'], value: clientId, wildcard: false }] }, page: 0, perPage: 100, sort: { field: 'date', dir: 'desc' } })).items;
+      (await ctx.server.services.store.searchLogs({ query: { kind: 'and', items: [{ kind: 'term', fields: ['type'], value: type, wildcard: false }, { kind: 'term', fields: ['client_id'], value: clientId, wildcard: false }] }, page: 0, perPage: 100, sort: { field: 'date', dir: 'desc' } })).items;
 
     it('sends a code for a confidential client that authenticates with client_secret, without a depnote', async () => {
-      const { client, secret } = await createClient(server, { app_type: 'regular_web' });
+      const { client, secret } = await createClient(ctx.server, { app_type: 'regular_web' });
       const email = uniqueEmail();
       const res = await start({ client_id: client.client_id, client_secret: secret, connection: 'email', email, send: 'code' });
       assert.equal(res.status, 200);
@@ -37,7 +28,7 @@ for (const { backend, skip } of await backendMatrix()) {
       assert.deepEqual(Object.keys(body).sort(), ['_id', 'email', 'email_verified']);
       assert.equal(body.email, email);
       assert.equal(body.email_verified, false);
-      const mail = await sink.waitFor((m) => m.to.includes(email));
+      const mail = await ctx.sink.waitFor((m) => m.to.includes(email));
       assert.match(extractCode(mail), /^\d{6}$/);
       assert.equal((await logsOf('depnote', client.client_id)).length, 0);
       const [cs] = await logsOf('cs', client.client_id);
@@ -46,7 +37,7 @@ for (const { backend, skip } of await backendMatrix()) {
     });
 
     it('accepts HTTP Basic client authentication', async () => {
-      const { client, secret } = await createClient(server, { app_type: 'regular_web', token_endpoint_auth_method: 'client_secret_basic' });
+      const { client, secret } = await createClient(ctx.server, { app_type: 'regular_web', token_endpoint_auth_method: 'client_secret_basic' });
       const basic = Buffer.from(`${client.client_id}:${secret}`).toString('base64');
       const res = await start({ client_id: client.client_id, connection: 'email', email: uniqueEmail(), send: 'code' }, { authorization: `Basic ${basic}` });
       assert.equal(res.status, 200);
@@ -55,7 +46,7 @@ for (const { backend, skip } of await backendMatrix()) {
 
     it('lets public clients start without authentication and without a depnote', async () => {
       for (const app_type of ['spa', 'native'] as const) {
-        const { client } = await createClient(server, { app_type });
+        const { client } = await createClient(ctx.server, { app_type });
         const res = await start({ client_id: client.client_id, connection: 'email', email: uniqueEmail(), send: 'code' });
         assert.equal(res.status, 200, app_type);
         assert.equal((await logsOf('depnote', client.client_id)).length, 0);
@@ -63,22 +54,22 @@ for (const { backend, skip } of await backendMatrix()) {
     });
 
     it('answers 401 access_denied for a wrong secret, whatever the flag says', async () => {
-      const { client } = await createClient(server, { app_type: 'regular_web' });
+      const { client } = await createClient(ctx.server, { app_type: 'regular_web' });
       for (const flag of [false, true]) {
-        await server.services.store.putSetting('tenant', { friendly_name: 'T', flags: { enforce_client_authentication_on_passwordless_start: flag } });
+        await ctx.server.services.store.putSetting('tenant', { friendly_name: 'T', flags: { enforce_client_authentication_on_passwordless_start: flag } });
         const res = await start({ client_id: client.client_id, client_secret: 'wrong', connection: 'email', email: uniqueEmail(), send: 'code' });
         assert.equal(res.status, 401);
         assert.deepEqual(await res.json(), { error: 'access_denied', error_description: 'Unauthorized' });
       }
-      await server.services.store.putSetting('tenant', { friendly_name: 'T', flags: { enforce_client_authentication_on_passwordless_start: false } });
+      await ctx.server.services.store.putSetting('tenant', { friendly_name: 'T', flags: { enforce_client_authentication_on_passwordless_start: false } });
     });
 
     it('logs a depnote with the caller context for an unauthenticated confidential call while the flag is off', async () => {
-      const { client } = await createClient(server, { app_type: 'non_interactive' });
+      const { client } = await createClient(ctx.server, { app_type: 'non_interactive' });
       const email = uniqueEmail();
       const res = await start({ client_id: client.client_id, connection: 'email', email, send: 'code' }, { 'auth0-client': telemetry, 'user-agent': 'backend/1.0' });
       assert.equal(res.status, 200);
-      await sink.waitFor((m) => m.to.includes(email));
+      await ctx.sink.waitFor((m) => m.to.includes(email));
       const [dep] = await logsOf('depnote', client.client_id);
       assert.ok(dep, 'a depnote log');
       assert.equal(dep.description, DEPRECATION);
@@ -95,7 +86,7 @@ for (const { backend, skip } of await backendMatrix()) {
     it('authenticates private_key_jwt assertions: aud = issuer, lifetime ≤ 300 s, single-use jti', async () => {
       const keys = rsaKeyPair();
       const now = () => new Date().toISOString();
-      const { client } = await createClient(server, {
+      const { client } = await createClient(ctx.server, {
         app_type: 'regular_web',
         token_endpoint_auth_method: null,
         client_authentication_methods: { private_key_jwt: { credentials: [{ id: 'cred_test1', credential_type: 'public_key', pem: keys.publicPem, alg: 'RS256', created_at: now(), updated_at: now() }] } },
@@ -107,7 +98,7 @@ for (const { backend, skip } of await backendMatrix()) {
           .setProtectedHeader({ alg: 'RS256' })
           .setIssuer(client.client_id)
           .setSubject(client.client_id)
-          .setAudience(claims.aud ?? server.issuer)
+          .setAudience(claims.aud ?? ctx.server.issuer)
           .setIssuedAt(iat)
           .setExpirationTime(iat + (claims.life ?? 120))
           .sign(key);
@@ -120,13 +111,13 @@ for (const { backend, skip } of await backendMatrix()) {
       assert.equal((await call(await assertion({ life: 301 }))).status, 401, 'lifetime over 300 s');
       assert.equal((await call(await assertion({ aud: 'https://elsewhere.example/' }))).status, 401, 'wrong audience');
       const other = rsaKeyPair();
-      const forged = await new SignJWT({ jti: randomUUID() }).setProtectedHeader({ alg: 'RS256' }).setIssuer(client.client_id).setSubject(client.client_id).setAudience(server.issuer).setIssuedAt().setExpirationTime('2m').sign(await importPKCS8(other.privatePem, 'RS256'));
+      const forged = await new SignJWT({ jti: randomUUID() }).setProtectedHeader({ alg: 'RS256' }).setIssuer(client.client_id).setSubject(client.client_id).setAudience(ctx.server.issuer).setIssuedAt().setExpirationTime('2m').sign(await importPKCS8(other.privatePem, 'RS256'));
       assert.equal((await call(forged)).status, 401, 'signed by an unregistered key');
       assert.equal((await logsOf('depnote', client.client_id)).length, 0);
     });
 
     it('refuses two authentication methods in one request', async () => {
-      const { client, secret } = await createClient(server, { app_type: 'regular_web' });
+      const { client, secret } = await createClient(ctx.server, { app_type: 'regular_web' });
       const basic = Buffer.from(`${client.client_id}:${secret}`).toString('base64');
       const res = await start({ client_id: client.client_id, client_secret: secret, connection: 'email', email: uniqueEmail(), send: 'code' }, { authorization: `Basic ${basic}` });
       assert.equal(res.status, 400);
@@ -134,7 +125,7 @@ for (const { backend, skip } of await backendMatrix()) {
     });
 
     it('requires the passwordless grant and an enabled connection', async () => {
-      const noGrant = await createClient(server, { app_type: 'spa', grant_types: ['authorization_code'] });
+      const noGrant = await createClient(ctx.server, { app_type: 'spa', grant_types: ['authorization_code'] });
       let res = await start({ client_id: noGrant.client.client_id, connection: 'email', email: uniqueEmail(), send: 'code' });
       assert.equal(res.status, 403);
       assert.deepEqual(await res.json(), {
@@ -142,14 +133,14 @@ for (const { backend, skip } of await backendMatrix()) {
         error_description: "Grant type 'http://auth0.com/oauth/grant-type/passwordless/otp' not allowed for the client.",
         error_uri: 'https://auth0.com/docs/clients/client-grant-types',
       });
-      const disabled = await createClient(server, { app_type: 'spa' }, { enableOn: null });
+      const disabled = await createClient(ctx.server, { app_type: 'spa' }, { enableOn: null });
       res = await start({ client_id: disabled.client.client_id, connection: 'email', email: uniqueEmail(), send: 'code' });
       assert.equal(res.status, 400);
       assert.deepEqual(await res.json(), { error: 'bad.connection', error_description: 'Connection is disabled' });
     });
 
     it("answers Auth0's byte-exact errors for bad bodies, never a 5xx", async () => {
-      const { client } = await createClient(server, { app_type: 'spa' });
+      const { client } = await createClient(ctx.server, { app_type: 'spa' });
       const id = client.client_id;
       const cases: [unknown, number, string, string?][] = [
         [{ connection: 'email', email: 'a@b.co' }, 400, 'bad.client_id', 'Missing required property: client_id'],
@@ -180,30 +171,30 @@ for (const { backend, skip } of await backendMatrix()) {
         assert.equal(json.error, error, JSON.stringify(body).slice(0, 80));
         if (description) assert.equal(json.error_description, description);
       }
-      const wrongType = await fetch(`${server.baseUrl}/passwordless/start`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
+      const wrongType = await fetch(`${ctx.server.baseUrl}/passwordless/start`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
       assert.ok(wrongType.status >= 400 && wrongType.status < 500);
-      const badUrl = await fetch(`${server.baseUrl}/passwordless/start?x=%E0%A4%A`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      const badUrl = await fetch(`${ctx.server.baseUrl}/passwordless/start?x=%E0%A4%A`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
       assert.ok(badUrl.status >= 400 && badUrl.status < 500);
-      const badMgmtUrl = await fetch(`${server.baseUrl}/api/v2/clients/%E0%A4%A`, { headers: { authorization: `Bearer ${await server.mgmtToken()}` } });
+      const badMgmtUrl = await fetch(`${ctx.server.baseUrl}/api/v2/clients/%E0%A4%A`, { headers: { authorization: `Bearer ${await ctx.server.mgmtToken()}` } });
       assert.equal(badMgmtUrl.status, 400);
       assert.equal(((await badMgmtUrl.json()) as { statusCode: number }).statusCode, 400);
     });
 
     it('passes X-Request-Language (over Accept-Language) to the template', async () => {
-      const { client } = await createClient(server, { app_type: 'spa' });
-      const conn = (await server.services.store.getConnectionByName('email'))!;
+      const { client } = await createClient(ctx.server, { app_type: 'spa' });
+      const conn = (await ctx.server.services.store.getConnectionByName('email'))!;
       const original = conn.options;
-      await server.services.store.updateConnection({ ...conn, options: { ...original, email: { subject: 'Code', syntax: 'liquid', body: '<p>lang={{ request_language }} code={{ code }}</p>' } } });
+      await ctx.server.services.store.updateConnection({ ...conn, options: { ...original, email: { subject: 'Code', syntax: 'liquid', body: '<p>lang={{ request_language }} code={{ code }}</p>' } } });
       try {
         const email = uniqueEmail('lang');
         await start({ client_id: client.client_id, connection: 'email', email, send: 'code' }, { 'x-request-language': 'fr-CA', 'accept-language': 'de' });
-        const mail = await sink.waitFor((m) => m.to.includes(email));
+        const mail = await ctx.sink.waitFor((m) => m.to.includes(email));
         assert.match(mail.text, /lang=fr-CA/);
         const email2 = uniqueEmail('lang');
         await start({ client_id: client.client_id, connection: 'email', email: email2, send: 'code' }, { 'accept-language': 'de-DE,de;q=0.9' });
-        assert.match((await sink.waitFor((m) => m.to.includes(email2))).text, /lang=de-DE/);
+        assert.match((await ctx.sink.waitFor((m) => m.to.includes(email2))).text, /lang=de-DE/);
       } finally {
-        await server.services.store.updateConnection({ ...conn, options: original });
+        await ctx.server.services.store.updateConnection({ ...conn, options: original });
       }
     });
   });

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { PASSWORDLESS_OTP_GRANT as GRANT, type LogEvent } from '../../src/core/model.ts';
 import { backendMatrix } from '../helpers/backends.ts';
-import { type TestServer, bootServer } from '../helpers/boot.ts';
 import { createClient, uniqueEmail } from '../helpers/fixtures.ts';
-import { type SinkMessage, type SmtpSink, extractCode, startSmtpSink } from '../helpers/smtp-sink.ts';
+import { useMailServer } from '../helpers/mail-server.ts';
+import { type SinkMessage, extractCode } from '../helpers/smtp-sink.ts';
 
 // Spec §3.3: apps match these strings byte for byte.
 const WRONG = { error: 'invalid_grant', error_description: 'Wrong email or verification code.' };
@@ -17,32 +17,22 @@ type Json = Record<string, unknown>;
 
 for (const { backend, skip } of await backendMatrix()) {
   describe(`passwordless OTP grant on /oauth/token [${backend}]`, { skip }, () => {
-    let server: TestServer;
-    let sink: SmtpSink;
-    let skew = 0; // the server's clock is Date.now() + skew, so expiry is tested without waiting
+    const ctx = useMailServer(backend, { clock: true }); // the server's clock is Date.now() + ctx.skew, so expiry is tested without waiting
     const codes: string[] = [];
     const taken = new Set<SinkMessage>();
-    before(async () => {
-      sink = await startSmtpSink();
-      server = await bootServer({ backend, now: () => Date.now() + skew, env: { SESAME_SMTP_URL: sink.url, SESAME_MAIL_POLL_MS: '50', SESAME_START_LIMIT_PER_HOUR: '0' } });
-    });
-    after(async () => {
-      await server?.close();
-      await sink?.close();
-    });
 
-    const app = (): Creds => server.defaultApp;
+    const app = (): Creds => ctx.server.defaultApp;
     /** The real path: POST /passwordless/start, then the code out of the mail the SMTP sink caught. */
     async function startCode(email: string, creds: Creds = app(), authParams?: Json): Promise<string> {
-      const res = await server.post('/passwordless/start', { ...creds, connection: 'email', email, send: 'code', ...(authParams ? { authParams } : {}) });
+      const res = await ctx.server.post('/passwordless/start', { ...creds, connection: 'email', email, send: 'code', ...(authParams ? { authParams } : {}) });
       assert.equal(res.status, 200, await res.clone().text());
-      const mail = await sink.waitFor((m) => m.to === email && !taken.has(m));
+      const mail = await ctx.sink.waitFor((m) => m.to === email && !taken.has(m));
       taken.add(mail);
       codes.push(extractCode(mail));
       return codes.at(-1)!;
     }
     const otpBody = (email: string, otp: string, creds: Creds = app(), extra: Json = {}) => ({ grant_type: GRANT, ...creds, username: email, otp, realm: 'email', ...extra });
-    const token = (body: unknown, headers?: Record<string, string>) => server.post('/oauth/token', body, headers);
+    const token = (body: unknown, headers?: Record<string, string>) => ctx.server.post('/oauth/token', body, headers);
     async function expectError(res: Response, status: number, body: Json) {
       assert.deepEqual({ status: res.status, body: await res.json() }, { status, body });
     }
@@ -52,9 +42,9 @@ for (const { backend, skip } of await backendMatrix()) {
       return (await res.json()) as Json;
     }
     const wrongFor = (otp: string) => (otp === '000000' ? '111111' : '000000');
-    const allLogs = () => server.services.store.logsAfter(null, 100_000);
+    const allLogs = () => ctx.server.services.store.logsAfter(null, 100_000);
     const logsOf = async (email: string) => (await allLogs()).filter((l) => l.user_name === email);
-    const jwks = () => createRemoteJWKSet(new URL(`${server.issuer}.well-known/jwks.json`));
+    const jwks = () => createRemoteJWKSet(new URL(`${ctx.server.issuer}.well-known/jwks.json`));
 
     it('exchanges a mailed code for an ID token the SDKs accept (JSON body, nonce from start)', async () => {
       const email = uniqueEmail('json');
@@ -65,8 +55,8 @@ for (const { backend, skip } of await backendMatrix()) {
       const body = (await res.json()) as Record<string, string | number>;
       assert.deepEqual(Object.keys(body).sort(), ['access_token', 'expires_in', 'id_token', 'scope', 'token_type']);
       assert.deepEqual([body.token_type, body.expires_in, body.scope], ['Bearer', 86400, 'openid email']);
-      assert.match(server.issuer, /^http:\/\/localhost:\d+\/$/); // spec §8.4: trailing slash
-      const id = await jwtVerify(String(body.id_token), jwks(), { issuer: server.issuer, audience: app().client_id, algorithms: ['RS256'] });
+      assert.match(ctx.server.issuer, /^http:\/\/localhost:\d+\/$/); // spec §8.4: trailing slash
+      const id = await jwtVerify(String(body.id_token), jwks(), { issuer: ctx.server.issuer, audience: app().client_id, algorithms: ['RS256'] });
       assert.ok(id.protectedHeader.kid);
       assert.match(String(id.payload.sub), /^email\|[0-9a-f]{24}$/);
       assert.deepEqual([id.payload.nonce, id.payload.email, id.payload.email_verified], [nonce, email, true]);
@@ -74,7 +64,7 @@ for (const { backend, skip } of await backendMatrix()) {
       // OIDC Core §3.3.2.11, computed independently of the server's helper.
       const digest = createHash('sha256').update(String(body.access_token)).digest();
       assert.equal(id.payload.at_hash, digest.subarray(0, 16).toString('base64url'));
-      const at = await jwtVerify(String(body.access_token), jwks(), { issuer: server.issuer, audience: `${server.issuer}userinfo`, typ: 'at+jwt' });
+      const at = await jwtVerify(String(body.access_token), jwks(), { issuer: ctx.server.issuer, audience: `${ctx.server.issuer}userinfo`, typ: 'at+jwt' });
       assert.deepEqual([at.payload.sub, at.payload.azp, at.payload.scope, at.payload.exp! - at.payload.iat!], [id.payload.sub, app().client_id, 'openid email', 86400]);
       assert.ok(at.payload.jti);
     });
@@ -83,14 +73,14 @@ for (const { backend, skip } of await backendMatrix()) {
       const email = uniqueEmail('form');
       const otp = await startCode(email);
       const form = new URLSearchParams({ grant_type: GRANT, ...app(), username: `  ${email.toUpperCase()} `, otp, realm: 'email' } as Record<string, string>);
-      const res = await fetch(`${server.baseUrl}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form });
+      const res = await fetch(`${ctx.server.baseUrl}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form });
       assert.equal(res.status, 200);
       const body = (await res.json()) as Record<string, string>;
       assert.equal(body.scope, 'openid');
       const claims = decodeJwt(body.id_token!);
       assert.equal(claims.email, undefined, 'OIDC §5.4: email claims need the email scope');
       assert.equal(claims.nonce, undefined);
-      assert.equal((await server.services.store.getUser(String(claims.sub)))?.email, email);
+      assert.equal((await ctx.server.services.store.getUser(String(claims.sub)))?.email, email);
     });
 
     it('answers malformed requests with Auth0 invalid_request errors', async () => {
@@ -100,7 +90,7 @@ for (const { backend, skip } of await backendMatrix()) {
         await expectError(await token(body), 400, { error: 'invalid_request', error_description: `Missing required parameter: ${name}` });
       }
       await expectError(await token(otpBody('a@example.com', '123456', app(), { realm: 'nope' })), 400, { error: 'invalid_request', error_description: 'the connection was not found' });
-      const off = await createClient(server, { app_type: 'regular_web' }, { enableOn: null });
+      const off = await createClient(ctx.server, { app_type: 'regular_web' }, { enableOn: null });
       await expectError(await token(otpBody('a@example.com', '123456', { client_id: off.client.client_id, client_secret: off.secret })), 400, { error: 'invalid_request', error_description: 'the connection was disabled' });
     });
 
@@ -108,7 +98,7 @@ for (const { backend, skip } of await backendMatrix()) {
       const email = uniqueEmail('wrong');
       await expectError(await token(otpBody(email, '123456')), 403, WRONG);
       await expectError(await token(otpBody(email, wrongFor(await startCode(email)))), 403, WRONG);
-      const { store } = server.services;
+      const { store } = ctx.server.services;
       const now = new Date().toISOString();
       const sms = { id: `con_sms${randomUUID().slice(0, 8)}`, name: 'sms', strategy: 'sms', options: {}, realms: ['sms'], is_domain_connection: false, created_at: now, updated_at: now };
       await store.insertConnection(sms);
@@ -148,17 +138,17 @@ for (const { backend, skip } of await backendMatrix()) {
       const [fresh, stale] = [uniqueEmail('fresh'), uniqueEmail('stale')];
       const [freshCode, staleCode] = [await startCode(fresh), await startCode(stale)];
       try {
-        skew = 175_000;
+        ctx.skew = 175_000;
         assert.equal((await token(otpBody(fresh, freshCode))).status, 200);
-        skew = 181_000;
+        ctx.skew = 181_000;
         await expectError(await token(otpBody(stale, staleCode)), 403, EXPIRED);
       } finally {
-        skew = 0;
+        ctx.skew = 0;
       }
     });
 
     it('binds a code to the client it was issued to', async () => {
-      const b = await createClient(server, { app_type: 'regular_web' });
+      const b = await createClient(ctx.server, { app_type: 'regular_web' });
       const email = uniqueEmail('cross');
       const code = await startCode(email);
       await expectError(await token(otpBody(email, code, { client_id: b.client.client_id, client_secret: b.secret })), 403, WRONG);
@@ -166,7 +156,7 @@ for (const { backend, skip } of await backendMatrix()) {
     });
 
     it('lets a native (public) client exchange without a secret', async () => {
-      const native = await createClient(server, { app_type: 'native' });
+      const native = await createClient(ctx.server, { app_type: 'native' });
       const creds = { client_id: native.client.client_id };
       const body = await login(uniqueEmail('native'), creds);
       assert.equal(decodeJwt(String(body.id_token)).aud, native.client.client_id);
@@ -177,7 +167,7 @@ for (const { backend, skip } of await backendMatrix()) {
       await expectError(await token(otpBody('a@example.com', '123456', { client_id })), 401, { error: 'access_denied', error_description: 'Unauthorized' });
       await expectError(await token(otpBody('a@example.com', '123456', { client_id, client_secret: `${client_secret}x` })), 401, { error: 'access_denied', error_description: 'Unauthorized' });
       await expectError(await token(otpBody('a@example.com', '123456', { client_id: 'nope', client_secret: 'x' })), 403, { error: 'unauthorized_client', error_description: 'invalid client' });
-      const noGrant = await createClient(server, { app_type: 'regular_web', grant_types: ['authorization_code'] });
+      const noGrant = await createClient(ctx.server, { app_type: 'regular_web', grant_types: ['authorization_code'] });
       await expectError(await token(otpBody('a@example.com', '123456', { client_id: noGrant.client.client_id, client_secret: noGrant.secret })), 403, {
         error: 'unauthorized_client',
         error_description: `Grant type '${GRANT}' not allowed for the client.`,
@@ -192,10 +182,10 @@ for (const { backend, skip } of await backendMatrix()) {
       const second = decodeJwt(String((await login(email)).id_token)).sub;
       assert.equal(first, second);
       assert.deepEqual((await logsOf(email)).map((l) => l.type).filter((t) => t !== 'cs'), ['ss', 's', 's']);
-      const user = await server.services.store.findUserByEmail('email', email);
+      const user = await ctx.server.services.store.findUserByEmail('email', email);
       assert.deepEqual([user?.user_id, user?.email_verified, user?.logins_count], [first, true, 2]);
 
-      const b = await createClient(server, { app_type: 'regular_web' });
+      const b = await createClient(ctx.server, { app_type: 'regular_web' });
       const bCreds = { client_id: b.client.client_id, client_secret: b.secret };
       const racer = uniqueEmail('racer');
       const [c1, c2] = [await startCode(racer), await startCode(racer, bCreds)];
@@ -206,7 +196,7 @@ for (const { backend, skip } of await backendMatrix()) {
     });
 
     it('with disable_signup, logs in existing users and refuses new ones as a wrong code', async () => {
-      const { store } = server.services;
+      const { store } = ctx.server.services;
       const existing = uniqueEmail('existing');
       await login(existing);
       const conn = (await store.getConnectionByName('email'))!;
@@ -225,20 +215,20 @@ for (const { backend, skip } of await backendMatrix()) {
     it('refuses blocked users and Management API audiences; adds API audiences next to userinfo', async () => {
       const blocked = uniqueEmail('blocked');
       const now = new Date().toISOString();
-      await server.services.store.createUserIfAbsent({ user_id: `email|${randomUUID().replace(/-/g, '').slice(0, 24)}`, connection: 'email', email: blocked, email_verified: true, blocked: true, user_metadata: {}, app_metadata: {}, created_at: now, updated_at: now, logins_count: 0 });
+      await ctx.server.services.store.createUserIfAbsent({ user_id: `email|${randomUUID().replace(/-/g, '').slice(0, 24)}`, connection: 'email', email: blocked, email_verified: true, blocked: true, user_metadata: {}, app_metadata: {}, created_at: now, updated_at: now, logins_count: 0 });
       await expectError(await token(otpBody(blocked, await startCode(blocked))), 401, { error: 'unauthorized', error_description: 'user is blocked' });
       const mgmt = uniqueEmail('mgmt');
-      const res = await token(otpBody(mgmt, await startCode(mgmt), app(), { audience: `${server.issuer}api/v2/`, scope: 'openid read:users' }));
+      const res = await token(otpBody(mgmt, await startCode(mgmt), app(), { audience: `${ctx.server.issuer}api/v2/`, scope: 'openid read:users' }));
       assert.equal(res.status, 403);
       assert.equal(((await res.json()) as Json).error, 'access_denied');
       const body = await login(uniqueEmail('api'), app(), { audience: 'https://api.example.com/' });
-      assert.deepEqual(decodeJwt(String(body.access_token)).aud, ['https://api.example.com/', `${server.issuer}userinfo`]);
+      assert.deepEqual(decodeJwt(String(body.access_token)).aud, ['https://api.example.com/', `${ctx.server.issuer}userinfo`]);
     });
 
     it('serves /userinfo for its access tokens only (RFC 6750 errors)', async () => {
       const email = uniqueEmail('userinfo');
       const body = await login(email, app(), { scope: 'openid email' });
-      const call = (auth?: string, method = 'GET') => fetch(`${server.baseUrl}/userinfo`, { method, headers: auth ? { authorization: auth } : {} });
+      const call = (auth?: string, method = 'GET') => fetch(`${ctx.server.baseUrl}/userinfo`, { method, headers: auth ? { authorization: auth } : {} });
       for (const method of ['GET', 'POST']) {
         const res = await call(`Bearer ${String(body.access_token)}`, method);
         assert.equal(res.status, 200);
@@ -262,9 +252,9 @@ for (const { backend, skip } of await backendMatrix()) {
     });
 
     it('publishes discovery with the exact issuer, and the JWKS it points to', async () => {
-      const disco = (await (await fetch(`${server.baseUrl}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
-      assert.equal(disco.issuer, server.issuer);
-      assert.equal(disco.token_endpoint, `${server.issuer}oauth/token`);
+      const disco = (await (await fetch(`${ctx.server.baseUrl}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+      assert.equal(disco.issuer, ctx.server.issuer);
+      assert.equal(disco.token_endpoint, `${ctx.server.issuer}oauth/token`);
       assert.deepEqual(disco.id_token_signing_alg_values_supported, ['RS256']);
       assert.ok((disco.grant_types_supported as string[]).includes(GRANT));
       const res = await fetch(String(disco.jwks_uri));
@@ -274,7 +264,7 @@ for (const { backend, skip } of await backendMatrix()) {
     });
 
     it('never answers bad input with a 5xx', async () => {
-      const raw = (body: string, type = 'application/json') => fetch(`${server.baseUrl}/oauth/token`, { method: 'POST', headers: { 'content-type': type }, body });
+      const raw = (body: string, type = 'application/json') => fetch(`${ctx.server.baseUrl}/oauth/token`, { method: 'POST', headers: { 'content-type': type }, body });
       const cases: Response[] = [
         await raw('[]'), await raw('{'), await raw('null'), await raw('otp=1', 'text/plain'),
         await raw(`grant_type=${encodeURIComponent(GRANT)}&client_id=${app().client_id}&client_secret=${app().client_secret}&username=a%40b.co&otp=1&otp=2&realm=email`, 'application/x-www-form-urlencoded'),

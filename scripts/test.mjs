@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// `npm test`: unit, end-to-end and SDK-compatibility suites with node's test runner. Each e2e file
-// runs against SQLite and PostgreSQL (see test/helpers/backends.ts); files run two at a time, one
-// per core of the CI machine.
+// `npm test`: unit, end-to-end, SDK-compatibility and browser suites with node's test runner. Each
+// e2e file runs against SQLite and PostgreSQL (see test/helpers/backends.ts); the browser files drive
+// Debian's Chromium (test/helpers/browser.ts). Files run two at a time, one per core of the CI machine.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-const dirs = ['test/unit', 'test/e2e', 'test/compat'];
+const dirs = ['test/unit', 'test/e2e', 'test/compat', 'test/browser'];
 const files = dirs.flatMap((d) => {
   try {
     return readdirSync(d).filter((f) => f.endsWith('.test.ts')).sort().map((f) => join(d, f));

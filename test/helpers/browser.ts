@@ -8,7 +8,7 @@ export const CHROMIUM = process.env.SESAME_CHROMIUM ?? '/usr/bin/chromium';
  * The machine has no outside network: these flags stop Chromium's own background traffic
  * (component updates, first-run fetches) which the closed network would refuse, many at a time.
  */
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'];
+export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'];
 
 /**
  * Why browser tests cannot run here, or undefined. On a laptop without Chromium they skip loudly; in
@@ -23,7 +23,7 @@ export function browserUnavailable(): string | undefined {
 }
 
 export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
 }
 
 /** A fresh profile (its own cookies and storage): "another browser" is another context. */

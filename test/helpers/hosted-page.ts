@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -96,9 +98,16 @@ export async function assertAccessible(page: Page, label: string): Promise<void>
   );
 }
 
-const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+/**
+ * `npm run screenshots` (SESAME_SCREENSHOTS=1) refreshes the README's `docs/screenshots/`; a plain
+ * test run still renders every screenshot, into a temporary directory, so that `npm test` never
+ * rewrites tracked files.
+ */
+const SHOTS = process.env.SESAME_SCREENSHOTS === '1'
+  ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url))
+  : `${join(tmpdir(), 'sesame-screenshots')}/`;
 
-/** `docs/screenshots/<name>-<phone|desktop>.png`, rewritten on every run (deterministic names). */
+/** `<dir>/<name>-<phone|desktop>.png` (deterministic names). */
 export async function screenshot(page: Page, name: 'email' | 'code' | 'link-sent' | 'error' | 'other-device', phone: boolean): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: `${SHOTS}${name}-${phone ? 'phone' : 'desktop'}.png`, fullPage: true, animations: 'disabled', caret: 'hide' });

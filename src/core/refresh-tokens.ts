@@ -109,6 +109,10 @@ export async function useRefreshToken(s: Services, client: Client, a: Artifact<S
   if (r.status === 'reused') return { kind: 'reused', revoked: await revokeFamily(s, a) };
   const { client_id: _, family_expires_at, issued_at: __, last_used_at: ___, ...grant } = r.artifact.doc;
   const next = await issueRefreshToken(s, { ...grant, client, family, familyExpiresAt: family_expires_at });
+  // A reuse racing this rotation may have deleted the family before the successor was stored. The
+  // predecessor (kept, consumed, until it expires) goes with any family deletion: if it is gone
+  // now, delete again, successor included. A deletion after this read sees the successor anyway.
+  if (!(await s.store.getArtifact('refresh_token', a.id, now))) return { kind: 'reused', revoked: await revokeFamily(s, a) };
   return { kind: 'ok', refresh_token: next };
 }
 

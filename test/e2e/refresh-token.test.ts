@@ -116,6 +116,17 @@ for (const { backend, skip } of await backendMatrix()) {
       assert.ok((await srv.services.store.logsAfter(null, 100_000)).some((l) => l.type === 'sertft' && l.user_id === login.session.userId));
     });
 
+    it('a rotation racing a reuse of the same token never leaves a live successor', async () => {
+      for (let i = 0; i < 8; i++) {
+        const login = await offlineLogin(spa);
+        const [a, b] = await Promise.all([refresh(spa, login.refresh_token), refresh(spa, login.refresh_token)]);
+        // At most one wins the rotation and the other is a reuse, which revokes the family. If the
+        // revocation lands before the winner stored its successor, the winner is refused too.
+        assert.ok([a.status, b.status].includes(403), `${a.text} / ${b.text}`);
+        for (const r of [a, b].filter((x) => x.status === 200)) assert.equal((await refresh(spa, String(r.body.refresh_token))).text, REUSED);
+      }
+    });
+
     it('leeway: a rotated-out token may come back within the window, not after', async () => {
       const app = await createClient(srv, { app_type: 'spa', callbacks: ['https://leeway.example.com/'], grant_types: ['authorization_code', 'refresh_token'] });
       const shown = await policy(app, { rotation_type: 'rotating', expiration_type: 'expiring', leeway: 30 });

@@ -55,36 +55,37 @@ export function newCode(
   };
 }
 
+export type VerifyResult =
+  | { ok: true; record: CodeRecord }
+  | { ok: false; reason: 'wrong' | 'exhausted' | 'expired' };
+
+/** Takes an attempt slot (atomic) and compares in constant time; the code stays stored. */
+async function attempt(s: Services, key: CodeKey, code: string): Promise<VerifyResult> {
+  const slot = await s.store.takeAttempt(key, MAX_ATTEMPTS);
+  if (slot.kind === 'missing') return { ok: false, reason: 'wrong' };
+  if (slot.kind === 'exhausted') return { ok: false, reason: 'exhausted' };
+  const { record } = slot;
+  if (record.expires_at <= s.now()) return { ok: false, reason: 'expired' };
+  if (!s.keyring.verify(OTP_PURPOSE, material(key, code), record.code_hash)) return { ok: false, reason: 'wrong' };
+  return { ok: true, record };
+}
+
 /**
  * Checks a code without consuming it (a magic link opened in another browser): the attempt counts
  * like any guess, and a right code gets its budget back so that opening the link again still works.
  */
 export async function checkCode(s: Services, key: CodeKey, code: string): Promise<VerifyResult> {
-  const attempt = await s.store.takeAttempt(key, MAX_ATTEMPTS);
-  if (attempt.kind === 'missing') return { ok: false, reason: 'wrong' };
-  if (attempt.kind === 'exhausted') return { ok: false, reason: 'exhausted' };
-  const { record } = attempt;
-  if (record.expires_at <= s.now()) return { ok: false, reason: 'expired' };
-  if (!s.keyring.verify(OTP_PURPOSE, material(key, code), record.code_hash)) return { ok: false, reason: 'wrong' };
-  await s.store.resetAttempts(key, record.code_hash);
-  return { ok: true, record };
+  const result = await attempt(s, key, code);
+  if (result.ok) await s.store.resetAttempts(key, result.record.code_hash);
+  return result;
 }
-
-export type VerifyResult =
-  | { ok: true; record: CodeRecord }
-  | { ok: false; reason: 'wrong' | 'exhausted' | 'expired' };
 
 /**
  * Verifies a code: take an attempt slot (atomic), compare in constant time, consume (atomic). However
  * many guesses race, at most MAX_ATTEMPTS comparisons happen and at most one caller wins.
  */
 export async function verifyCode(s: Services, key: CodeKey, code: string): Promise<VerifyResult> {
-  const attempt = await s.store.takeAttempt(key, MAX_ATTEMPTS);
-  if (attempt.kind === 'missing') return { ok: false, reason: 'wrong' };
-  if (attempt.kind === 'exhausted') return { ok: false, reason: 'exhausted' };
-  const { record } = attempt;
-  if (record.expires_at <= s.now()) return { ok: false, reason: 'expired' };
-  if (!s.keyring.verify(OTP_PURPOSE, material(key, code), record.code_hash)) return { ok: false, reason: 'wrong' };
-  if (!(await s.store.consumeCode(key, record.code_hash))) return { ok: false, reason: 'wrong' };
-  return { ok: true, record };
+  const result = await attempt(s, key, code);
+  if (result.ok && !(await s.store.consumeCode(key, result.record.code_hash))) return { ok: false, reason: 'wrong' };
+  return result;
 }

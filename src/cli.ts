@@ -1,42 +1,32 @@
-import { buildApp } from './app.ts';
-import { ConfigError, loadConfig } from './config/load.ts';
+import { startCommand } from './commands/start.ts';
+import type { Command, CommandIO } from './commands/types.ts';
 import { SETTINGS } from './config/schema.ts';
-import { installSignalHandlers, listen } from './server.ts';
-import { welcome } from './welcome.ts';
 
-const HELP = `Usage: sesame <command>
+/** Every command, in the order `sesame help` lists them. A new command is one module plus one line here. */
+const COMMANDS: Command[] = [startCommand];
+
+const HELP = `Usage: sesame <command> [options]
 
 Commands:
-  start        Serve Sesame (default when no command is given)
-  help         Show this help
+${COMMANDS.map((c) => `  ${c.name.padEnd(18)}${c.summary}`).join('\n')}
+  help              Show this help
 
 Configuration comes from the environment:
 ${SETTINGS.map((s) => `  ${s.env.padEnd(32)}${s.doc}${s.default ? ` Default: ${s.default}` : ''}`).join('\n')}
 `;
 
-export async function main(argv: string[]): Promise<number> {
-  const cmd = argv[0] ?? 'start';
-  if (cmd === 'help' || cmd === '--help' || cmd === '-h') {
-    process.stdout.write(HELP);
+const processIO = (): CommandIO => ({ env: process.env, stdout: process.stdout, stderr: process.stderr, stdin: process.stdin });
+
+export async function main(argv: string[], io: CommandIO = processIO()): Promise<number> {
+  const name = argv[0] ?? 'start';
+  if (name === 'help' || name === '--help' || name === '-h') {
+    io.stdout.write(HELP);
     return 0;
   }
-  if (cmd !== 'start') {
-    process.stderr.write(`Unknown command "${cmd}".\n\n${HELP}`);
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    io.stderr.write(`Unknown command "${name}".\n\n${HELP}`);
     return 2;
   }
-  let config;
-  try {
-    config = loadConfig(process.env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      return 1;
-    }
-    throw err;
-  }
-  const { app, services, report } = await buildApp(config);
-  installSignalHandlers(app);
-  const base = await listen(app, services);
-  process.stdout.write(welcome(base, services.issuer, report));
-  return -1; // keep running
+  return command.run(argv.slice(1), io);
 }

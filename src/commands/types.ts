@@ -1,0 +1,18 @@
+/**
+ * One CLI command per module (src/commands/), listed in src/cli.ts. `run` returns the exit code, or
+ * -1 to keep the process running (a server). Commands write results to stdout and progress and
+ * errors to stderr, so their output can be piped.
+ */
+export interface Command {
+  name: string;
+  /** One line for `sesame help`. */
+  summary: string;
+  run(argv: string[], io: CommandIO): Promise<number>;
+}
+
+export interface CommandIO {
+  env: NodeJS.ProcessEnv;
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+}

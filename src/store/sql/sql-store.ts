@@ -89,7 +89,9 @@ export class SqlStore extends SqlRefs implements Store {
     const q = this.db.updateTable('artifacts')
       .set({ consumed_at: sql<number>`coalesce(consumed_at, ${now})` })
       .where('kind', '=', kind).where('id', '=', id).where('expires_at', '>', now)
-      .where((eb) => eb.or([eb('consumed_at', 'is', null), eb('consumed_at', '>', now - leewayMs)]))
+      // Without a leeway only an unconsumed row qualifies: comparing times would let a concurrent
+      // caller whose `now` was taken a millisecond earlier than the winner's pass as "within" it.
+      .where((eb) => (leewayMs > 0 ? eb.or([eb('consumed_at', 'is', null), eb('consumed_at', '>', now - leewayMs)]) : eb('consumed_at', 'is', null)))
       .returningAll().compile();
     const { rows } = await this.#single(q);
     if (rows[0]) return { status: 'ok', artifact: toArtifact<T>(rows[0] as Database['artifacts']) };

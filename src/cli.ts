@@ -1,9 +1,12 @@
 import { startCommand } from './commands/start.ts';
+import { migrationReportCommand } from './commands/migration-report.ts';
+import { enforceCommand } from './commands/enforce.ts';
+import { logsCommand } from './commands/logs.ts';
 import type { Command, CommandIO } from './commands/types.ts';
 import { SETTINGS } from './config/schema.ts';
 
 /** Every command, in the order `sesame help` lists them. A new command is one module plus one line here. */
-const COMMANDS: Command[] = [startCommand];
+const COMMANDS: Command[] = [startCommand, migrationReportCommand, enforceCommand, logsCommand];
 
 const HELP = `Usage: sesame <command> [options]
 

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { syncManagementGrants } from './bootstrap.ts';
+import { startLogJobs } from './logs/jobs.ts';
 import type { Services } from './services.ts';
 
 /**
@@ -18,6 +19,7 @@ export async function listen(app: FastifyInstance, services: Services): Promise<
   }
   services.mail.start();
   startPurge(app, services);
+  startLogJobs(app, services);
   return `${scheme}://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
 }
 

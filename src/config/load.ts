@@ -107,6 +107,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     mailRetryBaseMs: int('SESAME_MAIL_RETRY_BASE_MS', 2000, 1, 86_400_000),
     mailPollMs: int('SESAME_MAIL_POLL_MS', 1000, 10, 3_600_000),
     mailPoolSize: int('SESAME_MAIL_POOL_SIZE', 8, 1, 100),
+    logRetentionDays: int('SESAME_LOG_RETENTION_DAYS', 30, 0, 36_500),
     ...overrides,
   };
   if (errors.length > 0) throw new ConfigError(errors);

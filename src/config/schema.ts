@@ -29,6 +29,8 @@ export interface Config {
   readonly mailPollMs: number;
   /** Concurrent SMTP connections in the nodemailer pool. */
   readonly mailPoolSize: number;
+  /** Logs older than this many days are pruned every hour; 0 keeps them forever. */
+  readonly logRetentionDays: number;
 }
 
 export interface Setting {
@@ -56,4 +58,5 @@ export const SETTINGS: readonly Setting[] = [
   { env: 'SESAME_MAIL_RETRY_BASE_MS', default: '2000', doc: 'First retry delay; doubles after every failure.' },
   { env: 'SESAME_MAIL_POLL_MS', default: '1000', doc: 'How often the mail worker looks for due messages besides being woken by new ones.' },
   { env: 'SESAME_MAIL_POOL_SIZE', default: '8', doc: 'Concurrent SMTP connections.' },
+  { env: 'SESAME_LOG_RETENTION_DAYS', default: '30', doc: 'Logs older than this are deleted (at start, then hourly); `0` keeps them forever.' },
 ];

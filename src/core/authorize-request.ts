@@ -3,6 +3,8 @@ import type { Services } from '../services.ts';
 import type { AuthorizeParams, ResponseMode, ResponseType } from './artifacts.ts';
 import { AuthorizeError } from './authorize.ts';
 import { type Client, type Connection, isPublicApp } from './model.ts';
+import { findResourceServer, serviceNotFoundText } from './resource-servers.ts';
+import { userinfoAudience } from './tokens.ts';
 
 export const RESPONSE_TYPES: Record<string, ResponseType> = {
   code: 'code',
@@ -88,6 +90,11 @@ export async function parseAuthorize(s: Services, q: Query): Promise<ParsedAutho
   const send = str(q, 'send');
   if (send !== undefined && send !== 'code' && send !== 'link') throw fail('invalid_request', 'send must be code or link');
 
+  // Issue 4 §4: an audience must name an API, else Auth0's access_denied "Service not found: <aud>".
+  const audience = str(q, 'audience');
+  if (audience !== undefined && audience !== userinfoAudience(s.issuer) && !(await findResourceServer(s, audience))) {
+    throw fail('access_denied', serviceNotFoundText(audience));
+  }
   const connection = await pickConnection(s, client, str(q, 'connection'), fail);
   const scope = (str(q, 'scope') ?? 'openid').trim().split(/\s+/).join(' ');
   const params: AuthorizeParams = {
@@ -99,7 +106,7 @@ export async function parseAuthorize(s: Services, q: Query): Promise<ParsedAutho
     connection: connection.name,
     ...(state !== undefined ? { state } : {}),
     ...(nonce !== undefined ? { nonce } : {}),
-    ...opt('audience', str(q, 'audience')),
+    ...opt('audience', audience),
     ...(challenge !== undefined ? { code_challenge: challenge, code_challenge_method: 'S256' as const } : {}),
     ...opt('login_hint', str(q, 'login_hint')),
     ...opt('ui_locales', str(q, 'ui_locales')),

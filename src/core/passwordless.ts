@@ -69,6 +69,21 @@ export async function startPasswordless(s: Services, engine: TemplateEngine, inp
   const email = input.email;
   const isLink = input.send !== 'code';
   const identifier = email.toLowerCase();
+  const transactionId = randomBytes(12).toString('hex');
+  // Issue 4 §4: a blocked user is sent nothing, and the answer is the usual 200 so the endpoint does
+  // not reveal who is blocked. One indexed read on (connection, email), only once the request is
+  // valid; the `f` log ("Failed Login", description "user is blocked") says why nothing was sent.
+  const existing = await s.store.findUserByEmail(conn.name, identifier);
+  if (existing?.blocked) {
+    await s.store.appendLogs([makeLog('f', ctx, {
+      ...passwordlessFields(client, conn),
+      description: 'user is blocked',
+      user_id: existing.user_id,
+      user_name: email,
+      details: { transaction_id: transactionId, send: input.send, error: { message: 'user is blocked: no code or link was sent' } },
+    }, now)]);
+    return { _id: transactionId };
+  }
   const key = { connection_id: conn.id, identifier, client_id: client.client_id };
   const params = rememberedParams(input.authParams);
   if (input.transaction) params.tx = artifactId(s, 'transaction', input.transaction);
@@ -92,7 +107,6 @@ export async function startPasswordless(s: Services, engine: TemplateEngine, inp
     },
     defaultFromAddress(provider, s.config),
   );
-  const transactionId = randomBytes(12).toString('hex');
   const body = {
     client_id: client.client_id, connection: conn.name, email, send: input.send,
     authParams: publicAuthParams(input.authParams), request_language: input.language ?? null, ip: ctx.ip, 'user-agent': ctx.user_agent ?? null,

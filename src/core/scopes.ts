@@ -2,12 +2,15 @@
 export const MANAGEMENT_SCOPES = [
   'read:clients', 'create:clients', 'update:clients', 'delete:clients', 'read:client_keys',
   'read:client_grants', 'create:client_grants', 'update:client_grants', 'delete:client_grants',
+  'read:resource_servers', 'create:resource_servers', 'update:resource_servers', 'delete:resource_servers',
   'read:connections', 'create:connections', 'update:connections', 'delete:connections',
   'read:tenant_settings', 'update:tenant_settings',
   'read:branding', 'update:branding',
   'read:email_provider', 'create:email_provider', 'update:email_provider', 'delete:email_provider',
   'read:logs', 'read:logs_users',
+  'read:log_streams', 'create:log_streams', 'update:log_streams', 'delete:log_streams',
   'read:users', 'create:users', 'update:users', 'delete:users',
+  'read:signing_keys', 'create:signing_keys', 'update:signing_keys',
 ] as const;
 
 /** The Management API audience: `<issuer>api/v2/` (spec §5, the SDK default). */

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 import type { Services } from '../services.ts';
 import type { Client, User } from './model.ts';
+import { requireResourceServer } from './resource-servers.ts';
 
 /** Auth0's default access-token lifetime for user flows (spec §3.1 sample: `expires_in: 86400`). */
 export const ACCESS_TOKEN_TTL_S = 86_400;
@@ -33,6 +34,17 @@ export interface UserTokens {
 }
 
 export const userinfoAudience = (issuer: string) => `${issuer}userinfo`;
+
+/**
+ * Issue 4 §4: a user token's `audience` must name an API (`403 access_denied "Service not found:
+ * <aud>"` otherwise), and its access token lives exactly that API's `token_lifetime`. No audience,
+ * or the `/userinfo` one every tenant has, keeps Auth0's default. Grants call it before they spend
+ * a code or a refresh token; issueUserTokens calls it again (a cached read) for the lifetime.
+ */
+export async function userAccessLifetime(s: Services, audience: string | undefined): Promise<number> {
+  if (!audience || audience === userinfoAudience(s.issuer)) return ACCESS_TOKEN_TTL_S;
+  return (await requireResourceServer(s, audience)).token_lifetime;
+}
 export const hasScope = (scope: string, name: string) => scope.split(' ').includes(name);
 
 /** Splits, de-duplicates and re-joins a scope string (RFC 6749 §3.3: space-delimited, order-free). */
@@ -75,29 +87,30 @@ export async function issueUserTokens(s: Services, req: UserTokenRequest): Promi
   const iat = Math.floor(s.now() / 1000);
   const scope = normaliseScope(req.scope);
   const userinfo = userinfoAudience(issuer);
+  const lifetime = await userAccessLifetime(s, req.audience);
 
   const access: JWTPayload = {
     iss: issuer,
     sub: req.user.user_id,
     aud: req.audience && req.audience !== userinfo ? [req.audience, userinfo] : userinfo,
     iat,
-    exp: iat + ACCESS_TOKEN_TTL_S,
+    exp: iat + lifetime,
     jti: randomUUID(),
     azp: req.client.client_id,
     scope,
   };
   const access_token = await s.keys.sign(access, ACCESS_TOKEN_TYP);
-  const out: UserTokens = { access_token, token_type: 'Bearer', expires_in: ACCESS_TOKEN_TTL_S, scope };
+  const out: UserTokens = { access_token, token_type: 'Bearer', expires_in: lifetime, scope };
   if (!hasScope(scope, 'openid')) return out;
 
-  const lifetime = req.client.jwt_configuration?.lifetime_in_seconds || ID_TOKEN_TTL_S;
+  const idLifetime = req.client.jwt_configuration?.lifetime_in_seconds || ID_TOKEN_TTL_S;
   const id: JWTPayload = {
     ...profileClaims(req.user, scope),
     iss: issuer,
     sub: req.user.user_id,
     aud: req.client.client_id,
     iat,
-    exp: iat + lifetime,
+    exp: iat + idLifetime,
     auth_time: req.authTime,
     at_hash: atHash(access_token),
     ...(req.nonce !== undefined ? { nonce: req.nonce } : {}),

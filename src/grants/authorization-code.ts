@@ -4,7 +4,7 @@ import type { LogEvent, User } from '../core/model.ts';
 import { CODE_VERIFIER, verifyS256 } from '../core/pkce.ts';
 import { offlineAccess } from '../core/refresh-tokens.ts';
 import { managementAudience } from '../core/scopes.ts';
-import { issueUserTokens } from '../core/tokens.ts';
+import { issueUserTokens, userAccessLifetime } from '../core/tokens.ts';
 import { OAuthError, badRequest } from '../errors/oauth-error.ts';
 import { stringParam } from './params.ts';
 import { withFailureLogs } from './logged.ts';
@@ -78,6 +78,8 @@ async function exchange(ctx: GrantContext, attempt: Attempt): Promise<Record<str
   }
   // As for the OTP grant: the Management API trusts `scope`, which a user could ask for freely.
   if (doc.audience === managementAudience(s.issuer)) throw new OAuthError(403, 'access_denied', 'User tokens cannot be issued for the Management API audience');
+  // Issue 4 §4: /authorize checked the audience; its API may have been deleted since the sign-in.
+  await userAccessLifetime(s, doc.audience);
 
   const user = await s.store.getUser(doc.user_id);
   if (!user) throw invalidGrant(INVALID_CODE); // deleted since the sign-in

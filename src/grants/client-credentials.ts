@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { makeLog } from '../core/logs.ts';
+import { requireResourceServer } from '../core/resource-servers.ts';
 import type { LogEvent } from '../core/model.ts';
 import { OAuthError, badRequest } from '../errors/oauth-error.ts';
 import type { GrantContext, GrantHandler } from './types.ts';
 
-/** Auth0's machine-to-machine token lifetime (spec §5: `expires_in: 86400`). */
-export const CLIENT_CREDENTIALS_TTL_S = 86_400;
 const MAX_PARAM = 2048;
 
 const accessDenied = (description: string) => new OAuthError(403, 'access_denied', description);
@@ -45,6 +44,8 @@ async function exchange(ctx: GrantContext, attempt: { audience?: string; scope?:
     throw accessDenied('No audience parameter was provided, and no default audience has been configured');
   }
   attempt.audience = audience;
+  // Issue 4 §4: the audience must be an API (the Management API included), checked before the grant as on Auth0.
+  const api = await requireResourceServer(s, audience);
 
   const [grant] = await s.store.listClientGrants({ clientId: client.client_id, audience });
   if (!grant) {
@@ -64,7 +65,7 @@ async function exchange(ctx: GrantContext, attempt: { audience?: string; scope?:
     sub: `${client.client_id}@clients`,
     aud: audience,
     iat,
-    exp: iat + CLIENT_CREDENTIALS_TTL_S,
+    exp: iat + api.token_lifetime,
     scope,
     gty: 'client-credentials',
     azp: client.client_id,
@@ -72,7 +73,7 @@ async function exchange(ctx: GrantContext, attempt: { audience?: string; scope?:
   });
   // The jti identifies the token in the log (LOGSCHEMA `seccft.details.access_token_jti`); the token itself never is logged.
   await s.store.appendLogs([log(ctx, 'seccft', attempt, { details: { access_token_jti: jti } })]);
-  return { access_token, expires_in: CLIENT_CREDENTIALS_TTL_S, scope, token_type: 'Bearer' };
+  return { access_token, expires_in: api.token_lifetime, scope, token_type: 'Bearer' };
 }
 
 function log(ctx: GrantContext, type: 'seccft' | 'feccft', attempt: { audience?: string; scope?: string }, extra: Partial<LogEvent>): LogEvent {

@@ -3,7 +3,7 @@ import { type Connection, type LogEvent, PASSWORDLESS_OTP_GRANT, type User } fro
 import { OTP_ERRORS, verifyCode } from '../core/otp.ts';
 import { offlineAccess } from '../core/refresh-tokens.ts';
 import { managementAudience } from '../core/scopes.ts';
-import { issueUserTokens } from '../core/tokens.ts';
+import { issueUserTokens, userAccessLifetime } from '../core/tokens.ts';
 import { findOrSignUp } from '../core/users.ts';
 import { OAuthError, badRequest } from '../errors/oauth-error.ts';
 import { withFailureLogs } from './logged.ts';
@@ -56,6 +56,11 @@ async function exchange(ctx: GrantContext, state: Attempt): Promise<Record<strin
   // Must match how /passwordless/start stored it (identifier = email.trim().toLowerCase()).
   const identifier = strategy === 'email' ? username.trim().toLowerCase() : username.trim();
   state.username = identifier;
+  // Issue 4 §4: an audience sent with the exchange must name an API; checked before the code is spent.
+  if (asked.audience !== undefined && asked.audience !== managementAudience(s.issuer)) {
+    state.audience = asked.audience;
+    await userAccessLifetime(s, asked.audience);
+  }
 
   // Spec §3.2: codes are per (connection, identifier, client); one issued to another app is "wrong".
   const result = await verifyCode(s, { connection_id: connection.id, identifier, client_id: client.client_id }, otp);
@@ -71,6 +76,8 @@ async function exchange(ctx: GrantContext, state: Attempt): Promise<Record<strin
   if (audience === managementAudience(s.issuer)) {
     throw new OAuthError(403, 'access_denied', 'User tokens cannot be issued for the Management API audience');
   }
+  // One remembered from /passwordless/start is checked here (its API may have been deleted since).
+  if (asked.audience === undefined) await userAccessLifetime(s, audience);
 
   const nowIso = new Date(s.now()).toISOString();
   // A new user's first login (counters and the ss + s logs) is written with the user, in one write.

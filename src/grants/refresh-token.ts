@@ -1,7 +1,7 @@
 import { makeLog } from '../core/logs.ts';
 import type { LogEvent } from '../core/model.ts';
 import { type StoredRefreshToken, findRefreshToken, useRefreshToken } from '../core/refresh-tokens.ts';
-import { issueUserTokens, normaliseScope } from '../core/tokens.ts';
+import { issueUserTokens, normaliseScope, userAccessLifetime } from '../core/tokens.ts';
 import { OAuthError, badRequest } from '../errors/oauth-error.ts';
 import { stringParam } from './params.ts';
 import { withFailureLogs } from './logged.ts';
@@ -59,6 +59,8 @@ async function exchange(ctx: GrantContext, attempt: Attempt): Promise<Record<str
   if (audience !== undefined && audience !== doc.audience) {
     throw badRequest('invalid_request', 'The audience does not match the one the refresh token was issued for');
   }
+  // Issue 4 §4: the token's API must still exist (403 "Service not found"); checked before rotation.
+  await userAccessLifetime(s, doc.audience);
   const user = await s.store.getUser(doc.user_id);
   if (!user) throw invalidGrant(); // deleted since the login
   attempt.userName = user.email;

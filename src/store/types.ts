@@ -75,8 +75,15 @@ export interface SigningKeyRecord {
   private_jwk_enc: string;
   public_jwk: string;
   created_at: number;
-  /** `current` signs; `previous` stays in the JWKS for verification; `revoked` is gone. */
-  status: 'current' | 'previous' | 'revoked';
+  /**
+   * Auth0's lifecycle: `current` signs; `next` is published ahead of its use so verifiers already
+   * have it when a rotation promotes it; `previous` stays in the JWKS for verification; `revoked` is gone.
+   */
+  status: 'current' | 'next' | 'previous' | 'revoked';
+  /** Epoch ms the key became / stopped being current, and was revoked (null or absent: not yet). */
+  current_since?: number | null;
+  current_until?: number | null;
+  revoked_at?: number | null;
 }
 
 export interface ClientGrant {
@@ -84,6 +91,20 @@ export interface ClientGrant {
   client_id: string;
   audience: string;
   scope: string[];
+}
+
+/** An API (Auth0 resource server, issue 4 §4): what an `audience` names and how its tokens are made. */
+export interface ResourceServer {
+  id: string;
+  name: string;
+  /** The audience; unique and immutable. */
+  identifier: string;
+  scopes: { value: string; description?: string }[];
+  /** Access-token lifetime in seconds (Auth0 default 86400). */
+  token_lifetime: number;
+  signing_alg: 'RS256';
+  allow_offline_access: boolean;
+  skip_consent_for_verifiable_first_party_clients: boolean;
 }
 
 export interface EmailProvider {
@@ -104,6 +125,30 @@ export interface Page<T> {
 export interface ListOptions {
   page: number;
   perPage: number;
+}
+
+/** A log stream (Auth0 `/api/v2/log-streams`): `doc` is its configuration, the secret only sealed. */
+export interface LogStreamRecord {
+  id: string;
+  doc: LogStreamDoc;
+  /** The last log_id the receiver acknowledged; delivery resumes after it. */
+  checkpoint: string | null;
+  created_at: number;
+}
+
+export interface LogStreamDoc {
+  name: string;
+  type: 'http';
+  status: 'active' | 'paused' | 'suspended';
+  sink: {
+    httpEndpoint: string;
+    httpAuthorization?: string;
+    httpContentFormat: 'JSONARRAY' | 'JSONLINES' | 'JSONOBJECT';
+    httpContentType: string;
+    httpCustomHeaders?: { header: string; value: string }[];
+  };
+  /** `sink.signingSecret`, encrypted with the Keyring; never returned. */
+  signing_secret_enc: string;
 }
 
 /** A parsed log query (Auth0's Lucene subset), compiled by the store into its own SQL. */
@@ -150,6 +195,17 @@ export interface Store {
   listClientGrants(filter: { clientId?: string; audience?: string }): Promise<ClientGrant[]>;
   putClientGrant(grant: ClientGrant): Promise<void>;
   deleteClientGrant(id: string): Promise<boolean>;
+
+  // resource servers (APIs); the system Management API is not stored (src/core/resource-servers.ts)
+  /** By identifier (the audience): cached like clients, read on every token request with an audience. */
+  getResourceServer(identifier: string): Promise<ResourceServer | undefined>;
+  getResourceServerById(id: string): Promise<ResourceServer | undefined>;
+  listResourceServers(opts: ListOptions): Promise<Page<ResourceServer>>;
+  /** False if the identifier is taken (the unique index decides, so concurrent creates cannot both win). */
+  insertResourceServer(rs: ResourceServer): Promise<boolean>;
+  updateResourceServer(rs: ResourceServer): Promise<void>;
+  /** Deletes the API and the client grants for its audience, in one transaction. */
+  deleteResourceServer(id: string): Promise<boolean>;
 
   // connections
   getConnection(id: string): Promise<Connection | undefined>;
@@ -235,8 +291,36 @@ export interface Store {
   searchLogs(search: LogSearch): Promise<Page<LogEvent>>;
   /** Checkpoint paging: logs with log_id > from (or the oldest), ascending, at most `take`. */
   logsAfter(from: string | null, take: number): Promise<LogEvent[]>;
+  /** Deletes at most `limit` of the oldest logs dated before `before` (ISO 8601); returns how many. */
+  pruneLogs(before: string, limit: number): Promise<number>;
+
+  // log streams (each write is one statement; the lease makes delivery single-instance per stream)
+  listLogStreams(): Promise<LogStreamRecord[]>;
+  getLogStream(id: string): Promise<LogStreamRecord | undefined>;
+  insertLogStream(stream: LogStreamRecord): Promise<void>;
+  /** Replaces the configuration only (never the checkpoint or the lease); false if it is gone. */
+  updateLogStream(stream: LogStreamRecord): Promise<boolean>;
+  deleteLogStream(id: string): Promise<boolean>;
+  /** Takes or renews the stream's delivery lease for `owner`: one UPDATE, so one instance wins. */
+  claimLogStream(id: string, owner: string, now: number, leaseMs: number): Promise<LogStreamRecord | undefined>;
+  /** Moves the checkpoint and renews the lease only while `owner` holds it; false if it was lost. */
+  advanceLogStream(id: string, owner: string, checkpoint: string, now: number, leaseMs: number): Promise<boolean>;
+  releaseLogStream(id: string, owner: string): Promise<void>;
 
   // signing keys
   listSigningKeys(): Promise<SigningKeyRecord[]>;
+  /**
+   * A `current` or `next` key is inserted only if none with its status exists, atomically: processes
+   * starting together on a new database each try to create one, and exactly one must win.
+   */
   insertSigningKey(key: SigningKeyRecord): Promise<void>;
+  /** A marker that changes whenever the key set changes (rotation, revocation, creation). */
+  signingKeysVersion(): Promise<number>;
+  /**
+   * One transaction: current → previous, next → current, `next` inserted as the new next key.
+   * False (and nothing changed) when there is no next key to promote.
+   */
+  rotateSigningKeys(next: SigningKeyRecord, now: number): Promise<boolean>;
+  /** Revokes `kid` if it is a previous key; false (nothing changed) otherwise. */
+  revokeSigningKey(kid: string, now: number): Promise<boolean>;
 }

@@ -304,8 +304,13 @@ for (const { backend, skip } of await backendMatrix()) {
     it('sends a blocked user back to the application with an error', async () => {
       const { client } = await webApp();
       const email = uniqueEmail('blocked');
-      await mgmt(ctx.server, 'POST', '/users', { connection: 'email', email, blocked: true });
-      const { res } = await signInWithCode(client.client_id, email);
+      const user = await mgmt(ctx.server, 'POST', '/users', { connection: 'email', email });
+      // A blocked user is sent no code (issue 4 §4): the code is mailed first, the block comes after.
+      const l = await openLogin(client.client_id);
+      assert.equal((await submitEmail(l, email)).pathname, '/login/code');
+      const code = extractCode(await ctx.sink.waitFor((m) => m.to === email));
+      await mgmt(ctx.server, 'PATCH', `/users/${encodeURIComponent(user.user_id)}`, { blocked: true });
+      const res = await l.jar.postForm('/login/code', { state: l.state, _csrf: l.csrf, code });
       assert.equal(res.status, 302);
       const cb = new URL(res.headers.get('location')!);
       assert.equal(cb.searchParams.get('error'), 'unauthorized');

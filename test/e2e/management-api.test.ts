@@ -179,6 +179,8 @@ for (const { backend, skip } of await backendMatrix()) {
 
       it('uses the tenant default_audience when none is sent', async () => {
         const api = `https://api.${unique('x')}.example/`;
+        // The audience must name a resource server (issue 4 §4).
+        assert.equal((await call('POST', '/resource-servers', { identifier: api, name: unique('things') })).status, 201);
         const m2m = await machineClient(['read:things'], api);
         assert.equal((await call('PATCH', '/tenants/settings', { default_audience: api })).status, 200);
         try {
@@ -221,6 +223,7 @@ for (const { backend, skip } of await backendMatrix()) {
         assert.deepEqual(got.json, withoutSecret);
         // The secret works: a grant for some API, then client_credentials.
         const api = `https://api.${unique('shop')}.example/`;
+        assert.equal((await call('POST', '/resource-servers', { identifier: api, name: unique('orders') })).status, 201);
         assert.equal((await call('POST', '/client-grants', { client_id: c.client_id, audience: api, scope: ['read:orders'] })).status, 201);
         assert.equal((await tokenRequest({ client_id: c.client_id, client_secret: c.client_secret, audience: api })).status, 200);
       });

@@ -6,6 +6,7 @@ import { PASSWORDLESS_OTP_GRANT as GRANT, type LogEvent } from '../../src/core/m
 import { backendMatrix } from '../helpers/backends.ts';
 import { createClient, uniqueEmail } from '../helpers/fixtures.ts';
 import { useMailServer } from '../helpers/mail-server.ts';
+import { mgmt } from '../helpers/management.ts';
 import { type SinkMessage, extractCode } from '../helpers/smtp-sink.ts';
 
 // Spec §3.3: apps match these strings byte for byte.
@@ -215,12 +216,16 @@ for (const { backend, skip } of await backendMatrix()) {
     it('refuses blocked users and Management API audiences; adds API audiences next to userinfo', async () => {
       const blocked = uniqueEmail('blocked');
       const now = new Date().toISOString();
+      // A blocked user is sent no code (issue 4 §4): the code is mailed first, the block comes after.
+      const blockedCode = await startCode(blocked);
       await ctx.server.services.store.createUserIfAbsent({ user_id: `email|${randomUUID().replace(/-/g, '').slice(0, 24)}`, connection: 'email', email: blocked, email_verified: true, blocked: true, user_metadata: {}, app_metadata: {}, created_at: now, updated_at: now, logins_count: 0 });
-      await expectError(await token(otpBody(blocked, await startCode(blocked))), 401, { error: 'unauthorized', error_description: 'user is blocked' });
-      const mgmt = uniqueEmail('mgmt');
-      const res = await token(otpBody(mgmt, await startCode(mgmt), app(), { audience: `${ctx.server.issuer}api/v2/`, scope: 'openid read:users' }));
+      await expectError(await token(otpBody(blocked, blockedCode)), 401, { error: 'unauthorized', error_description: 'user is blocked' });
+      const mgmtUser = uniqueEmail('mgmt');
+      const res = await token(otpBody(mgmtUser, await startCode(mgmtUser), app(), { audience: `${ctx.server.issuer}api/v2/`, scope: 'openid read:users' }));
       assert.equal(res.status, 403);
       assert.equal(((await res.json()) as Json).error, 'access_denied');
+      // An audience must name a resource server (issue 4 §4): the API is created first.
+      await mgmt(ctx.server, 'POST', '/resource-servers', { identifier: 'https://api.example.com/', name: 'Example API' });
       const body = await login(uniqueEmail('api'), app(), { audience: 'https://api.example.com/' });
       assert.deepEqual(decodeJwt(String(body.access_token)).aud, ['https://api.example.com/', `${ctx.server.issuer}userinfo`]);
     });

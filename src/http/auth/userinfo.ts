@@ -15,6 +15,8 @@ export function registerUserinfo(app: FastifyInstance, s: Services): void {
     let sub: string;
     let scope: string;
     try {
+      // A revocation made through another process applies here within KEY_FRESHNESS_MS (core/keys.ts).
+      await s.keys.refresh();
       const { payload } = await jwtVerify(token, keySet(s), {
         issuer: s.issuer,
         audience: userinfoAudience(s.issuer),

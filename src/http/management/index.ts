@@ -9,6 +9,9 @@ import { registerClients } from './clients.ts';
 import { registerConnections } from './connections.ts';
 import { registerEmailProvider } from './email-provider.ts';
 import { registerLogs } from './logs.ts';
+import { registerLogStreams } from './log-streams.ts';
+import { registerResourceServers } from './resource-servers.ts';
+import { registerSigningKeys } from './signing-keys.ts';
 import { registerTenantSettings } from './tenant-settings.ts';
 import { registerUsers } from './users.ts';
 import { compileValidator, formatSchemaErrors } from './validation.ts';
@@ -33,12 +36,15 @@ export function registerManagementRoutes(app: FastifyInstance, s: Services): voi
       api.addHook('onResponse', (req, reply) => auditWrite(s, req, reply));
       registerClients(api, s);
       registerClientGrants(api, s);
+      registerResourceServers(api, s);
       registerConnections(api, s);
       registerTenantSettings(api, s);
       registerBranding(api, s);
       registerEmailProvider(api, s);
       registerLogs(api, s);
+      registerLogStreams(api, s);
       registerUsers(api, s);
+      registerSigningKeys(api, s);
     },
     { prefix: '/api/v2' },
   );

@@ -2,6 +2,9 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'k
 import * as init from './migrations/2026-11-27T00-00-init.ts';
 import * as loginColumns from './migrations/2026-11-27T01-00-login-columns-ref-version.ts';
 import * as artifacts from './migrations/2026-11-28T00-00-artifacts.ts';
+import * as resourceServers from './migrations/2026-11-28T01-00-resource-servers.ts';
+import * as signingKeyNext from './migrations/2026-11-28T02-00-signing-key-next.ts';
+import * as logStreams from './migrations/2026-11-28T03-00-log-streams.ts';
 
 type Dialect = 'sqlite' | 'postgres';
 type Module = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
@@ -11,6 +14,9 @@ const MIGRATIONS: Record<string, Module> = {
   '2026-11-27T00-00-init': init,
   '2026-11-27T01-00-login-columns-ref-version': loginColumns,
   '2026-11-28T00-00-artifacts': artifacts,
+  '2026-11-28T01-00-resource-servers': resourceServers,
+  '2026-11-28T02-00-signing-key-next': signingKeyNext,
+  '2026-11-28T03-00-log-streams': logStreams,
 };
 
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<void> {

@@ -5,6 +5,7 @@ export interface Database {
   settings: { key: string; value: string };
   clients: { client_id: string; name: string; app_type: string; secret_hash: string | null; doc: string; created_at: number };
   client_grants: { id: string; client_id: string; audience: string; doc: string };
+  resource_servers: { id: string; identifier: string; doc: string; created_at: number };
   connections: { id: string; name: string; strategy: string; doc: string; created_at: number };
   connection_clients: { connection_id: string; client_id: string };
   otp_codes: {

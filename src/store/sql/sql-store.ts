@@ -1,11 +1,12 @@
-import { type CompiledQuery, sql } from 'kysely';
+import { type CompiledQuery, type Kysely, sql } from 'kysely';
 import type { LogEvent, User } from '../../core/model.ts';
+import type { LogStreamDoc, LogStreamRecord } from '../types.ts';
 import type { Artifact, ArtifactKind, AttemptResult, CodeKey, ConsumeResult, CodeRecord, ListOptions, LogSearch, NewOutboxMessage, OutboxMessage, Page, SigningKeyRecord, Store } from '../types.ts';
 import { compileLogQuery, logToRow } from './log-sql.ts';
-import type { Result } from './executor.ts';
+import type { Op, Result } from './executor.ts';
 import { migrateToLatest } from './migrate.ts';
 import { USER_COLUMNS } from './queries.ts';
-import { SqlRefs } from './refs-store.ts';
+import { SqlResourceServers } from './resource-servers-sql.ts';
 import type { Database } from './schema.ts';
 import { type UserRow, toUser, userRow } from './users-sql.ts';
 
@@ -26,7 +27,7 @@ function toArtifact<T>(r: Database['artifacts']): Artifact<T> {
  * writes group-committed per event-loop turn. Multi-statement writes are generator ops so that one
  * definition runs in a synchronous SQLite transaction and in an async PostgreSQL one.
  */
-export class SqlStore extends SqlRefs implements Store {
+export class SqlStore extends SqlResourceServers implements Store {
   migrate = () => migrateToLatest(this.db, this.dialect);
   async ping() {
     await sql`select 1`.execute(this.db);
@@ -289,6 +290,54 @@ export class SqlStore extends SqlRefs implements Store {
     const rows = await q.orderBy('log_id').limit(take).execute();
     return rows.map((r) => parse<LogEvent>(r.doc));
   }
+  async pruneLogs(before: string, limit: number) {
+    // A bounded batch (oldest first, through the logs_date index) keeps each write short: the
+    // retention job never holds SQLite's single writer lock for long.
+    const batch = this.db.selectFrom('logs').select('log_id').where('date', '<', before).orderBy('date').limit(limit);
+    return (await this.#single(this.db.deleteFrom('logs').where('log_id', 'in', batch).compile())).changes;
+  }
+
+  // log streams ------------------------------------------------------------------------------------
+  get #streams() {
+    return this.db as unknown as Kysely<{ log_streams: LogStreamRow }>;
+  }
+  async listLogStreams() {
+    const rows = await this.#streams.selectFrom('log_streams').selectAll().orderBy('created_at').orderBy('id').execute();
+    return rows.map(toLogStream);
+  }
+  async getLogStream(id: string) {
+    const row = await this.#streams.selectFrom('log_streams').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toLogStream(row) : undefined;
+  }
+  async insertLogStream(r: LogStreamRecord) {
+    const row = { id: r.id, doc: JSON.stringify(r.doc), checkpoint: r.checkpoint, lease_owner: null, leased_until: 0, created_at: r.created_at };
+    await this.#single(this.#streams.insertInto('log_streams').values(row).compile());
+  }
+  async updateLogStream(r: LogStreamRecord) {
+    const q = this.#streams.updateTable('log_streams').set({ doc: JSON.stringify(r.doc) }).where('id', '=', r.id).compile();
+    return (await this.#single(q)).changes === 1;
+  }
+  async deleteLogStream(id: string) {
+    return (await this.#single(this.#streams.deleteFrom('log_streams').where('id', '=', id).compile())).changes === 1;
+  }
+  async claimLogStream(id: string, owner: string, now: number, leaseMs: number) {
+    // Free, expired or already ours: the condition and the write are one statement.
+    const q = this.#streams.updateTable('log_streams').set({ lease_owner: owner, leased_until: now + leaseMs })
+      .where('id', '=', id)
+      .where((eb) => eb.or([eb('lease_owner', '=', owner), eb('lease_owner', 'is', null), eb('leased_until', '<=', now)]))
+      .returningAll().compile();
+    const row = (await this.#single(q)).rows[0] as LogStreamRow | undefined;
+    return row ? toLogStream(row) : undefined;
+  }
+  async advanceLogStream(id: string, owner: string, checkpoint: string, now: number, leaseMs: number) {
+    const q = this.#streams.updateTable('log_streams').set({ checkpoint, leased_until: now + leaseMs })
+      .where('id', '=', id).where('lease_owner', '=', owner).compile();
+    return (await this.#single(q)).changes === 1;
+  }
+  async releaseLogStream(id: string, owner: string) {
+    const q = this.#streams.updateTable('log_streams').set({ lease_owner: null, leased_until: 0 }).where('id', '=', id).where('lease_owner', '=', owner).compile();
+    await this.#single(q);
+  }
 
   // signing keys -----------------------------------------------------------------------------------
   async listSigningKeys(): Promise<SigningKeyRecord[]> {
@@ -296,6 +345,85 @@ export class SqlStore extends SqlRefs implements Store {
     return rows.map((r) => ({ ...r, status: r.status as SigningKeyRecord['status'] }));
   }
   async insertSigningKey(k: SigningKeyRecord) {
-    await this.db.insertInto('signing_keys').values(k).execute();
+    const db = this.#keysDb();
+    const exists = db.selectFrom('signing_keys').select('kid').where('status', '=', k.status).limit(1).compile();
+    const insert = db.insertInto('signing_keys').values(keyRow(k)).compile();
+    const single = k.status !== 'current' && k.status !== 'next';
+    await this.#keysWrite(function* () {
+      if (!single && (yield exists).rows.length) return;
+      yield insert;
+    });
   }
+  async signingKeysVersion() {
+    return Number((await this.x.one(this.q.version({}))).rows[0]?.version ?? 0);
+  }
+  async rotateSigningKeys(next: SigningKeyRecord, now: number) {
+    const db = this.#keysDb();
+    const hasNext = db.selectFrom('signing_keys').select('kid').where('status', '=', 'next').limit(1).compile();
+    const demote = db.updateTable('signing_keys').set({ status: 'previous', current_until: now }).where('status', '=', 'current').compile();
+    const promote = db.updateTable('signing_keys').set({ status: 'current', current_since: now }).where('status', '=', 'next').compile();
+    const insert = db.insertInto('signing_keys').values(keyRow(next)).compile();
+    return this.#keysWrite(function* () {
+      if (!(yield hasNext).rows.length) return false;
+      yield demote;
+      yield promote;
+      yield insert;
+      return true;
+    });
+  }
+  async revokeSigningKey(kid: string, now: number) {
+    const revoke = this.#keysDb()
+      .updateTable('signing_keys')
+      .set({ status: 'revoked', revoked_at: now })
+      .where('kid', '=', kid)
+      .where('status', '=', 'previous')
+      .compile();
+    return this.#keysWrite(function* () {
+      return (yield revoke).changes > 0;
+    });
+  }
+  /** The key table with the lifecycle dates (migration 2026-11-28T02-00-signing-key-next). */
+  #keysDb() {
+    return this.db as unknown as Kysely<{ signing_keys: KeyRow }>;
+  }
+  /**
+   * A key-set change: the `ref_version` bump comes FIRST, so its row lock serialises concurrent
+   * rotations on PostgreSQL (each later statement, READ COMMITTED, then sees the other's commit;
+   * SQLite write transactions are serial anyway), and every process's KeyManager sees the new
+   * version. Reference-data caches re-read once, which a rare key change can afford.
+   */
+  async #keysWrite<T>(op: Op<T>): Promise<T> {
+    const bump = this.q.bumpVersion({});
+    try {
+      return await this.x.write(function* () {
+        yield bump;
+        return yield* op();
+      });
+    } finally {
+      this.refs.invalidate();
+    }
+  }
+}
+
+type KeyRow = Database['signing_keys'] & { current_since: number | null; current_until: number | null; revoked_at: number | null };
+
+function keyRow(k: SigningKeyRecord): KeyRow {
+  return {
+    kid: k.kid, alg: k.alg, private_jwk_enc: k.private_jwk_enc, public_jwk: k.public_jwk, created_at: k.created_at, status: k.status,
+    current_since: k.current_since ?? null, current_until: k.current_until ?? null, revoked_at: k.revoked_at ?? null,
+  };
+}
+
+/** The `log_streams` table (migration 2026-11-28T03-00-log-streams). */
+interface LogStreamRow {
+  id: string;
+  doc: string;
+  checkpoint: string | null;
+  lease_owner: string | null;
+  leased_until: number;
+  created_at: number;
+}
+
+function toLogStream(r: LogStreamRow): LogStreamRecord {
+  return { id: r.id, doc: parse<LogStreamDoc>(r.doc), checkpoint: r.checkpoint, created_at: Number(r.created_at) };
 }

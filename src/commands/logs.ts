@@ -1,0 +1,56 @@
+import { ConfigError, loadConfig } from '../config/load.ts';
+import { parseAge, pruneLogsBefore } from '../logs/retention.ts';
+import { openStore } from '../store/index.ts';
+import type { Command } from './types.ts';
+
+const USAGE = 'Usage: sesame logs prune --older-than <n>s|m|h|d   (e.g. --older-than 30d)\n';
+
+/**
+ * `sesame logs prune --older-than 30d`: deletes logs older than the age from the configured database,
+ * in the same bounded batches as the hourly retention job, and prints how many were deleted.
+ * Exit 0 on success, 2 on bad usage or configuration.
+ */
+export const logsCommand: Command = {
+  name: 'logs',
+  summary: 'prune --older-than <n>s|m|h|d: delete older logs now',
+  async run(argv, io) {
+    const [sub, ...rest] = argv;
+    let age: string | undefined;
+    for (let i = 0; i < rest.length; i++) {
+      const a = rest[i]!;
+      if (a === '--older-than') age = rest[++i];
+      else if (a.startsWith('--older-than=')) age = a.slice('--older-than='.length);
+      else {
+        io.stderr.write(`Unknown option "${a}".\n${USAGE}`);
+        return 2;
+      }
+    }
+    if (sub !== 'prune' || age === undefined) {
+      io.stderr.write(USAGE);
+      return 2;
+    }
+    const ms = parseAge(age);
+    if (ms === undefined) {
+      io.stderr.write(`--older-than must be a whole number followed by s, m, h or d (got "${age}").\n${USAGE}`);
+      return 2;
+    }
+    let config;
+    try {
+      config = loadConfig(io.env);
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        io.stderr.write(`${err.message}\n`);
+        return 2;
+      }
+      throw err;
+    }
+    const { store } = await openStore(config.databaseUrl);
+    try {
+      const deleted = await pruneLogsBefore(store, Date.now() - ms);
+      io.stdout.write(`Deleted ${deleted} log${deleted === 1 ? '' : 's'} older than ${age}.\n`);
+      return 0;
+    } finally {
+      await store.close();
+    }
+  },
+};

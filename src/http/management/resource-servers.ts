@@ -1,0 +1,173 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { DEFAULT_TOKEN_LIFETIME_S, type ResourceServerView, SYSTEM_RESOURCE_SERVER_ID, systemResourceServer } from '../../core/resource-servers.ts';
+import { managementAudience } from '../../core/scopes.ts';
+import { userinfoAudience } from '../../core/tokens.ts';
+import { ApiError, conflict, invalidBody, notFound } from '../../errors/api-error.ts';
+import type { Services } from '../../services.ts';
+import type { ResourceServer } from '../../store/types.ts';
+import { requireScopes } from './auth.ts';
+import { type PagingInput, listBody, listSchema, paging, pagingQuery } from './paging.ts';
+import { idParams } from './schemas.ts';
+
+/** Auth0 caps `token_lifetime` at 30 days. */
+const MAX_TOKEN_LIFETIME_S = 2_592_000;
+
+const scopes = {
+  type: 'array',
+  maxItems: 500,
+  items: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['value'],
+    properties: { value: { type: 'string', minLength: 1, maxLength: 280, pattern: '^\\S+$' }, description: { type: 'string', maxLength: 500 } },
+  },
+} as const;
+/** Fields both create and update accept; `identifier` is create-only (immutable, as on Auth0). */
+const editable = {
+  name: { type: 'string', minLength: 1, maxLength: 200 },
+  scopes,
+  token_lifetime: { type: 'integer', minimum: 1, maximum: MAX_TOKEN_LIFETIME_S },
+  signing_alg: { type: 'string', maxLength: 20 },
+  allow_offline_access: { type: 'boolean' },
+  skip_consent_for_verifiable_first_party_clients: { type: 'boolean' },
+} as const;
+const createBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['identifier'],
+  properties: { identifier: { type: 'string', minLength: 1, maxLength: 600 }, ...editable },
+} as const;
+const patchBody = { type: 'object', additionalProperties: false, properties: editable } as const;
+
+/** The serialiser writes only these fields. */
+const view = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    identifier: { type: 'string' },
+    is_system: { type: 'boolean' },
+    scopes: { type: 'array', items: { type: 'object', properties: { value: { type: 'string' }, description: { type: 'string' } } } },
+    token_lifetime: { type: 'integer' },
+    signing_alg: { type: 'string' },
+    allow_offline_access: { type: 'boolean' },
+    skip_consent_for_verifiable_first_party_clients: { type: 'boolean' },
+  },
+} as const;
+
+type Editable = Partial<Pick<ResourceServer, 'name' | 'scopes' | 'token_lifetime' | 'allow_offline_access' | 'skip_consent_for_verifiable_first_party_clients'>> & { signing_alg?: string };
+
+const rsNotFound = () => notFound('The resource server does not exist', 'inexistent_resource_server');
+const systemReadOnly = () => new ApiError(400, 'The Management API is a system resource server and cannot be changed or deleted', 'operation_not_supported');
+const stored = (rs: ResourceServer): ResourceServerView => ({ ...rs, is_system: false });
+
+/** Only RS256 (Sesame signs every token with its RSA keys); HS256 and PS256 are refused, not ignored. */
+function checkEdits(body: Editable): void {
+  if (body.signing_alg !== undefined && body.signing_alg !== 'RS256') {
+    throw invalidBody(`signing_alg ${body.signing_alg.slice(0, 20)} is not supported: only RS256 is`);
+  }
+  if (body.scopes) {
+    const seen = new Set<string>();
+    for (const sc of body.scopes) {
+      if (seen.has(sc.value)) throw invalidBody(`Duplicate scope value: ${sc.value.slice(0, 100)}`);
+      seen.add(sc.value);
+    }
+  }
+}
+
+/**
+ * `/api/v2/resource-servers` (issue 4 §4): the APIs an `audience` may name at the token endpoint and
+ * how their access tokens are made. The Management API is listed too, implicitly and read-only
+ * (`is_system: true`, core/resource-servers.ts). `{id}` is the id or the identifier, as on Auth0.
+ */
+export function registerResourceServers(api: FastifyInstance, s: Services): void {
+  const { store } = s;
+
+  const isSystem = (id: string) => id === SYSTEM_RESOURCE_SERVER_ID || id === managementAudience(s.issuer);
+  const load = async (id: string): Promise<ResourceServer> => {
+    const found = (await store.getResourceServerById(id)) ?? (await store.getResourceServer(id));
+    if (!found) throw rsNotFound();
+    return found;
+  };
+
+  api.get<{ Querystring: PagingInput }>(
+    '/resource-servers',
+    {
+      onRequest: requireScopes(s, 'read:resource_servers'),
+      schema: { querystring: { type: 'object', additionalProperties: false, properties: pagingQuery }, response: { 200: listSchema('resource_servers', view) } },
+    },
+    async (req) => {
+      const p = paging(req.query);
+      const page = await store.listResourceServers({ page: p.page, perPage: p.perPage });
+      // The system API comes after the stored ones, so the stored pages are the store's own pages.
+      const items: ResourceServerView[] = page.items.map(stored);
+      const start = p.page * p.perPage;
+      if (p.perPage > 0 && start <= page.total && page.total < start + p.perPage) items.push(systemResourceServer(s.issuer));
+      return listBody('resource_servers', items, page.total + 1, p);
+    },
+  );
+
+  api.get<{ Params: { id: string } }>(
+    '/resource-servers/:id',
+    { onRequest: requireScopes(s, 'read:resource_servers'), schema: { params: idParams, response: { 200: view } } },
+    async (req) => (isSystem(req.params.id) ? systemResourceServer(s.issuer) : stored(await load(req.params.id))),
+  );
+
+  api.post<{ Body: Editable & { identifier: string } }>(
+    '/resource-servers',
+    {
+      onRequest: requireScopes(s, 'create:resource_servers'),
+      schema: { body: createBody, response: { 201: view } },
+      config: { audit: 'Create a resource server' },
+    },
+    async (req, reply) => {
+      const body = req.body;
+      checkEdits(body);
+      const taken = () => conflict('A resource server with the same identifier already exists', 'conflict');
+      if (body.identifier === managementAudience(s.issuer) || body.identifier === userinfoAudience(s.issuer)) throw taken();
+      const rs: ResourceServer = {
+        id: randomBytes(12).toString('hex'),
+        name: body.name ?? body.identifier,
+        identifier: body.identifier,
+        scopes: body.scopes ?? [],
+        token_lifetime: body.token_lifetime ?? DEFAULT_TOKEN_LIFETIME_S,
+        signing_alg: 'RS256',
+        allow_offline_access: body.allow_offline_access ?? false,
+        skip_consent_for_verifiable_first_party_clients: body.skip_consent_for_verifiable_first_party_clients ?? false,
+      };
+      if (!(await store.insertResourceServer(rs))) throw taken();
+      reply.code(201);
+      return stored(rs);
+    },
+  );
+
+  api.patch<{ Params: { id: string }; Body: Editable }>(
+    '/resource-servers/:id',
+    {
+      onRequest: requireScopes(s, 'update:resource_servers'),
+      schema: { params: idParams, body: patchBody, response: { 200: view } },
+      config: { audit: 'Update a resource server' },
+    },
+    async (req) => {
+      if (isSystem(req.params.id)) throw systemReadOnly();
+      checkEdits(req.body);
+      const current = await load(req.params.id);
+      const { signing_alg: _alg, ...changes } = req.body;
+      const next: ResourceServer = { ...current, ...changes };
+      await store.updateResourceServer(next);
+      return stored(next);
+    },
+  );
+
+  api.delete<{ Params: { id: string } }>(
+    '/resource-servers/:id',
+    { onRequest: requireScopes(s, 'delete:resource_servers'), schema: { params: idParams }, config: { audit: 'Delete a resource server' } },
+    async (req, reply) => {
+      if (isSystem(req.params.id)) throw systemReadOnly();
+      const current = await load(req.params.id);
+      if (!(await store.deleteResourceServer(current.id))) throw rsNotFound();
+      return reply.code(204).send();
+    },
+  );
+}

@@ -1,0 +1,129 @@
+/**
+ * A small Auth0 Management API client over the global fetch, for the migration commands. It speaks
+ * only what they need (GET with a query, PATCH with JSON) and turns every failure into an ApiFailure
+ * with a message an operator can act on. TLS trust is Node's: the system store plus
+ * NODE_EXTRA_CA_CERTS, as the Auth0 SDKs assume `https://{domain}/` (spec §8.4).
+ */
+export class ApiFailure extends Error {}
+
+export interface Connection {
+  /** `https://host[:port]/`, with the trailing slash Auth0's issuer has. */
+  base: string;
+  token: string;
+}
+
+export interface ConnectionFlags {
+  domain?: string;
+  token?: string;
+  clientId?: string;
+  clientSecret?: string;
+}
+
+/** `host[:port]` → `https://host[:port]/`; a scheme, path or anything else is refused. */
+export function domainBase(domain: string): string {
+  if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(domain)) throw new ApiFailure(`--domain must be host or host:port (got "${domain}")`);
+  return `https://${domain}/`;
+}
+
+/**
+ * Where to connect and with which token: `--domain` with `--token` or `--client-id`/`--client-secret`
+ * (client_credentials, audience `https://<domain>/api/v2/`, as Auth0 requires); without `--domain`,
+ * the local configuration (SESAME_ISSUER and the bootstrap Management client).
+ */
+export async function connect(flags: ConnectionFlags, env: NodeJS.ProcessEnv): Promise<Connection> {
+  let base: string;
+  if (flags.domain !== undefined) base = domainBase(flags.domain);
+  else {
+    const issuer = env.SESAME_ISSUER?.trim();
+    if (!issuer) throw new ApiFailure('No server given: pass --domain host[:port] or set SESAME_ISSUER.');
+    if (!URL.canParse(issuer)) throw new ApiFailure(`SESAME_ISSUER is not a URL: ${issuer}`);
+    const u = new URL(issuer);
+    base = `${u.origin}${u.pathname.endsWith('/') ? u.pathname : `${u.pathname}/`}`;
+  }
+  if (flags.token !== undefined) {
+    if (flags.token.trim() === '') throw new ApiFailure('--token is empty');
+    return { base, token: flags.token.trim() };
+  }
+  const clientId = flags.clientId ?? env.SESAME_BOOTSTRAP_CLIENT_ID?.trim();
+  const clientSecret = flags.clientSecret ?? env.SESAME_BOOTSTRAP_CLIENT_SECRET?.trim();
+  if (!clientId || !clientSecret) {
+    throw new ApiFailure('No credentials: pass --token, or --client-id and --client-secret (or set SESAME_BOOTSTRAP_CLIENT_ID/SECRET).');
+  }
+  const res = await call(`${base}oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret, audience: `${base}api/v2/` }),
+  });
+  const body = (await json(res)) as { access_token?: unknown; error?: unknown; error_description?: unknown } | undefined;
+  if (!res.ok || typeof body?.access_token !== 'string') {
+    const why = body?.error_description ?? body?.error ?? res.statusText;
+    throw new ApiFailure(`Could not get a Management API token from ${base}oauth/token: ${res.status} ${String(why)}`);
+  }
+  return { base, token: body.access_token };
+}
+
+export class ManagementApi {
+  readonly conn: Connection;
+  constructor(conn: Connection) {
+    this.conn = conn;
+  }
+
+  async get<T>(path: string, query: Record<string, string> = {}): Promise<T> {
+    const url = new URL(`api/v2/${path}`, this.conn.base);
+    for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+    return this.send<T>('GET', url);
+  }
+
+  async patch<T>(path: string, body: unknown): Promise<T> {
+    return this.send<T>('PATCH', new URL(`api/v2/${path}`, this.conn.base), body);
+  }
+
+  /** GET that answers undefined on 404 (an application deleted since it was logged). */
+  async find<T>(path: string, query: Record<string, string> = {}): Promise<T | undefined> {
+    try {
+      return await this.get<T>(path, query);
+    } catch (err) {
+      if (err instanceof NotFound) return undefined;
+      throw err;
+    }
+  }
+
+  private async send<T>(method: string, url: URL, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { authorization: `Bearer ${this.conn.token}` };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await call(url.href, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    const parsed = await json(res);
+    if (res.status === 404) throw new NotFound(`${method} ${url.pathname}: 404`);
+    if (!res.ok) {
+      const msg = (parsed as { message?: unknown } | undefined)?.message ?? res.statusText;
+      // 401/403 are the usual operator mistakes: name the scope problem plainly.
+      const hint = res.status === 401 ? ' (the token is invalid or expired)' : res.status === 403 ? ' (the token lacks a scope this needs)' : '';
+      throw new ApiFailure(`${method} ${url.pathname} failed: ${res.status} ${String(msg)}${hint}`);
+    }
+    return parsed as T;
+  }
+}
+
+class NotFound extends ApiFailure {}
+
+/** fetch with network errors (refused, TLS trust, DNS) turned into a readable ApiFailure. */
+async function call(url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, { ...init, signal: AbortSignal.timeout(30_000) });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    const detail = cause?.code ?? cause?.message ?? (err as Error).message;
+    const tls = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(String(detail)) ? ' — trust the server certificate with NODE_EXTRA_CA_CERTS=<ca.pem>' : '';
+    throw new ApiFailure(`Cannot reach ${new URL(url).origin}: ${detail}${tls}`);
+  }
+}
+
+async function json(res: Response): Promise<unknown> {
+  const text = await res.text();
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ApiFailure(`${res.url}: ${res.status}, the answer is not JSON`);
+  }
+}

@@ -75,7 +75,8 @@ export async function startPasswordless(s: Services, engine: TemplateEngine, inp
   // valid; the `f` log ("Failed Login", description "user is blocked") says why nothing was sent.
   const existing = await s.store.findUserByEmail(conn.name, identifier);
   if (existing?.blocked) {
-    await s.store.appendLogs([makeLog('f', ctx, {
+    // The call itself may still be non-compliant: its depnote is written all the same.
+    await s.store.appendLogs([...(decision.depnote ? [decision.depnote] : []), makeLog('f', ctx, {
       ...passwordlessFields(client, conn),
       description: 'user is blocked',
       user_id: existing.user_id,

@@ -84,6 +84,18 @@ for (const { backend, skip } of await backendMatrix()) {
       assert.equal(res.status, 200, await res.clone().text());
     });
 
+    it('a non-compliant start for a blocked user still leaves its depnote', async () => {
+      const email = uniqueEmail('blocked-depnote');
+      const userId = await signUp(email);
+      await mgmt(ctx.server, 'PATCH', `/users/${encodeURIComponent(userId)}`, { blocked: true });
+      const before = (await ctx.server.services.store.logsAfter(null, 100_000)).filter((l) => l.type === 'depnote').length;
+      // The Default App is confidential: without its secret the call is the migration's non-compliant kind.
+      const res = await ctx.server.post('/passwordless/start', { client_id: ctx.server.defaultApp.client_id, connection: 'email', email, send: 'code' });
+      assert.equal(res.status, 200, await res.clone().text());
+      const after = (await ctx.server.services.store.logsAfter(null, 100_000)).filter((l) => l.type === 'depnote').length;
+      assert.equal(after, before + 1);
+    });
+
     it('a code mailed before the block is refused at the exchange with 401 user is blocked', async () => {
       const email = uniqueEmail('late-block');
       const userId = await signUp(email);

@@ -45,6 +45,13 @@ export async function offlineAccess(s: Services, g: RefreshGrant & { family?: st
 
 /** Stores a new token of `family`; a rotation passes the family's absolute end along, a login starts it. */
 export async function issueRefreshToken(s: Services, g: RefreshGrant & { family: string; familyExpiresAt?: number }): Promise<string> {
+  const { token, artifact } = newRefreshToken(s, g);
+  await s.store.putArtifact(artifact);
+  return token;
+}
+
+/** A new token of `family` and the artifact that stores it (only its keyed hash). */
+function newRefreshToken(s: Services, g: RefreshGrant & { family: string; familyExpiresAt?: number }) {
   const cfg = refreshTokenConfig(g.client);
   const now = s.now();
   const expiring = cfg.expiration_type === 'expiring';
@@ -55,8 +62,7 @@ export async function issueRefreshToken(s: Services, g: RefreshGrant & { family:
   const { client, family, familyExpiresAt: _, ...grant } = g;
   const doc: StoredRefreshToken = { ...grant, client_id: client.client_id, family_expires_at: familyExpiresAt, issued_at: now };
   const token = newToken();
-  await s.store.putArtifact({ kind: 'refresh_token', id: artifactId(s, 'refresh_token', token), family, doc, expires_at: Math.min(familyExpiresAt, idleEnd) });
-  return token;
+  return { token, artifact: { kind: 'refresh_token' as const, id: artifactId(s, 'refresh_token', token), family, doc, expires_at: Math.min(familyExpiresAt, idleEnd) } };
 }
 
 /**
@@ -104,20 +110,20 @@ export async function useRefreshToken(s: Services, client: Client, a: Artifact<S
     const updated = await s.store.updateArtifact<StoredRefreshToken>('refresh_token', a.id, { ...a.doc, last_used_at: now }, now);
     return updated ? { kind: 'ok' } : { kind: 'gone' };
   }
-  const r = await s.store.consumeArtifact<StoredRefreshToken>('refresh_token', a.id, now, cfg.leeway * 1000);
+  // The successor is stored in the same transaction that consumes the token (store contract), so a
+  // revocation racing this rotation either finds the token gone or waits for the successor.
+  const { client_id: _, family_expires_at, issued_at: __, last_used_at: ___, ...grant } = a.doc;
+  const next = newRefreshToken(s, { ...grant, client, family, familyExpiresAt: family_expires_at });
+  const r = await s.store.rotateArtifact<StoredRefreshToken>('refresh_token', a.id, now, cfg.leeway * 1000, next.artifact);
   if (r.status === 'missing') return { kind: 'gone' };
   if (r.status === 'reused') return { kind: 'reused', revoked: await revokeFamily(s, a) };
-  const { client_id: _, family_expires_at, issued_at: __, last_used_at: ___, ...grant } = r.artifact.doc;
-  const next = await issueRefreshToken(s, { ...grant, client, family, familyExpiresAt: family_expires_at });
-  // A reuse racing this rotation may have deleted the family before the successor was stored. The
-  // predecessor (kept, consumed, until it expires) goes with any family deletion: if it is gone
-  // now, delete again, successor included. A deletion after this read sees the successor anyway.
-  if (!(await s.store.getArtifact('refresh_token', a.id, now))) return { kind: 'reused', revoked: await revokeFamily(s, a) };
-  return { kind: 'ok', refresh_token: next };
+  return { kind: 'ok', refresh_token: next.token };
 }
 
 async function revokeFamily(s: Services, a: Artifact<StoredRefreshToken>): Promise<number> {
-  if (a.family) return s.store.deleteArtifactFamily(a.family);
+  // Twice: on PostgreSQL a DELETE that waited for a rotation's lock on the old token does not see the
+  // successor that rotation committed (its snapshot is older); the second DELETE does.
+  if (a.family) return (await s.store.deleteArtifactFamily(a.family)) + (await s.store.deleteArtifactFamily(a.family));
   return (await s.store.deleteArtifact('refresh_token', a.id)) ? 1 : 0;
 }
 

@@ -242,6 +242,15 @@ export interface Store {
    * rotation leeway). A consumed artifact outside the leeway is `reused`.
    */
   consumeArtifact<T>(kind: ArtifactKind, id: string, now: number, leewayMs?: number): Promise<ConsumeResult<T>>;
+  /**
+   * `consumeArtifact`, and only if it succeeds, inserts `next` — in one transaction, so the consumed
+   * row stays locked until its successor is committed (refresh-token rotation: a concurrent family
+   * revocation waits for the successor and then sees it).
+   */
+  rotateArtifact<T>(
+    kind: ArtifactKind, id: string, now: number, leewayMs: number,
+    next: { kind: ArtifactKind; id: string; family: string | null; doc: unknown; expires_at: number },
+  ): Promise<ConsumeResult<T>>;
   /** Atomically counts one attempt on a live, unconsumed artifact if fewer than `max` were made. */
   takeArtifactAttempt<T>(kind: ArtifactKind, id: string, max: number, now: number): Promise<Artifact<T> | undefined>;
   deleteArtifact(kind: ArtifactKind, id: string): Promise<boolean>;

@@ -86,16 +86,35 @@ export class SqlStore extends SqlResourceServers implements Store {
     return (await this.#single(q)).changes === 1;
   }
   async consumeArtifact<T>(kind: ArtifactKind, id: string, now: number, leewayMs = 0): Promise<ConsumeResult<T>> {
-    // One statement decides: unconsumed → consumed now; consumed within the leeway → still ok.
-    const q = this.db.updateTable('artifacts')
+    const { rows } = await this.#single(this.#consumeQuery(kind, id, now, leewayMs));
+    if (rows[0]) return { status: 'ok', artifact: toArtifact<T>(rows[0] as Database['artifacts']) };
+    const existing = await this.getArtifact<T>(kind, id, now);
+    return existing?.consumed_at != null ? { status: 'reused', artifact: existing } : { status: 'missing' };
+  }
+  /** One statement decides: unconsumed → consumed now; consumed within the leeway → still ok. */
+  #consumeQuery(kind: ArtifactKind, id: string, now: number, leewayMs: number): CompiledQuery {
+    return this.db.updateTable('artifacts')
       .set({ consumed_at: sql<number>`coalesce(consumed_at, ${now})` })
       .where('kind', '=', kind).where('id', '=', id).where('expires_at', '>', now)
       // Without a leeway only an unconsumed row qualifies: comparing times would let a concurrent
       // caller whose `now` was taken a millisecond earlier than the winner's pass as "within" it.
       .where((eb) => (leewayMs > 0 ? eb.or([eb('consumed_at', 'is', null), eb('consumed_at', '>', now - leewayMs)]) : eb('consumed_at', 'is', null)))
       .returningAll().compile();
-    const { rows } = await this.#single(q);
-    if (rows[0]) return { status: 'ok', artifact: toArtifact<T>(rows[0] as Database['artifacts']) };
+  }
+  async rotateArtifact<T>(
+    kind: ArtifactKind, id: string, now: number, leewayMs: number,
+    next: { kind: ArtifactKind; id: string; family: string | null; doc: unknown; expires_at: number },
+  ): Promise<ConsumeResult<T>> {
+    const consume = this.#consumeQuery(kind, id, now, leewayMs);
+    const insert = this.db.insertInto('artifacts')
+      .values({ kind: next.kind, id: next.id, family: next.family, doc: JSON.stringify(next.doc), expires_at: next.expires_at, consumed_at: null, attempts: 0 })
+      .compile();
+    const row = await this.x.write(function* () {
+      const consumed = (yield consume).rows[0];
+      if (consumed) yield insert;
+      return consumed;
+    });
+    if (row) return { status: 'ok', artifact: toArtifact<T>(row as Database['artifacts']) };
     const existing = await this.getArtifact<T>(kind, id, now);
     return existing?.consumed_at != null ? { status: 'reused', artifact: existing } : { status: 'missing' };
   }

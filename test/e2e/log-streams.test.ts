@@ -17,7 +17,10 @@ const SECRET = 'stream-signing-secret-0123456789abcdefghij';
  * log_ids it accepted, in arrival order. `failWith` makes it answer 500s (an outage).
  */
 class Receiver {
-  server: Server = createServer((req, res) => void this.#handle(req, res));
+  server: Server = createServer((req, res) => {
+    // A request the sender aborted (its timeout, or the worker stopping) is no delivery: drop it.
+    this.#handle(req, res).catch(() => res.destroy());
+  });
   received: string[] = [];
   requests: { headers: IncomingMessage['headers']; body: string }[] = [];
   badSignatures = 0;
@@ -36,7 +39,10 @@ class Receiver {
   async close(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((r) => this.server.close(() => r()));
-    this.server = createServer((req, res) => void this.#handle(req, res));
+    this.server = createServer((req, res) => {
+    // A request the sender aborted (its timeout, or the worker stopping) is no delivery: drop it.
+    this.#handle(req, res).catch(() => res.destroy());
+  });
   }
   get url() {
     return `http://127.0.0.1:${this.port}/ingest`;

@@ -9,6 +9,7 @@ import { KeyManager } from './core/keys.ts';
 import { installErrorHandler, sendError } from './errors/error-handler.ts';
 import { registerAuthRoutes } from './http/auth/index.ts';
 import { registerManagementRoutes } from './http/management/index.ts';
+import { registerOpenApi } from './http/management/openapi.ts';
 import { registerPages } from './http/pages/index.ts';
 import { createMailDelivery } from './mail/thread.ts';
 import { resolveSecret } from './secret.ts';
@@ -78,6 +79,7 @@ export async function buildApp(config: Config, opts: { now?: () => number; logge
 
     app.decorate('sesame', services);
     installErrorHandler(app);
+    registerOpenApi(app, services); // first: it collects every route registered after it
     await app.register(formbody);
     await app.register(cookie);
     registerAuthRoutes(app, services);

@@ -2,11 +2,13 @@ import { startCommand } from './commands/start.ts';
 import { migrationReportCommand } from './commands/migration-report.ts';
 import { enforceCommand } from './commands/enforce.ts';
 import { logsCommand } from './commands/logs.ts';
+import { exportCommand } from './commands/export.ts';
+import { importCommand } from './commands/import.ts';
 import type { Command, CommandIO } from './commands/types.ts';
 import { SETTINGS } from './config/schema.ts';
 
 /** Every command, in the order `sesame help` lists them. A new command is one module plus one line here. */
-const COMMANDS: Command[] = [startCommand, migrationReportCommand, enforceCommand, logsCommand];
+const COMMANDS: Command[] = [startCommand, migrationReportCommand, enforceCommand, logsCommand, exportCommand, importCommand];
 
 const HELP = `Usage: sesame <command> [options]
 

@@ -78,6 +78,14 @@ export class ManagementApi {
     return this.send<T>('PATCH', new URL(`api/v2/${path}`, this.conn.base), body);
   }
 
+  async post<T>(path: string, body: unknown): Promise<T> {
+    return this.send<T>('POST', new URL(`api/v2/${path}`, this.conn.base), body);
+  }
+
+  async delete(path: string): Promise<void> {
+    await this.send<unknown>('DELETE', new URL(`api/v2/${path}`, this.conn.base));
+  }
+
   /** GET that answers undefined on 404 (an application deleted since it was logged). */
   async find<T>(path: string, query: Record<string, string> = {}): Promise<T | undefined> {
     try {

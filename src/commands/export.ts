@@ -1,0 +1,52 @@
+import { writeFileSync } from 'node:fs';
+import { ApiFailure, ManagementApi, connect } from '../migration/api.ts';
+import { CONNECTION_OPTIONS, connectionFlags, parse } from '../migration/args.ts';
+import { readTenant } from '../tenant-io/document.ts';
+import { formatFor, serialize } from '../tenant-io/format.ts';
+import { withErrors } from './migration-report.ts';
+import type { Command } from './types.ts';
+
+const USAGE = `Usage: sesame export [options]
+
+Writes the tenant's configuration in auth0-deploy-cli's layout (tenant, clients, connections,
+resourceServers, clientGrants, emailProvider; clients referenced by name), without ids, timestamps
+or secrets, the system APIs and the Management API client. Exit 0 done, 2 error.
+
+  --domain host[:port]     Management API at https://host[:port]/ (default: SESAME_ISSUER)
+  --token TOKEN            Management API token with the read: scopes
+  --client-id ID           …or a client_credentials grant with this client
+  --client-secret SECRET   (default: SESAME_BOOTSTRAP_CLIENT_ID/SECRET)
+  --output FILE            Write to FILE instead of stdout
+  --format json|yaml       Default: from the file extension (.json), YAML otherwise
+  --include-secrets        Keep client secrets the server returns (never the SMTP password)
+`;
+
+/** Issue 4 §3: `sesame export`. */
+export const exportCommand: Command = {
+  name: 'export',
+  summary: 'Write the tenant configuration as YAML or JSON (auth0-deploy-cli layout)',
+  async run(argv, io) {
+    if (argv.includes('--help') || argv.includes('-h')) {
+      io.stdout.write(USAGE);
+      return 0;
+    }
+    return withErrors(io, async () => {
+      const { since: _since, ...connection } = CONNECTION_OPTIONS;
+      const { values } = parse(argv, { ...connection, output: { type: 'string' }, format: { type: 'string' }, 'include-secrets': { type: 'boolean' } });
+      const format = formatFor(values.output, values.format);
+      const api = new ManagementApi(await connect(connectionFlags(values), io.env));
+      const text = serialize((await readTenant(api, { includeSecrets: values['include-secrets'] === true })).doc, format);
+      if (values.output === undefined) io.stdout.write(text);
+      else {
+        try {
+          // 0600: with --include-secrets the file holds credentials.
+          writeFileSync(values.output, text, { mode: 0o600 });
+        } catch (err) {
+          throw new ApiFailure(`Cannot write ${values.output}: ${(err as Error).message}`);
+        }
+        io.stderr.write(`Exported ${api.conn.base} to ${values.output}\n`);
+      }
+      return 0;
+    });
+  },
+};

@@ -1,0 +1,109 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { createInterface } from 'node:readline/promises';
+import { ApiFailure, ManagementApi, connect } from '../migration/api.ts';
+import { CONNECTION_OPTIONS, connectionFlags } from '../migration/args.ts';
+import { readTenant } from '../tenant-io/document.ts';
+import { applySet, parseDocument } from '../tenant-io/format.ts';
+import { plan } from '../tenant-io/plan.ts';
+import { withErrors } from './migration-report.ts';
+import type { Command, CommandIO } from './types.ts';
+
+const USAGE = `Usage: sesame import FILE [options]
+
+Makes the tenant match FILE (from sesame export or auth0-deploy-cli): clients and connections
+matched by name, resource servers by identifier, client grants by client name and audience.
+Creates and updates; deletes only with --prune (never the Management API client or system APIs).
+Prints one line per change. Clients created without a secret in FILE get a new one, printed once.
+On a terminal it asks for confirmation; without one it needs --yes and otherwise refuses (exit 2).
+Exit 0 done, 2 error or not confirmed.
+
+  --domain host[:port]     Management API at https://host[:port]/ (default: SESAME_ISSUER)
+  --token TOKEN            Management API token with the read:, create:, update: (and delete:) scopes
+  --client-id ID           …or a client_credentials grant with this client
+  --client-secret SECRET   (default: SESAME_BOOTSTRAP_CLIENT_ID/SECRET)
+  --dry-run                Print the changes, change nothing
+  --prune                  Also delete what FILE does not list
+  --set path=value         Set a value in FILE's document, e.g. emailProvider.credentials.smtp_pass=…
+  --yes                    Do not ask for confirmation
+`;
+
+/** Issue 4 §3: `sesame import`. */
+export const importCommand: Command = {
+  name: 'import',
+  summary: 'Make the tenant match an exported file (--dry-run, --prune)',
+  async run(argv, io) {
+    if (argv.includes('--help') || argv.includes('-h')) {
+      io.stdout.write(USAGE);
+      return 0;
+    }
+    return withErrors(io, async () => {
+      const { since: _since, ...connection } = CONNECTION_OPTIONS;
+      let parsed;
+      try {
+        parsed = parseArgs({
+          args: argv,
+          options: { ...connection, 'dry-run': { type: 'boolean' }, yes: { type: 'boolean' }, prune: { type: 'boolean' }, set: { type: 'string', multiple: true } },
+          strict: true,
+          allowPositionals: true,
+        });
+      } catch (err) {
+        throw new ApiFailure((err as Error).message);
+      }
+      const { values, positionals } = parsed;
+      if (positionals.length !== 1) throw new ApiFailure('Usage: sesame import FILE [--dry-run] [--yes] [--prune] [--set path=value …]');
+      const file = positionals[0]!;
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (err) {
+        throw new ApiFailure(`Cannot read ${file}: ${(err as Error).message}`);
+      }
+      const desired = parseDocument(text, file);
+      for (const s of values.set ?? []) applySet(desired, s);
+
+      const api = new ManagementApi(await connect(connectionFlags(values), io.env));
+      const current = await readTenant(api, { includeSecrets: false });
+      const changes = plan(current, desired, values.prune === true);
+      if (changes.length === 0) {
+        io.stderr.write(`${api.conn.base} already matches ${file}; nothing to change.\n`);
+        return 0;
+      }
+      for (const c of changes) io.stdout.write(`${c.line}\n`);
+      if (values['dry-run']) {
+        io.stderr.write(`Dry run: ${changes.length} change(s) listed, nothing changed.\n`);
+        return 0;
+      }
+      if (!values.yes && !(await confirm(io, `Apply ${changes.length} change(s) to ${api.conn.base}? [y/N] `))) return 2;
+      const out = (s: string) => io.stdout.write(`${s}\n`);
+      let done = 0;
+      try {
+        for (const c of changes) {
+          await c.apply(api, current, out);
+          done++;
+        }
+      } catch (err) {
+        throw new ApiFailure(`${changes[done]!.line}: ${(err as Error).message} (${done} of ${changes.length} change(s) made; run the import again to finish)`);
+      }
+      io.stderr.write(`Imported ${file} into ${api.conn.base}: ${changes.length} change(s).\n`);
+      return 0;
+    });
+  },
+};
+
+/** As in enforce.ts: asks on a terminal (prompt on stderr); never prompts without one. */
+async function confirm(io: CommandIO, question: string): Promise<boolean> {
+  if (io.stdin.isTTY !== true) {
+    io.stderr.write('Not on a terminal: pass --yes to confirm the changes. Nothing changed.\n');
+    return false;
+  }
+  const rl = createInterface({ input: io.stdin, output: io.stderr });
+  try {
+    const answer = (await rl.question(question)).trim().toLowerCase();
+    if (answer === 'y' || answer === 'yes') return true;
+    io.stderr.write('Not confirmed. Nothing changed.\n');
+    return false;
+  } finally {
+    rl.close();
+  }
+}

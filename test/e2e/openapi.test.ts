@@ -1,0 +1,194 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { type TestServer, bootServer } from '../helpers/boot.ts';
+import { mgmtCall } from '../helpers/management.ts';
+
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+type Json = Record<string, any>;
+
+/**
+ * Every route Fastify answers, read back from its router (`printRoutes`), independently of the
+ * collector under test: `METHOD /path` with Fastify's `:param` syntax, HEAD left out (Fastify adds
+ * one per GET). The tree prints each node's segment under its parent's, 4 columns per level.
+ */
+function registeredRoutes(tree: string): Set<string> {
+  const out = new Set<string>();
+  const stack: string[] = [];
+  for (const line of tree.split('\n')) {
+    const m = /^((?:│ {3}| {4})*)(?:├── |└── )(.+?)(?: \(([A-Z, ]+)\))?$/.exec(line);
+    if (!m) continue;
+    const depth = m[1]!.length / 4;
+    stack.length = depth;
+    const path = (stack[depth - 1] ?? '') + m[2];
+    stack[depth] = path;
+    for (const method of (m[3] ?? '').split(', ').filter(Boolean)) if (method !== 'HEAD') out.add(`${method} ${path}`);
+  }
+  return out;
+}
+
+/** Every schema object the document embeds, with where it is (for messages). */
+function* schemasOf(doc: Json): Generator<[string, unknown]> {
+  for (const [name, schema] of Object.entries(doc.components?.schemas ?? {})) yield [`components.schemas.${name}`, schema];
+  for (const [path, item] of Object.entries<Json>(doc.paths)) {
+    for (const method of METHODS) {
+      const op = item[method];
+      if (!op) continue;
+      const at = `${method.toUpperCase()} ${path}`;
+      for (const p of op.parameters ?? []) yield [`${at} parameter ${p.name}`, p.schema];
+      for (const [type, media] of Object.entries<Json>(op.requestBody?.content ?? {})) yield [`${at} body ${type}`, media.schema];
+      for (const [code, res] of Object.entries<Json>(op.responses)) {
+        for (const [type, media] of Object.entries<Json>(res.content ?? {})) yield [`${at} ${code} ${type}`, media.schema];
+      }
+    }
+  }
+}
+
+/** A JSON pointer inside the document (`#/components/schemas/X`). */
+function resolve(doc: Json, ref: string): unknown {
+  assert.ok(ref.startsWith('#/'), `only local $refs: ${ref}`);
+  return ref.slice(2).split('/').reduce<any>((node, key) => node?.[key.replace(/~1/g, '/').replace(/~0/g, '~')], doc);
+}
+
+function refsOf(node: unknown, found: string[] = []): string[] {
+  if (Array.isArray(node)) for (const v of node) refsOf(v, found);
+  else if (node && typeof node === 'object') {
+    for (const [k, v] of Object.entries(node)) {
+      if (k === '$ref' && typeof v === 'string') found.push(v);
+      else refsOf(v, found);
+    }
+  }
+  return found;
+}
+
+/**
+ * GET /api/v2/openapi.json (issue 4 §4): public, OpenAPI 3.1, generated from the route schemas.
+ * No validator package is a dependency, so the structural rules of OpenAPI 3.1.0 that a generator
+ * can break are checked here, and every embedded schema is compiled as JSON Schema 2020-12 (the
+ * dialect OpenAPI 3.1 uses) by Ajv in strict mode. No store behaviour: SQLite only.
+ */
+describe('GET /api/v2/openapi.json', () => {
+  let server: TestServer;
+  let doc: Json;
+  before(async () => {
+    server = await bootServer({ backend: 'sqlite' });
+  });
+  after(() => server?.close());
+
+  it('answers without a token', async () => {
+    const res = await fetch(`${server.baseUrl}/api/v2/openapi.json`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
+    doc = (await res.json()) as Json;
+    assert.equal(doc.openapi, '3.1.0');
+  });
+
+  it('is a structurally valid OpenAPI 3.1 document', () => {
+    assert.equal(typeof doc.info?.title, 'string');
+    assert.equal(typeof doc.info?.version, 'string');
+    assert.deepEqual(doc.servers, [{ url: server.issuer }]);
+    const tags = new Set(doc.tags.map((t: Json) => t.name));
+    assert.deepEqual([...tags].sort(), ['authentication', 'management', 'pages']);
+    const schemes = doc.components.securitySchemes;
+    assert.deepEqual(schemes.bearer, { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+
+    const ids = new Set<string>();
+    const templates = new Set<string>();
+    for (const [path, item] of Object.entries<Json>(doc.paths)) {
+      assert.match(path, /^\//, path);
+      assert.doesNotMatch(path, /:/, `${path}: Fastify syntax left in the path`);
+      // Paths equal but for parameter names are ambiguous (OpenAPI 3.1.0 §4.8.8).
+      const template = path.replace(/\{[^}]+\}/g, '{}');
+      assert.ok(!templates.has(template), `ambiguous path ${path}`);
+      templates.add(template);
+      const declared = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
+      for (const [method, op] of Object.entries<Json>(item)) {
+        assert.ok(METHODS.includes(method), `${path}: ${method} is not an operation`);
+        const at = `${method} ${path}`;
+        assert.match(op.operationId, /^[A-Za-z0-9_]+$/, at);
+        assert.ok(!ids.has(op.operationId), `operationId ${op.operationId} repeated`);
+        ids.add(op.operationId);
+        for (const tag of op.tags) assert.ok(tags.has(tag), `${at}: undeclared tag ${tag}`);
+        const params: Json[] = op.parameters ?? [];
+        const keys = params.map((p) => `${p.in}:${p.name}`);
+        assert.equal(new Set(keys).size, keys.length, `${at}: repeated parameter`);
+        for (const p of params) {
+          assert.ok(['query', 'header', 'path', 'cookie'].includes(p.in), `${at}: ${p.name} in ${p.in}`);
+          if (p.in === 'path') assert.equal(p.required, true, `${at}: path parameter ${p.name} must be required`);
+          assert.ok(p.schema && typeof p.schema === 'object', `${at}: ${p.name} has no schema`);
+        }
+        // Every template segment is declared as a path parameter, and no other is.
+        assert.deepEqual(params.filter((p) => p.in === 'path').map((p) => p.name).sort(), [...declared].sort(), at);
+        if (op.requestBody) assert.ok(Object.keys(op.requestBody.content).length > 0, `${at}: empty requestBody`);
+        assert.ok(Object.keys(op.responses).length > 0, `${at}: no responses`);
+        for (const [code, res] of Object.entries<Json>(op.responses)) {
+          assert.match(code, /^(?:[1-5](?:\d\d|XX)|default)$/, `${at}: response key ${code}`);
+          assert.equal(typeof res.description, 'string', `${at} ${code}: description is required`);
+        }
+        for (const req of op.security ?? []) for (const name of Object.keys(req)) assert.ok(schemes[name], `${at}: unknown scheme ${name}`);
+      }
+    }
+    for (const ref of refsOf(doc)) assert.ok(resolve(doc, ref) !== undefined, `dangling $ref ${ref}`);
+  });
+
+  it('embeds only valid JSON Schema 2020-12', () => {
+    const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, validateFormats: false });
+    const base = 'https://openapi.test/components/schemas/';
+    for (const [name, schema] of Object.entries(doc.components.schemas)) ajv.addSchema(schema as object, base + name);
+    let count = 0;
+    for (const [at, schema] of schemasOf(doc)) {
+      assert.ok(schema && typeof schema === 'object', `${at}: not a schema`);
+      // Local refs point into the document: compile them against it.
+      const s = JSON.parse(JSON.stringify(schema).replaceAll('"#/components/schemas/', `"${base}`));
+      assert.doesNotThrow(() => ajv.compile(s), `${at}`);
+      count++;
+    }
+    assert.ok(count > 20, `only ${count} schemas`);
+  });
+
+  it('lists every registered route, and only those', () => {
+    const registered = registeredRoutes(server.app.printRoutes({ commonPrefix: false }));
+    assert.ok(registered.has('POST /api/v2/resource-servers') && registered.has('POST /oauth/token') && registered.has('GET /login'));
+    const documented = new Set<string>();
+    for (const [path, item] of Object.entries<Json>(doc.paths)) {
+      for (const method of Object.keys(item)) documented.add(`${method.toUpperCase()} ${path.replace(/\{([^}]+)\}/g, ':$1')}`);
+    }
+    assert.deepEqual([...registered].filter((r) => !documented.has(r)), [], 'routes missing from the document');
+    assert.deepEqual([...documented].filter((r) => !registered.has(r)), [], 'documented routes that do not exist');
+  });
+
+  it('tags and secures operations by API', () => {
+    const op = (method: string, path: string): Json => doc.paths[path][method];
+    assert.deepEqual(op('get', '/api/v2/clients/{id}').tags, ['management']);
+    assert.deepEqual(op('get', '/api/v2/clients/{id}').security, [{ bearer: [] }]);
+    assert.deepEqual(op('get', '/api/v2/clients/{id}').parameters.find((p: Json) => p.name === 'id')?.in, 'path');
+    assert.deepEqual(op('get', '/api/v2/openapi.json').security, []);
+    assert.deepEqual(op('post', '/oauth/token').tags, ['authentication']);
+    assert.deepEqual(op('post', '/oauth/token').security, []);
+    assert.deepEqual(op('get', '/login').tags, ['pages']);
+    assert.equal(op('put', '/api/v2/keys/signing/{kid}/revoke').operationId, 'put_api_v2_keys_signing_kid_revoke');
+    // Paging parameters come from the list's querystring schema.
+    const page = op('get', '/api/v2/clients').parameters.find((p: Json) => p.name === 'page');
+    assert.deepEqual({ in: page.in, type: page.schema.type }, { in: 'query', type: 'integer' });
+  });
+
+  it('gives /api/v2/resource-servers the request body schema the server validates with', async () => {
+    const create = doc.paths['/api/v2/resource-servers'].post.requestBody;
+    assert.equal(create.required, true);
+    const schema = create.content['application/json'].schema;
+    assert.deepEqual(schema.required, ['identifier']);
+    assert.equal(schema.additionalProperties, false);
+    assert.equal(schema.properties.token_lifetime.type, 'integer');
+    assert.ok(doc.paths['/api/v2/resource-servers/{id}'].patch.requestBody.content['application/json'].schema.properties.scopes);
+    assert.ok(doc.paths['/api/v2/resource-servers'].post.responses['201'] ?? doc.paths['/api/v2/resource-servers'].post.responses['200']);
+
+    // The document's schema and the server agree on what is a valid body.
+    const validate = new Ajv2020({ strict: true, allowUnionTypes: true }).compile(schema);
+    const good = { identifier: `https://api-${Date.now()}.example/`, name: 'Orders', token_lifetime: 600 };
+    const bad = { identifier: 'https://other.example/', unknown_field: true };
+    assert.equal(validate(good), true);
+    assert.equal(validate(bad), false);
+    assert.equal((await mgmtCall(server, 'POST', '/resource-servers', good)).status, 201);
+    assert.equal((await mgmtCall(server, 'POST', '/resource-servers', bad)).status, 400);
+  });
+});

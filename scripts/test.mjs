@@ -20,7 +20,7 @@ if (selected.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-const args = ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000'];
+const args = ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000'];
 if (process.env.CI === 'true') args.push('--test-reporter=spec');
 const r = spawnSync(process.execPath, [...args, ...selected], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

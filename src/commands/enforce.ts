@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline/promises';
 import { ApiFailure, ManagementApi, connect } from '../migration/api.ts';
 import { CONNECTION_OPTIONS, CONNECTION_USAGE, connectionFlags, parse } from '../migration/args.ts';
 import { formatTable } from '../migration/format.ts';
@@ -6,7 +5,8 @@ import { FEATURE_ID } from '../migration/notices.ts';
 import { buildReport, progressBar } from '../migration/report.ts';
 import { parseWindow } from '../migration/window.ts';
 import { withErrors } from './migration-report.ts';
-import type { Command, CommandIO } from './types.ts';
+import { confirm } from './confirm.ts';
+import type { Command } from './types.ts';
 
 const USAGE = `Usage: sesame enforce [options]
 
@@ -70,20 +70,3 @@ export const enforceCommand: Command = {
     });
   },
 };
-
-/** Asks on a terminal (prompt on stderr, stdout stays the result); never prompts without one. */
-async function confirm(io: CommandIO, question: string): Promise<boolean> {
-  if (io.stdin.isTTY !== true) {
-    io.stderr.write('Not on a terminal: pass --yes to confirm the change. Nothing changed.\n');
-    return false;
-  }
-  const rl = createInterface({ input: io.stdin, output: io.stderr });
-  try {
-    const answer = (await rl.question(question)).trim().toLowerCase();
-    if (answer === 'y' || answer === 'yes') return true;
-    io.stderr.write('Not confirmed. Nothing changed.\n');
-    return false;
-  } finally {
-    rl.close();
-  }
-}

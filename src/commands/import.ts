@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createInterface } from 'node:readline/promises';
 import { ApiFailure, ManagementApi, connect } from '../migration/api.ts';
 import { CONNECTION_OPTIONS, connectionFlags } from '../migration/args.ts';
 import { readTenant } from '../tenant-io/document.ts';
 import { applySet, parseDocument } from '../tenant-io/format.ts';
 import { plan } from '../tenant-io/plan.ts';
 import { withErrors } from './migration-report.ts';
-import type { Command, CommandIO } from './types.ts';
+import { confirm } from './confirm.ts';
+import type { Command } from './types.ts';
 
 const USAGE = `Usage: sesame import FILE [options]
 
@@ -90,20 +90,3 @@ export const importCommand: Command = {
     });
   },
 };
-
-/** As in enforce.ts: asks on a terminal (prompt on stderr); never prompts without one. */
-async function confirm(io: CommandIO, question: string): Promise<boolean> {
-  if (io.stdin.isTTY !== true) {
-    io.stderr.write('Not on a terminal: pass --yes to confirm the changes. Nothing changed.\n');
-    return false;
-  }
-  const rl = createInterface({ input: io.stdin, output: io.stderr });
-  try {
-    const answer = (await rl.question(question)).trim().toLowerCase();
-    if (answer === 'y' || answer === 'yes') return true;
-    io.stderr.write('Not confirmed. Nothing changed.\n');
-    return false;
-  } finally {
-    rl.close();
-  }
-}

@@ -1,6 +1,6 @@
-import { ConfigError, loadConfig } from '../config/load.ts';
 import { parseAge, pruneLogsBefore } from '../logs/retention.ts';
 import { openStore } from '../store/index.ts';
+import { commandConfig } from './config.ts';
 import type { Command } from './types.ts';
 
 const USAGE = 'Usage: sesame logs prune --older-than <n>s|m|h|d   (e.g. --older-than 30d)\n';
@@ -34,16 +34,8 @@ export const logsCommand: Command = {
       io.stderr.write(`--older-than must be a whole number followed by s, m, h or d (got "${age}").\n${USAGE}`);
       return 2;
     }
-    let config;
-    try {
-      config = loadConfig(io.env);
-    } catch (err) {
-      if (err instanceof ConfigError) {
-        io.stderr.write(`${err.message}\n`);
-        return 2;
-      }
-      throw err;
-    }
+    const config = commandConfig(io);
+    if (!config) return 2;
     const { store } = await openStore(config.databaseUrl);
     try {
       const deleted = await pruneLogsBefore(store, Date.now() - ms);

@@ -1,7 +1,7 @@
 import { buildApp } from '../app.ts';
-import { ConfigError, loadConfig } from '../config/load.ts';
 import { installSignalHandlers, listen } from '../server.ts';
 import { welcome } from '../welcome.ts';
+import { commandConfig } from './config.ts';
 import type { Command } from './types.ts';
 
 /** `sesame start`: validate the configuration, build, listen, print the welcome banner. */
@@ -9,16 +9,8 @@ export const startCommand: Command = {
   name: 'start',
   summary: 'Serve Sesame (default when no command is given)',
   async run(_argv, io) {
-    let config;
-    try {
-      config = loadConfig(io.env);
-    } catch (err) {
-      if (err instanceof ConfigError) {
-        io.stderr.write(`${err.message}\n`);
-        return 1;
-      }
-      throw err;
-    }
+    const config = commandConfig(io);
+    if (!config) return 1;
     const { app, services, report } = await buildApp(config);
     installSignalHandlers(app);
     const base = await listen(app, services);

@@ -151,6 +151,58 @@ export interface LogStreamDoc {
   signing_secret_enc: string;
 }
 
+/** One sliding-window limit: at most `max` events under `key` within the last `windowMs`. */
+export interface WindowLimit {
+  key: string;
+  max: number;
+  windowMs: number;
+}
+
+export type WindowReservation =
+  | { ok: true }
+  /** The first limit (in the order given) without room; `resetAt` (epoch ms) is when it has room again. */
+  | { ok: false; limit: WindowLimit; count: number; resetAt: number };
+
+// brute-force protection (spec §7, BFP) ----------------------------------------------------------
+/** The pair Auth0 counts failed logins for: an identifier (as normalised at verification) from one IP, on one connection. */
+export interface LoginFailureKey {
+  identifier: string;
+  ip: string;
+  /** Connection name, as `/api/v2/user-blocks` shows it. */
+  connection: string;
+}
+
+/** BFP: `threshold` failures within `windowMs` block the pair for `blockMs`. */
+export interface BruteForcePolicy {
+  threshold: number;
+  windowMs: number;
+  blockMs: number;
+}
+
+export interface LoginFailureOutcome {
+  /** The pair's failures in the current window, this one included. */
+  failures: number;
+  /** A block is running for the pair. */
+  blocked: boolean;
+  /** This failure set the block (exactly one concurrent failure does). */
+  newlyBlocked: boolean;
+}
+
+/** A running block (`/api/v2/user-blocks` `blocked_for` items, plus when it ends). */
+export interface LoginBlock {
+  identifier: string;
+  ip: string;
+  connection: string;
+  /** Epoch ms. */
+  blocked_until: number;
+}
+
+export interface LoginBlockFilter {
+  /** Non-empty. */
+  identifiers: string[];
+  connection?: string;
+}
+
 /** A parsed log query (Auth0's Lucene subset), compiled by the store into its own SQL. */
 export type LogQuery =
   | { kind: 'and' | 'or'; items: LogQuery[] }
@@ -263,6 +315,34 @@ export interface Store {
   /** Records a jti; false if it was already used by that client. Expired jtis are purged. */
   useAssertionJti(clientId: string, jti: string, expiresAt: number): Promise<boolean>;
 
+  // sliding-window limits (SMS toll-fraud guards, issue 5 §4)
+  /**
+   * Records one event (at `now`, tagged `ref`) under every limit's key only if every limit still has
+   * room, checked in the order given: one transaction, serialised per key (PostgreSQL advisory
+   * locks, SQLite's single writer), so concurrent reservations never exceed a limit and a refused
+   * one records nothing.
+   */
+  reserveWindows(limits: WindowLimit[], now: number, ref: string): Promise<WindowReservation>;
+  /** Removes the events of a reservation (the send it was for did not happen). */
+  releaseWindows(ref: string): Promise<void>;
+  /** Drops events older than `before` (epoch ms); returns how many. */
+  purgeWindows(before: number): Promise<number>;
+
+  // brute-force protection (spec §7, BFP; src/store/sql/brute-force-sql.ts) ------------------------
+  /**
+   * Counts one failed guess for the pair and blocks it at the threshold, atomically (one UPSERT):
+   * of any number of concurrent failures exactly one is `newlyBlocked`, and only that one appends
+   * `blockLog`, in the same transaction.
+   */
+  recordLoginFailure(key: LoginFailureKey, now: number, policy: BruteForcePolicy, blockLog?: LogEvent): Promise<LoginFailureOutcome>;
+  /** A success: forgets the pair's failures (a running block stays). */
+  clearLoginFailures(key: LoginFailureKey, now: number): Promise<void>;
+  /** The pair's row: its failure count and block end (epoch ms, null: none), or undefined if it has none. */
+  getLoginBlock(key: LoginFailureKey): Promise<{ failures: number; blocked_until: number | null } | undefined>;
+  listLoginBlocks(filter: LoginBlockFilter, now: number): Promise<LoginBlock[]>;
+  /** Removes the blocks and failure counts of the identifiers; returns how many pairs. */
+  clearLoginBlocks(filter: LoginBlockFilter): Promise<number>;
+
   // rate limits: fixed window counter, returns the count after this hit
   hitRateLimit(key: string, windowStart: number, windowMs: number): Promise<number>;
 
@@ -281,11 +361,13 @@ export interface Store {
   // users
   getUser(userId: string): Promise<User | undefined>;
   findUserByEmail(connection: string, email: string): Promise<User | undefined>;
+  /** By E.164 number on an sms connection. */
+  findUserByPhone(connection: string, phoneNumber: string): Promise<User | undefined>;
   listUsersByEmail(email: string): Promise<User[]>;
   /** Ordered by created_at, newest first unless `sort` is 'asc'. */
-  listUsers(opts: ListOptions & { emailQuery?: string; connection?: string; sort?: 'asc' | 'desc' }): Promise<Page<User>>;
+  listUsers(opts: ListOptions & { emailQuery?: string; phoneQuery?: string; connection?: string; sort?: 'asc' | 'desc' }): Promise<Page<User>>;
   /**
-   * Inserts the user unless one exists for (connection, email); returns the stored user and whether it
+   * Inserts the user unless one exists for (connection, email) or (connection, phone_number); returns the stored user and whether it
    * was created. `logsIfCreated` are appended in the same transaction, only if the user was created.
    */
   createUserIfAbsent(user: User, logsIfCreated?: LogEvent[]): Promise<{ user: User; created: boolean }>;

@@ -5,6 +5,8 @@ import * as artifacts from './migrations/2026-11-28T00-00-artifacts.ts';
 import * as resourceServers from './migrations/2026-11-28T01-00-resource-servers.ts';
 import * as signingKeyNext from './migrations/2026-11-28T02-00-signing-key-next.ts';
 import * as logStreams from './migrations/2026-11-28T03-00-log-streams.ts';
+import * as windowEvents from './migrations/2026-11-28T04-00-window-events.ts';
+import * as bruteForce from './migrations/2026-11-28T05-00-brute-force.ts';
 
 type Dialect = 'sqlite' | 'postgres';
 type Module = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
@@ -17,6 +19,8 @@ const MIGRATIONS: Record<string, Module> = {
   '2026-11-28T01-00-resource-servers': resourceServers,
   '2026-11-28T02-00-signing-key-next': signingKeyNext,
   '2026-11-28T03-00-log-streams': logStreams,
+  '2026-11-28T04-00-window-events': windowEvents,
+  '2026-11-28T05-00-brute-force': bruteForce,
 };
 
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<void> {

@@ -89,6 +89,7 @@ export function hotQueries(db: Kysely<Database>) {
         .compile(),
     ),
     userByEmail: t<'connection' | 'email'>(db.selectFrom('users').select(USER_COLUMNS).where('connection', '=', p('connection')).where('email', '=', p('email')).compile()),
+    userByPhone: t<'connection' | 'phone'>(db.selectFrom('users').select(USER_COLUMNS).where('connection', '=', p('connection')).where('phone_number', '=', p('phone')).compile()),
     userById: t<'id'>(db.selectFrom('users').select(USER_COLUMNS).where('user_id', '=', p('id')).compile()),
     recordLogin: t<'id' | 'at' | 'ip'>(
       db.updateTable('users').set((eb) => ({ logins_count: eb('logins_count', '+', 1), last_login: p('at'), last_ip: p('ip') })).where('user_id', '=', p('id')).compile(),

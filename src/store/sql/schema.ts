@@ -70,6 +70,10 @@ export interface Database {
   };
   /** Browser sign-in state (migration 2026-11-28): see src/store/types.ts `Artifact`. */
   artifacts: { kind: string; id: string; family: string | null; doc: string; expires_at: number; consumed_at: number | null; attempts: number };
+  /** Sliding-window limit events (migration 2026-11-28T04): see `Store.reserveWindows`. */
+  window_events: { key: string; at: number; ref: string };
+  /** Brute-force protection (migration 2026-11-28T05): see src/store/sql/brute-force-sql.ts. */
+  login_failures: { identifier: string; ip: string; connection: string; failures: number; first_failure_at: number; blocked_until: number | null };
   signing_keys: { kid: string; alg: string; private_jwk_enc: string; public_jwk: string; created_at: number; status: string };
 }
 

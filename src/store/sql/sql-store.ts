@@ -1,8 +1,12 @@
 import { type CompiledQuery, type Kysely, sql } from 'kysely';
 import type { LogEvent, User } from '../../core/model.ts';
 import type { LogStreamDoc, LogStreamRecord } from '../types.ts';
+import type { WindowLimit, WindowReservation } from '../types.ts';
+import { reserveWindowsOp } from './windows-sql.ts';
 import type { Artifact, ArtifactKind, AttemptResult, CodeKey, ConsumeResult, CodeRecord, ListOptions, LogSearch, NewOutboxMessage, OutboxMessage, Page, SigningKeyRecord, Store } from '../types.ts';
 import { compileLogQuery, logToRow } from './log-sql.ts';
+import type { BruteForcePolicy, LoginBlockFilter, LoginFailureKey } from '../types.ts';
+import { clearLoginBlocksQuery, clearLoginFailuresQuery, listLoginBlocksQuery, loginBlockQuery, purgeLoginFailuresQuery, recordLoginFailureOp, toLoginBlock } from './brute-force-sql.ts';
 import type { Op, Result } from './executor.ts';
 import { migrateToLatest } from './migrate.ts';
 import { USER_COLUMNS } from './queries.ts';
@@ -156,6 +160,40 @@ export class SqlStore extends SqlResourceServers implements Store {
     return Number(r.numInsertedOrUpdatedRows ?? 0n) === 1;
   }
 
+  // sliding windows ---------------------------------------------------------------------------------
+  reserveWindows(limits: WindowLimit[], now: number, ref: string): Promise<WindowReservation> {
+    return this.x.write(reserveWindowsOp(this.db, this.dialect, limits, now, ref));
+  }
+  async releaseWindows(ref: string) {
+    await this.#single(this.db.deleteFrom('window_events').where('ref', '=', ref).compile());
+  }
+  async purgeWindows(before: number) {
+    return (await this.#single(this.db.deleteFrom('window_events').where('at', '<', before).compile())).changes;
+  }
+
+  // brute-force protection (brute-force-sql.ts) -----------------------------------------------------
+  async recordLoginFailure(key: LoginFailureKey, now: number, policy: BruteForcePolicy, blockLog?: LogEvent) {
+    const out = await this.x.write(recordLoginFailureOp(this.db, key, now, policy, (rows) => this.q.insertLogs(rows), blockLog), blockLog !== undefined);
+    // Now and then, as for assertion jtis: rows past their window or block count for nothing.
+    if (Math.random() < 0.01) await this.#single(purgeLoginFailuresQuery(this.db, now, policy.windowMs));
+    return out;
+  }
+  async clearLoginFailures(key: LoginFailureKey, now: number) {
+    await this.#single(clearLoginFailuresQuery(this.db, key, now));
+  }
+  async getLoginBlock(key: LoginFailureKey) {
+    const row = (await this.x.one(loginBlockQuery(this.db, key))).rows[0];
+    return row ? { failures: Number(row.failures), blocked_until: row.blocked_until === null ? null : Number(row.blocked_until) } : undefined;
+  }
+  async listLoginBlocks(filter: LoginBlockFilter, now: number) {
+    if (!filter.identifiers.length) return [];
+    return (await this.x.one(listLoginBlocksQuery(this.db, filter, now))).rows.map(toLoginBlock);
+  }
+  async clearLoginBlocks(filter: LoginBlockFilter) {
+    if (!filter.identifiers.length) return 0;
+    return (await this.#single(clearLoginBlocksQuery(this.db, filter))).changes;
+  }
+
   // rate limits ------------------------------------------------------------------------------------
   async hitRateLimit(key: string, windowStart: number, windowMs: number) {
     const q = this.q.hitRateLimit({ key, start: windowStart, expires: windowStart + windowMs });
@@ -225,6 +263,10 @@ export class SqlStore extends SqlResourceServers implements Store {
     const row = (await this.x.one(this.q.userById({ id: userId }))).rows[0];
     return row ? toUser(row as UserRow) : undefined;
   }
+  async findUserByPhone(connection: string, phoneNumber: string) {
+    const row = (await this.x.one(this.q.userByPhone({ connection, phone: phoneNumber }))).rows[0];
+    return row ? toUser(row as UserRow) : undefined;
+  }
   async findUserByEmail(connection: string, email: string) {
     const row = (await this.x.one(this.q.userByEmail({ connection, email }))).rows[0];
     return row ? toUser(row as UserRow) : undefined;
@@ -233,15 +275,16 @@ export class SqlStore extends SqlResourceServers implements Store {
     const rows = await this.db.selectFrom('users').select(USER_COLUMNS).where('email', '=', email.toLowerCase()).orderBy('created_at').execute();
     return rows.map(toUser);
   }
-  async listUsers(opts: ListOptions & { emailQuery?: string; connection?: string; sort?: 'asc' | 'desc' }): Promise<Page<User>> {
+  async listUsers(opts: ListOptions & { emailQuery?: string; phoneQuery?: string; connection?: string; sort?: 'asc' | 'desc' }): Promise<Page<User>> {
     let q = this.db.selectFrom('users');
     if (opts.connection) q = q.where('connection', '=', opts.connection);
-    if (opts.emailQuery !== undefined) {
-      const wildcard = opts.emailQuery.includes('*');
-      if (!wildcard) q = q.where('email', '=', opts.emailQuery);
+    // `q=email:…` / `q=phone_number:…` (management/users.ts): exact, or `*` wildcards as LIKE.
+    for (const [column, value] of [['email', opts.emailQuery], ['phone_number', opts.phoneQuery]] as const) {
+      if (value === undefined) continue;
+      if (!value.includes('*')) q = q.where(column, '=', value);
       else {
-        const like = opts.emailQuery.replace(/[\\%_]/g, (c) => `\\${c}`).replace(/\*/g, '%');
-        q = q.where(sql<boolean>`email LIKE ${like} ESCAPE '\\'`);
+        const like = value.replace(/[\\%_]/g, (c) => `\\${c}`).replace(/\*/g, '%');
+        q = q.where(sql<boolean>`${sql.ref(column)} LIKE ${like} ESCAPE '\\'`);
       }
     }
     const [rows, total] = await Promise.all([
@@ -253,7 +296,10 @@ export class SqlStore extends SqlResourceServers implements Store {
   async createUserIfAbsent(user: User, logsIfCreated: LogEvent[] = []) {
     const insert = this.q.insertUser(userRow(user));
     const logs = logsIfCreated.length ? this.q.insertLogs(logsIfCreated.map(logToRow)) : undefined;
-    const find = user.email !== undefined ? this.q.userByEmail({ connection: user.connection, email: user.email }) : undefined;
+    const find =
+      user.email !== undefined ? this.q.userByEmail({ connection: user.connection, email: user.email })
+      : user.phone_number !== undefined ? this.q.userByPhone({ connection: user.connection, phone: user.phone_number })
+      : undefined;
     // Insert-or-read. On PostgreSQL a transaction is needed only for the logs: ON CONFLICT waited
     // for the winner's commit, so the read sees its row either way.
     return this.x.write(function* () {

@@ -88,6 +88,20 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   const logLevel = str('SESAME_LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) errors.push(`SESAME_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
 
+  // An origin only: Sesame appends Twilio's versioned path itself (issue 5 §1).
+  let twilioApiUrl = 'https://api.twilio.com';
+  const twilioRaw = str('SESAME_TWILIO_API_URL');
+  if (twilioRaw !== undefined) {
+    try {
+      const u = new URL(twilioRaw);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
+      if (u.pathname !== '/' || u.search || u.hash || u.username || u.password) throw new Error('not an origin');
+      twilioApiUrl = u.origin;
+    } catch {
+      errors.push(`SESAME_TWILIO_API_URL must be an http(s) origin such as https://api.twilio.com (got "${twilioRaw}")`);
+    }
+  }
+
   const config: Config = {
     port,
     host,
@@ -108,6 +122,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     mailPollMs: int('SESAME_MAIL_POLL_MS', 1000, 10, 3_600_000),
     mailPoolSize: int('SESAME_MAIL_POOL_SIZE', 8, 1, 100),
     logRetentionDays: int('SESAME_LOG_RETENTION_DAYS', 30, 0, 36_500),
+    twilioApiUrl,
     ...overrides,
   };
   if (errors.length > 0) throw new ConfigError(errors);

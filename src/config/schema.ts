@@ -31,6 +31,8 @@ export interface Config {
   readonly mailPoolSize: number;
   /** Logs older than this many days are pruned every hour; 0 keeps them forever. */
   readonly logRetentionDays: number;
+  /** Twilio's REST API origin, no trailing slash (issue 5 §1); tests point it at a local server. */
+  readonly twilioApiUrl: string;
 }
 
 export interface Setting {
@@ -59,4 +61,5 @@ export const SETTINGS: readonly Setting[] = [
   { env: 'SESAME_MAIL_POLL_MS', default: '1000', doc: 'How often the mail worker looks for due messages besides being woken by new ones.' },
   { env: 'SESAME_MAIL_POOL_SIZE', default: '8', doc: 'Concurrent SMTP connections.' },
   { env: 'SESAME_LOG_RETENTION_DAYS', default: '30', doc: 'Logs older than this are deleted (at start, then hourly); `0` keeps them forever.' },
+  { env: 'SESAME_TWILIO_API_URL', default: 'https://api.twilio.com', doc: 'Origin of the Twilio REST API used by SMS connections with provider `twilio`; Sesame appends `/2010-04-01/Accounts/{sid}/Messages.json`.' },
 ];

@@ -34,12 +34,13 @@ describe('loadConfig', () => {
         SESAME_TLS_CERT: '/nonexistent.pem',
         SESAME_START_LIMIT_PER_HOUR: '-1',
         SESAME_LOG_LEVEL: 'loud',
+        SESAME_TWILIO_API_URL: 'https://api.twilio.com/2010-04-01',
       });
       assert.fail('should throw');
     } catch (err) {
       assert.ok(err instanceof ConfigError);
       const text = err.errors.join('\n');
-      for (const name of ['SESAME_PORT', 'SESAME_ISSUER', 'SESAME_DATABASE_URL', 'SESAME_SECRET', 'SESAME_BOOTSTRAP_CLIENT_SECRET', 'SESAME_SMTP_URL', 'SESAME_TLS_KEY', 'SESAME_TLS_CERT', 'SESAME_START_LIMIT_PER_HOUR', 'SESAME_LOG_LEVEL']) {
+      for (const name of ['SESAME_PORT', 'SESAME_ISSUER', 'SESAME_DATABASE_URL', 'SESAME_SECRET', 'SESAME_BOOTSTRAP_CLIENT_SECRET', 'SESAME_SMTP_URL', 'SESAME_TLS_KEY', 'SESAME_TLS_CERT', 'SESAME_START_LIMIT_PER_HOUR', 'SESAME_LOG_LEVEL', 'SESAME_TWILIO_API_URL']) {
         assert.match(text, new RegExp(name), name);
       }
     }
@@ -49,5 +50,15 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ SESAME_DATABASE_URL: 'postgres://u@h:5432/db' }).databaseUrl, 'postgres://u@h:5432/db');
     assert.equal(loadConfig({ SESAME_DATABASE_URL: 'sqlite::memory:' }).databaseUrl, 'sqlite::memory:');
     assert.equal(loadConfig({ SESAME_START_LIMIT_PER_HOUR: '0' }).startLimitPerHour, 0);
+  });
+
+  it('takes the Twilio API origin, normalised, and refuses anything but an http(s) origin', () => {
+    assert.equal(loadConfig({}).twilioApiUrl, 'https://api.twilio.com');
+    assert.equal(loadConfig({ SESAME_TWILIO_API_URL: 'http://127.0.0.1:4010/' }).twilioApiUrl, 'http://127.0.0.1:4010');
+    assert.equal(loadConfig({ SESAME_TWILIO_API_URL: 'HTTPS://API.Twilio.com' }).twilioApiUrl, 'https://api.twilio.com');
+    for (const bad of ['ftp://api.twilio.com', 'api.twilio.com', 'https://api.twilio.com/path', 'https://api.twilio.com?x=1', 'https://u:p@api.twilio.com']) {
+      assert.throws(() => loadConfig({ SESAME_TWILIO_API_URL: bad }), (err: unknown) =>
+        err instanceof ConfigError && err.errors.length === 1 && err.errors[0]!.startsWith('SESAME_TWILIO_API_URL must be an http(s) origin'), bad);
+    }
   });
 });

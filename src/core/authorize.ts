@@ -50,7 +50,7 @@ export interface SignedIn {
  */
 export async function signInUser(s: Services, client: Client, connection: Connection, identifier: string, ctx: RequestContext): Promise<SignedIn> {
   const now = s.now();
-  const fields = (u: User): Partial<LogEvent> => ({ ...passwordlessFields(client, connection), user_id: u.user_id, user_name: u.email });
+  const fields = (u: User): Partial<LogEvent> => ({ ...passwordlessFields(client, connection), user_id: u.user_id, user_name: u.email ?? u.phone_number });
   const outcome = await findOrSignUp(s, connection, identifier, ctx.ip, (u) => [makeLog('ss', ctx, fields(u), now), makeLog('s', ctx, fields(u), now)]);
   const fail = async (description: string, error = 'access_denied') => {
     await s.store.appendLogs([makeLog('f', ctx, { ...passwordlessFields(client, connection), user_name: identifier, description, details: { error: { message: description, oauthError: error } } }, now)]);

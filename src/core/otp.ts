@@ -1,5 +1,6 @@
 import type { CodeKey, CodeRecord } from '../store/types.ts';
 import type { Services } from '../services.ts';
+import { type BruteForceGuard, pairState, recordFailure, recordSuccess } from './brute-force.ts';
 import { randomDigits } from './crypto.ts';
 import type { Connection } from './model.ts';
 
@@ -22,10 +23,13 @@ export interface OtpSettings {
   ttlMs: number;
 }
 
-/** Connection `options.totp` {length, time_step}; Auth0 defaults 6 digits and 180 s (spec §4). */
+/**
+ * Connection `options.totp` {length, time_step}; Auth0 defaults 6 digits and 180 s for email, 300 s
+ * for SMS (spec §4: Auth0's SMS connection example; a text can take a while to arrive).
+ */
 export function otpSettings(conn: Connection): OtpSettings {
   const totp = (conn.options.totp ?? {}) as { length?: number; time_step?: number };
-  return { length: totp.length ?? 6, ttlMs: (totp.time_step ?? 180) * 1000 };
+  return { length: totp.length ?? 6, ttlMs: (totp.time_step ?? (conn.strategy === 'sms' ? 300 : 180)) * 1000 };
 }
 
 /** Why a `totp` option is unacceptable, or undefined. Below 6 digits is guessable; above 600 s is too long-lived. */
@@ -57,7 +61,8 @@ export function newCode(
 
 export type VerifyResult =
   | { ok: true; record: CodeRecord }
-  | { ok: false; reason: 'wrong' | 'exhausted' | 'expired' };
+  /** `blocked`: brute-force protection stopped the guess before the code was looked at (core/brute-force.ts). */
+  | { ok: false; reason: 'wrong' | 'exhausted' | 'expired' | 'blocked' };
 
 /** Takes an attempt slot (atomic) and compares in constant time; the code stays stored. */
 async function attempt(s: Services, key: CodeKey, code: string): Promise<VerifyResult> {
@@ -71,21 +76,42 @@ async function attempt(s: Services, key: CodeKey, code: string): Promise<VerifyR
 }
 
 /**
+ * Brute-force protection around a guess (spec §7, BFP): a blocked (identifier, IP) pair is refused
+ * before the code is read or an attempt taken; every failed guess counts for the pair, a right one
+ * clears its count.
+ */
+async function guarded(s: Services, key: CodeKey, guard: BruteForceGuard, guess: () => Promise<VerifyResult>): Promise<VerifyResult> {
+  const before = await pairState(s, guard, key.identifier);
+  if (before.blocked) return { ok: false, reason: 'blocked' };
+  const result = await guess();
+  if (result.ok) await recordSuccess(s, guard, key.identifier, before);
+  else await recordFailure(s, guard, key.identifier);
+  return result;
+}
+
+/**
  * Checks a code without consuming it (a magic link opened in another browser): the attempt counts
  * like any guess, and a right code gets its budget back so that opening the link again still works.
  */
-export async function checkCode(s: Services, key: CodeKey, code: string): Promise<VerifyResult> {
-  const result = await attempt(s, key, code);
-  if (result.ok) await s.store.resetAttempts(key, result.record.code_hash);
-  return result;
+export async function checkCode(s: Services, key: CodeKey, code: string, guard: BruteForceGuard): Promise<VerifyResult> {
+  return guarded(s, key, guard, async () => {
+    const result = await attempt(s, key, code);
+    if (result.ok) await s.store.resetAttempts(key, result.record.code_hash);
+    return result;
+  });
 }
 
 /**
  * Verifies a code: take an attempt slot (atomic), compare in constant time, consume (atomic). However
  * many guesses race, at most MAX_ATTEMPTS comparisons happen and at most one caller wins.
  */
-export async function verifyCode(s: Services, key: CodeKey, code: string): Promise<VerifyResult> {
-  const result = await attempt(s, key, code);
-  if (result.ok && !(await s.store.consumeCode(key, result.record.code_hash))) return { ok: false, reason: 'wrong' };
-  return result;
+export async function verifyCode(s: Services, key: CodeKey, code: string, guard: BruteForceGuard): Promise<VerifyResult> {
+  let lostRace = false;
+  const result = await guarded(s, key, guard, async () => {
+    const r = await attempt(s, key, code);
+    // A right code that a concurrent submission consumed first is no guess: not counted as a failure.
+    if (r.ok && !(await s.store.consumeCode(key, r.record.code_hash))) lostRace = true;
+    return r;
+  });
+  return lostRace ? { ok: false, reason: 'wrong' } : result;
 }

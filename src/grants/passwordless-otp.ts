@@ -1,10 +1,11 @@
 import { makeLog, passwordlessFields } from '../core/logs.ts';
 import { type Connection, type LogEvent, PASSWORDLESS_OTP_GRANT, type User } from '../core/model.ts';
+import { tooManyAttempts } from '../core/brute-force.ts';
 import { OTP_ERRORS, verifyCode } from '../core/otp.ts';
 import { offlineAccess } from '../core/refresh-tokens.ts';
 import { managementAudience } from '../core/scopes.ts';
 import { issueUserTokens, userAccessLifetime } from '../core/tokens.ts';
-import { findOrSignUp } from '../core/users.ts';
+import { findOrSignUp, passwordlessIdentifier } from '../core/users.ts';
 import { OAuthError, badRequest } from '../errors/oauth-error.ts';
 import { withFailureLogs } from './logged.ts';
 import type { GrantContext, GrantHandler } from './types.ts';
@@ -53,9 +54,11 @@ async function exchange(ctx: GrantContext, state: Attempt): Promise<Record<strin
   state.connection = connection;
   if (!(await s.store.isConnectionEnabled(connection.id, client.client_id))) throw badRequest('invalid_request', 'the connection was disabled');
   const strategy = connection.strategy as Strategy;
-  // Must match how /passwordless/start stored it (identifier = email.trim().toLowerCase()).
-  const identifier = strategy === 'email' ? username.trim().toLowerCase() : username.trim();
-  state.username = identifier;
+  // Must match how /passwordless/start stored it: an email lower-cased, a phone number in E.164.
+  const identifier = passwordlessIdentifier(connection, username);
+  state.username = identifier ?? username.slice(0, 64);
+  // Nothing can be stored under a value that is not a phone number: answered as a wrong code.
+  if (identifier === undefined) throw invalidGrant(WRONG[strategy]);
   // Issue 4 §4: an audience sent with the exchange must name an API; checked before the code is spent.
   if (asked.audience !== undefined && asked.audience !== managementAudience(s.issuer)) {
     state.audience = asked.audience;
@@ -63,7 +66,8 @@ async function exchange(ctx: GrantContext, state: Attempt): Promise<Record<strin
   }
 
   // Spec §3.2: codes are per (connection, identifier, client); one issued to another app is "wrong".
-  const result = await verifyCode(s, { connection_id: connection.id, identifier, client_id: client.client_id }, otp);
+  const result = await verifyCode(s, { connection_id: connection.id, identifier, client_id: client.client_id }, otp, { ctx: ctx.req, client, connection });
+  if (!result.ok && result.reason === 'blocked') throw tooManyAttempts(); // spec §3.3, §7 (BFP)
   if (!result.ok) throw invalidGrant(result.reason === 'exhausted' ? EXHAUSTED : result.reason === 'expired' ? EXPIRED : WRONG[strategy]);
 
   // The exchange may override what start remembered; OIDC needs start's nonce in the ID token.
@@ -114,7 +118,7 @@ async function resolveUser(ctx: GrantContext, connection: Connection, identifier
     ...logBase(ctx, connection, identifier),
     description: 'Failed Login (Invalid Email/Username): signups are disabled for this connection',
   }, ctx.s.now())];
-  throw invalidGrant(WRONG.email);
+  throw invalidGrant(WRONG[connection.strategy as Strategy]);
 }
 
 /** A string parameter; non-strings and oversized values are a malformed request (RFC 6749 §5.2). */
@@ -141,7 +145,7 @@ function logBase(ctx: GrantContext, connection: Connection | undefined, userName
 }
 
 function successFields(ctx: GrantContext, connection: Connection, user: User, audience: string | undefined, scope: string): Partial<LogEvent> {
-  return { ...logBase(ctx, connection, user.email), user_id: user.user_id, scope, ...(audience ? { audience } : {}) };
+  return { ...logBase(ctx, connection, user.email ?? user.phone_number), user_id: user.user_id, scope, ...(audience ? { audience } : {}) };
 }
 
 /** LOGSCHEMA `fepotpft` requires `audience` and `hostname`; hostname comes from the request context. */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ManagementApiError, ManagementClient } from 'auth0';
 import { makeLog } from '../../src/core/logs.ts';
+import { PASSWORDLESS_OTP_GRANT } from '../../src/core/model.ts';
 import { backendMatrix } from '../helpers/backends.ts';
 import { MGMT, type TestServer, bootServer } from '../helpers/boot.ts';
 import { uniqueEmail } from '../helpers/fixtures.ts';
@@ -22,12 +23,15 @@ for (const { backend, skip } of await backendMatrix()) {
     let server: TestServer;
     let mgmt: ManagementClient;
     let seen: string[];
+    /** Plain requests to the server over its TLS (the certificate trusted). */
+    let tls: typeof globalThis.fetch;
     before(async () => {
       const cert = await makeTestCert();
       server = await bootServer({ backend, env: { SESAME_TLS_CERT: cert.certPath, SESAME_TLS_KEY: cert.keyPath } });
       const domain = new URL(server.issuer).host;
       assert.equal(server.issuer, `https://${domain}/`);
       const base = trustedFetch(cert.ca);
+      tls = base;
       seen = [];
       const fetch: typeof globalThis.fetch = (input, init) => {
         seen.push(`${init?.method ?? 'GET'} ${String(input)}`);
@@ -144,6 +148,34 @@ for (const { backend, skip } of await backendMatrix()) {
       assert.deepEqual([dup.statusCode, dup.message], [409, 'The user already exists.']);
       await mgmt.users.delete({ id: user.user_id! });
       assert.equal((await sdkError(mgmt.users.get({ id: user.user_id! }))).statusCode, 404);
+    });
+
+    it('lists and lifts brute-force blocks with userBlocks (spec §7)', async () => {
+      const email = uniqueEmail('sdk-bf');
+      const { data: user } = await mgmt.users.create({ connection: 'email', email, email_verified: true });
+      // Ten wrong codes from this IP at the OTP grant block the pair; the eleventh guess is refused.
+      const guess = () => tls(`${server.issuer}oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ grant_type: PASSWORDLESS_OTP_GRANT, ...server.defaultApp, username: email, otp: '000000', realm: 'email' }),
+      });
+      for (let i = 0; i < 10; i++) assert.equal((await guess()).status, 403);
+      assert.equal((await guess()).status, 429);
+
+      const blocked = { blocked_for: [{ identifier: email, ip: '127.0.0.1', connection: 'email' }] };
+      const { data: byIdentifier } = await mgmt.userBlocks.getAll({ identifier: email });
+      assert.deepEqual(byIdentifier, blocked);
+      const { data: byId } = await mgmt.userBlocks.get({ id: user.user_id! });
+      assert.deepEqual(byId, blocked);
+      assert.equal((await mgmt.userBlocks.deleteAll({ identifier: email })).status, 204);
+      assert.deepEqual((await mgmt.userBlocks.getAll({ identifier: email })).data, { blocked_for: [] });
+      assert.equal((await guess()).status, 403);
+
+      for (let i = 0; i < 9; i++) assert.equal((await guess()).status, 403);
+      assert.deepEqual((await mgmt.userBlocks.get({ id: user.user_id! })).data, blocked);
+      assert.equal((await mgmt.userBlocks.delete({ id: user.user_id! })).status, 204);
+      assert.deepEqual((await mgmt.userBlocks.get({ id: user.user_id! })).data, { blocked_for: [] });
+      assert.equal((await sdkError(mgmt.userBlocks.get({ id: 'email|nobody' }))).statusCode, 404);
     });
 
     it('configures the email provider; the SDK never receives smtp_pass', async () => {

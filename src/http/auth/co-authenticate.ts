@@ -1,12 +1,14 @@
 import type { CookieSerializeOptions } from '@fastify/cookie';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AuthorizeError, type SignedIn, signInUser } from '../../core/authorize.ts';
+import { TOO_MANY_ATTEMPTS, tooManyAttempts } from '../../core/brute-force.ts';
 import { issueLoginTicket } from '../../core/login-ticket.ts';
 import { type RequestContext, makeLog, passwordlessFields } from '../../core/logs.ts';
 import { type Client, type Connection, type LogEvent, PASSWORDLESS_OTP_GRANT } from '../../core/model.ts';
 import { clientAllowsOrigin } from '../../core/origins.ts';
 import { MAX_ATTEMPTS, OTP_ERRORS, verifyCode } from '../../core/otp.ts';
 import { hitHourly } from '../../core/rate-limit.ts';
+import { passwordlessIdentifier } from '../../core/users.ts';
 import { OAuthError } from '../../errors/oauth-error.ts';
 import type { Services } from '../../services.ts';
 import { COOKIE } from '../cookies.ts';
@@ -18,7 +20,8 @@ const INVALID_BODY = 'Invalid request body. All and only of client_id, credentia
 const NOT_ALLOWED = 'Cross origin login not allowed.';
 /** Auth0 says "Wrong email or password." for passwords; for a code, the OTP grant's string (spec §3.3). */
 const { exhausted: EXHAUSTED, expired: EXPIRED } = OTP_ERRORS;
-const WRONG = OTP_ERRORS.wrong.email;
+/** Auth0's text for a wrong code on the connection's channel (spec §3.3). */
+const wrongFor = (c: Connection) => OTP_ERRORS.wrong[c.strategy === 'sms' ? 'sms' : 'email'];
 const FIELDS = { client_id: 128, credential_type: 128, username: 320, otp: 64, realm: 128 } as const;
 type CoRequest = Record<keyof typeof FIELDS, string>;
 
@@ -44,20 +47,24 @@ export function registerCoAuthenticate(app: FastifyInstance, s: Services): void 
       const client = allowedClient(s, req, seen.client);
       const connection = await realm(s, client, body.realm);
       seen.connection = connection;
-      const identifier = body.username.trim().toLowerCase(); // as /passwordless/start stored it
+      // As /passwordless/start stored it: an email lower-cased, a phone number in E.164.
+      const identifier = passwordlessIdentifier(connection, body.username);
+      if (identifier === undefined) throw new OAuthError(403, 'access_denied', wrongFor(connection));
       seen.username = identifier;
 
-      const result = await verifyCode(s, { connection_id: connection.id, identifier, client_id: client.client_id }, body.otp);
-      if (!result.ok) throw new OAuthError(403, 'access_denied', result.reason === 'exhausted' ? EXHAUSTED : result.reason === 'expired' ? EXPIRED : WRONG);
+      const result = await verifyCode(s, { connection_id: connection.id, identifier, client_id: client.client_id }, body.otp, { ctx, client, connection });
+      if (!result.ok && result.reason === 'blocked') throw tooManyAttempts(); // spec §3.6, §7 (BFP)
+      if (!result.ok) throw new OAuthError(403, 'access_denied', result.reason === 'exhausted' ? EXHAUSTED : result.reason === 'expired' ? EXPIRED : wrongFor(connection));
       const signedIn = await signIn(s, client, connection, identifier, ctx);
 
       const ticket = await issueLoginTicket(s, client, signedIn);
       reply.setCookie(`${COOKIE.coPrefix}${ticket.co_id}`, ticket.co_verifier, { ...CO_COOKIE, maxAge: CO_COOKIE_MAX_AGE_S });
-      await s.store.appendLogs([makeLog('scoa', ctx, { ...fields(seen), user_id: signedIn.user.user_id, user_name: signedIn.user.email, description: 'Successful cross-origin authentication' }, s.now())]);
+      await s.store.appendLogs([makeLog('scoa', ctx, { ...fields(seen), user_id: signedIn.user.user_id, user_name: signedIn.user.email ?? signedIn.user.phone_number, description: 'Successful cross-origin authentication' }, s.now())]);
       return reply.header('cache-control', 'no-store').send(ticket);
     } catch (err) {
-      // The per-IP refusal writes one `api_limit` log per window, not one `fcoa` per request.
-      if (err instanceof OAuthError && err.status !== 429) {
+      // The per-IP refusal writes one `api_limit` log per window, not one `fcoa` per request; a
+      // brute-force block (core/brute-force.ts) is a refused login like any other.
+      if (err instanceof OAuthError && (err.status !== 429 || err.error_description === TOO_MANY_ATTEMPTS)) {
         await s.store
           .appendLogs([makeLog('fcoa', ctx, { ...fields(seen), description: err.error_description, details: { error: { message: err.error_description, oauthError: err.error } } }, s.now())])
           .catch((logErr: unknown) => s.log.error({ err: logErr }, 'could not write the fcoa log'));
@@ -119,10 +126,10 @@ async function namedClient(s: Services, body: unknown): Promise<Client | undefin
   return typeof id === 'string' && id.length > 0 && id.length <= FIELDS.client_id ? (await s.store.getClient(id))?.client : undefined;
 }
 
-/** `realm` names a passwordless email connection enabled for the client (Sesame sends no SMS codes yet). */
+/** `realm` names a passwordless connection (email or sms) enabled for the client. */
 async function realm(s: Services, client: Client, name: string): Promise<Connection> {
   const conn = await s.store.getConnectionByName(name);
-  if (!conn || conn.strategy !== 'email' || !(await s.store.isConnectionEnabled(conn.id, client.client_id))) {
+  if (!conn || (conn.strategy !== 'email' && conn.strategy !== 'sms') || !(await s.store.isConnectionEnabled(conn.id, client.client_id))) {
     throw new OAuthError(400, 'invalid_request', `Unknown realm ${name}.`);
   }
   return conn;
@@ -138,7 +145,7 @@ async function signIn(s: Services, client: Client, connection: Connection, ident
   } catch (err) {
     if (!(err instanceof AuthorizeError)) throw err;
     if (err.error === 'unauthorized') throw new OAuthError(403, 'blocked_user', 'Blocked user');
-    throw new OAuthError(403, 'access_denied', WRONG);
+    throw new OAuthError(403, 'access_denied', wrongFor(connection));
   }
 }
 

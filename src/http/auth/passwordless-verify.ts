@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
+import { TOO_MANY_ATTEMPTS, tooManyAttempts } from '../../core/brute-force.ts';
 import { makeLog, passwordlessFields } from '../../core/logs.ts';
 import { OTP_ERRORS, checkCode } from '../../core/otp.ts';
+import { passwordlessIdentifier } from '../../core/users.ts';
 import { OAuthError, badRequest, invalidClient } from '../../errors/oauth-error.ts';
 import type { Services } from '../../services.ts';
 import { requestContext } from '../request-context.ts';
@@ -12,7 +14,6 @@ import { requestContext } from '../request-context.ts';
  * pages show as they are.
  */
 const { exhausted: EXHAUSTED, expired: EXPIRED } = OTP_ERRORS;
-const WRONG = OTP_ERRORS.wrong.email;
 const wrongCredentials = (description: string) => new OAuthError(401, 'invalid_user_password', description);
 
 /**
@@ -35,20 +36,25 @@ export function registerPasswordlessVerify(app: FastifyInstance, s: Services): v
     const connection = await s.store.getConnectionByName(connectionName);
     if (!connection || (connection.strategy !== 'email' && connection.strategy !== 'sms')) throw badRequest('invalid_request', 'the connection was not found');
     if (!(await s.store.isConnectionEnabled(connection.id, client.client_id))) throw badRequest('invalid_request', 'the connection was disabled');
-    // ERR-VERIFY's text for a strategy that cannot do this; Sesame issues no sms codes yet (issue 5).
-    if (connection.strategy !== 'email') throw badRequest('invalid_request', 'specified strategy does not support requested operation');
-    const email = param(b, 'email', 320);
+    // auth0-js sends `email` or `phone_number` by the connection's channel (AJS `verify`).
+    const sms = connection.strategy === 'sms';
+    const typed = param(b, sms ? 'phone_number' : 'email', 320);
+    const WRONG = OTP_ERRORS.wrong[sms ? 'sms' : 'email'];
 
     const ctx = requestContext(req);
-    const identifier = email.trim().toLowerCase();
-    const checked = await checkCode(s, { connection_id: connection.id, identifier, client_id: client.client_id }, code);
+    const identifier = passwordlessIdentifier(connection, typed);
+    if (identifier === undefined) throw wrongCredentials(WRONG);
+    const checked = await checkCode(s, { connection_id: connection.id, identifier, client_id: client.client_id }, code, { ctx, client, connection });
     if (!checked.ok) {
-      const description = checked.reason === 'expired' ? EXPIRED : checked.reason === 'exhausted' ? EXHAUSTED : WRONG;
-      await s.store.appendLogs([makeLog('f', ctx, { ...passwordlessFields(client, connection), user_name: email, description, details: { error: { message: description, oauthError: 'invalid_user_password' } } }, s.now())]);
-      throw wrongCredentials(description);
+      // Brute-force protection (spec §7, BFP) refused the guess before the code was looked at: 429.
+      const blocked = checked.reason === 'blocked';
+      const description = blocked ? TOO_MANY_ATTEMPTS : checked.reason === 'expired' ? EXPIRED : checked.reason === 'exhausted' ? EXHAUSTED : WRONG;
+      const oauthError = blocked ? 'too_many_attempts' : 'invalid_user_password';
+      await s.store.appendLogs([makeLog('f', ctx, { ...passwordlessFields(client, connection), user_name: identifier, description, details: { error: { message: description, oauthError } } }, s.now())]);
+      throw blocked ? tooManyAttempts() : wrongCredentials(description);
     }
     // Only after the code is proven, so the answer reveals nothing about accounts to a guesser.
-    const user = await s.store.findUserByEmail(connection.name, identifier);
+    const user = sms ? await s.store.findUserByPhone(connection.name, identifier) : await s.store.findUserByEmail(connection.name, identifier);
     if (user?.blocked) throw new OAuthError(401, 'unauthorized', 'user is blocked');
     return {};
   });

@@ -4,6 +4,7 @@ import { AuthorizeError, authorizationSuccess, createSession, errorResponse, sig
 import { linkAuthorizeParams } from '../../core/link-params.ts';
 import { type RequestContext, makeLog, passwordlessFields } from '../../core/logs.ts';
 import type { Client, Connection } from '../../core/model.ts';
+import { TOO_MANY_ATTEMPTS } from '../../core/brute-force.ts';
 import { checkCode } from '../../core/otp.ts';
 import { createRelay, formatRelay } from '../../core/relay.ts';
 import type { Services } from '../../services.ts';
@@ -50,7 +51,12 @@ export function registerVerifyRedirect(app: FastifyInstance, s: Services): void 
 
     // A check, not a consumption: a link opened on another device must stay usable in the first
     // browser. The attempt counts like any guess; a right code gets its budget back (core/otp.ts).
-    const checked = await checkCode(s, key, link.verification_code);
+    const checked = await checkCode(s, key, link.verification_code, { ctx: v.ctx, client: found.client, connection });
+    // Brute-force protection (spec §7, BFP): the pair is blocked; nothing was checked or spent.
+    if (!checked.ok && checked.reason === 'blocked') {
+      await failureLog(v, LOG_TEXT.blocked);
+      return sendLinkPage(s, reply, 429, lang, linkErrorView(lang, 'blocked'));
+    }
     if (!checked.ok) {
       // A second submission in the browser that already finished (a double click): say it is done.
       const tx = checked.reason === 'wrong' ? await transactionOf(s, link) : undefined;
@@ -79,6 +85,7 @@ const LOG_TEXT = {
   wrong: 'Wrong email or verification code.',
   expired: 'The verification code has expired.',
   exhausted: 'The verification code was tried too many times.',
+  blocked: TOO_MANY_ATTEMPTS,
 } as const;
 
 /**

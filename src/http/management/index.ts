@@ -14,6 +14,7 @@ import { registerResourceServers } from './resource-servers.ts';
 import { registerSigningKeys } from './signing-keys.ts';
 import { registerTenantSettings } from './tenant-settings.ts';
 import { registerUsers } from './users.ts';
+import { registerUserBlocks } from './user-blocks.ts';
 import { compileValidator, formatSchemaErrors } from './validation.ts';
 
 declare module 'fastify' {
@@ -44,6 +45,7 @@ export function registerManagementRoutes(app: FastifyInstance, s: Services): voi
       registerLogs(api, s);
       registerLogStreams(api, s);
       registerUsers(api, s);
+      registerUserBlocks(api, s);
       registerSigningKeys(api, s);
     },
     { prefix: '/api/v2' },

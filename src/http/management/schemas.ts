@@ -240,6 +240,8 @@ export const tenantPatchBody = {
     // Auth0's classic custom login page (issue 3 §3), here as a tenant setting.
     custom_login_page_on: bool,
     custom_login_page: str(CUSTOM_LOGIN_PAGE_MAX),
+    // Issue 5 §4: SMS sends per rolling 24 h for the whole tenant (0 stops every SMS).
+    sms_daily_budget: { type: 'integer', minimum: 0, maximum: 1_000_000_000 },
     universal_login: {
       type: 'object',
       additionalProperties: false,
@@ -256,6 +258,7 @@ export const tenantView = {
     allowed_logout_urls: textList,
     custom_login_page_on: bool,
     custom_login_page: text,
+    sms_daily_budget: { type: 'integer' },
     universal_login: { type: 'object', properties: { passwordless: { type: 'object', properties: { allow_magiclink_verify_without_session: bool } } } },
   },
 } as const;
@@ -296,6 +299,7 @@ export const emailProviderView = {
 
 const userFields = {
   email_verified: bool,
+  phone_verified: bool,
   blocked: bool,
   user_metadata: anyObject,
   app_metadata: anyObject,
@@ -307,8 +311,9 @@ const userFields = {
 export const userCreateBody = {
   type: 'object',
   additionalProperties: false,
-  required: ['connection', 'email'],
-  properties: { connection: str(128, { minLength: 1 }), email: str(254, { minLength: 3 }), ...userFields },
+  // `email` on an email connection, `phone_number` on an sms one (spec §4 Users, PL-LIM): users.ts checks which.
+  required: ['connection'],
+  properties: { connection: str(128, { minLength: 1 }), email: str(254, { minLength: 3 }), phone_number: str(32, { minLength: 2 }), ...userFields },
 } as const;
 export const userPatchBody = { type: 'object', additionalProperties: false, properties: userFields } as const;
 

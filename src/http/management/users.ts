@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { LogQueryError, parseLogQuery } from '../../core/log-query.ts';
-import type { User } from '../../core/model.ts';
+import type { Connection, User } from '../../core/model.ts';
+import { normalizePhone } from '../../core/phone.ts';
 import { ApiError, invalidBody, invalidQuery, notFound } from '../../errors/api-error.ts';
 import type { Services } from '../../services.ts';
 import { requireScopes } from './auth.ts';
@@ -12,6 +13,8 @@ interface UserInput {
   connection?: string;
   email?: string;
   email_verified?: boolean;
+  phone_number?: string;
+  phone_verified?: boolean;
   blocked?: boolean;
   user_metadata?: Record<string, unknown>;
   app_metadata?: Record<string, unknown>;
@@ -45,11 +48,12 @@ function userJson(u: User) {
 }
 
 /**
- * `q` for users: `email:"a@b.c"`, `email:a@b.c` or a wildcard `email:jane*`. The log-query parser
- * reads the Lucene syntax; anything but a single email clause is refused rather than ignored.
- * Emails are stored in lower case, so the value is lower-cased too.
+ * `q` for users: `email:"a@b.c"`, `email:a@b.c`, a wildcard `email:jane*`, or the same on
+ * `phone_number` (`phone_number:"+14155550100"`, `phone_number:+1415*`). The log-query parser reads
+ * the Lucene syntax; anything but a single such clause is refused rather than ignored. Emails are
+ * stored in lower case and numbers in E.164, so the value is normalised the same way.
  */
-function emailQuery(q: string): string {
+function userQuery(q: string): { emailQuery: string } | { phoneQuery: string } {
   let parsed;
   try {
     parsed = parseLogQuery(q);
@@ -57,10 +61,36 @@ function emailQuery(q: string): string {
     if (err instanceof LogQueryError) throw invalidQuery(err.message);
     throw err;
   }
-  if (parsed.kind !== 'term' || parsed.fields.length !== 1 || parsed.fields[0] !== 'email') {
-    throw invalidQuery('Sesame supports user queries on email only: q=email:"jane@example.com" or q=email:jane*');
+  if (parsed.kind !== 'term' || parsed.fields.length !== 1 || (parsed.fields[0] !== 'email' && parsed.fields[0] !== 'phone_number')) {
+    throw invalidQuery('Sesame supports user queries on email or phone_number only: q=email:"jane@example.com", q=email:jane* or q=phone_number:"+14155550100"');
   }
-  return parsed.value.toLowerCase();
+  if (parsed.fields[0] === 'email') return { emailQuery: parsed.value.toLowerCase() };
+  const phone = parsed.value.includes('*') ? undefined : normalizePhone(parsed.value);
+  return { phoneQuery: phone?.ok ? phone.e164 : parsed.value };
+}
+
+/**
+ * Passwordless users are created on their connection only (spec §4 "Users", PL-LIM): `{connection,
+ * email, email_verified}` on an email connection, `{connection, phone_number, phone_verified}` on an
+ * sms one, the number kept in E.164 as /passwordless/start and the OTP grant normalise it.
+ */
+function identityOf(conn: Connection, b: UserInput): { provider: 'email' | 'sms' } & Pick<User, 'email' | 'email_verified' | 'phone_number' | 'phone_verified'> {
+  const missing = (name: string) => invalidBody(`Payload validation error: 'Missing required property: ${name}'.`);
+  if (conn.strategy === 'email') {
+    if (b.phone_number !== undefined || b.phone_verified !== undefined) throw invalidBody(`phone_number and phone_verified cannot be set on an email connection (${conn.name})`);
+    if (b.email === undefined) throw missing('email');
+    const email = b.email.trim().toLowerCase();
+    if (!EMAIL.test(email)) throw invalidBody('email must be an email address');
+    return { provider: 'email', email, email_verified: b.email_verified ?? false };
+  }
+  if (conn.strategy === 'sms') {
+    if (b.email !== undefined || b.email_verified !== undefined) throw invalidBody(`email and email_verified cannot be set on an sms connection (${conn.name})`);
+    if (b.phone_number === undefined) throw missing('phone_number');
+    const phone = normalizePhone(b.phone_number);
+    if (!phone.ok) throw invalidBody(`phone_number must be a phone number in international format, such as +14155550100 (${phone.description})`);
+    return { provider: 'sms', phone_number: phone.e164, phone_verified: b.phone_verified ?? false };
+  }
+  throw invalidBody(`Sesame creates users on email and sms connections only (${conn.name} is ${conn.strategy})`);
 }
 
 function checkMetadata(name: string, value: Record<string, unknown> | undefined): void {
@@ -80,7 +110,7 @@ function mergeMetadata(current: Record<string, unknown>, patch: Record<string, u
   return out;
 }
 
-/** `/api/v2/users` and `/api/v2/users-by-email` (spec §5) for passwordless email users. */
+/** `/api/v2/users` and `/api/v2/users-by-email` (spec §5) for passwordless email and sms users. */
 export function registerUsers(api: FastifyInstance, s: Services): void {
   const { store } = s;
   const load = async (id: string) => {
@@ -112,11 +142,11 @@ export function registerUsers(api: FastifyInstance, s: Services): void {
     },
     async (req) => {
       const p = paging(req.query);
-      const emailQ = req.query.q?.trim() ? emailQuery(req.query.q) : undefined;
+      const query = req.query.q?.trim() ? userQuery(req.query.q) : {};
       const { items, total } = await store.listUsers({
         page: p.page,
         perPage: p.perPage,
-        ...(emailQ !== undefined ? { emailQuery: emailQ } : {}),
+        ...query,
         ...(req.query.connection ? { connection: req.query.connection } : {}),
         sort: req.query.sort === 'created_at:1' ? 'asc' : 'desc',
       });
@@ -156,19 +186,15 @@ export function registerUsers(api: FastifyInstance, s: Services): void {
       const b = req.body;
       const conn = await store.getConnectionByName(b.connection!);
       if (!conn) throw invalidBody('The connection does not exist');
-      // Passwordless users are created on their connection only (spec §4, PL-LIM).
-      if (conn.strategy !== 'email') throw invalidBody(`Sesame creates users on email connections only (${conn.name} is ${conn.strategy})`);
-      const email = b.email!.trim().toLowerCase();
-      if (!EMAIL.test(email)) throw invalidBody('email must be an email address');
+      const { provider, ...identity } = identityOf(conn, b);
       checkMetadata('user_metadata', b.user_metadata);
       checkMetadata('app_metadata', b.app_metadata);
       const now = new Date(s.now()).toISOString();
       const user: User = {
         // The same id shape as users created at their first login (grants/passwordless-otp.ts).
-        user_id: `email|${randomBytes(12).toString('hex')}`,
+        user_id: `${provider}|${randomBytes(12).toString('hex')}`,
         connection: conn.name,
-        email,
-        email_verified: b.email_verified ?? false,
+        ...identity,
         ...(b.blocked !== undefined ? { blocked: b.blocked } : {}),
         ...(b.name !== undefined ? { name: b.name } : {}),
         ...(b.nickname !== undefined ? { nickname: b.nickname } : {}),

@@ -29,6 +29,7 @@ const t = defineMessages({
     invalid: 'This sign-in link is not valid any more: it was already used, or a newer link was sent since. Request a new link from the application.',
     expired: 'This sign-in link has expired. Request a new link from the application.',
     exhausted: 'This sign-in link was tried too many times. Request a new link from the application.',
+    blocked: 'Your account has been blocked after multiple consecutive login attempts. Contact the application’s support to unblock it.',
     used: 'This sign-in link has already been used. If you still need to sign in, request a new link from the application.',
     session_expired: 'The sign-in this link belongs to has expired. Go back to the application and sign in again.',
     done: 'This sign-in is already complete. You can close this page.',
@@ -63,6 +64,7 @@ const t = defineMessages({
     invalid: 'Ce lien de connexion n’est plus valide : il a déjà été utilisé, ou un lien plus récent a été envoyé depuis. Demandez un nouveau lien depuis l’application.',
     expired: 'Ce lien de connexion a expiré. Demandez un nouveau lien depuis l’application.',
     exhausted: 'Ce lien de connexion a été essayé trop de fois. Demandez un nouveau lien depuis l’application.',
+    blocked: 'Votre compte a été bloqué après plusieurs tentatives de connexion consécutives. Contactez le support de l’application pour le débloquer.',
     used: 'Ce lien de connexion a déjà été utilisé. Si vous devez encore vous connecter, demandez un nouveau lien depuis l’application.',
     session_expired: 'La connexion à laquelle ce lien appartient a expiré. Revenez à l’application et connectez-vous à nouveau.',
     done: 'Cette connexion est déjà terminée. Vous pouvez fermer cette page.',
@@ -79,7 +81,7 @@ const t = defineMessages({
 });
 
 export type LinkErrorReason =
-  | 'incomplete' | 'invalid' | 'expired' | 'exhausted' | 'used' | 'session_expired' | 'done';
+  | 'incomplete' | 'invalid' | 'expired' | 'exhausted' | 'blocked' | 'used' | 'session_expired' | 'done';
 
 /** The parameters a magic link carries (spec §3.5), forwarded unchanged by the confirm form. */
 export const LINK_FIELDS = [

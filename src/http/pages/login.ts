@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type TransactionDoc, artifactId } from '../../core/artifacts.ts';
 import { AuthorizeError, errorResponse } from '../../core/authorize.ts';
 import { makeLog, passwordlessFields } from '../../core/logs.ts';
+import { TOO_MANY_ATTEMPTS } from '../../core/brute-force.ts';
 import { verifyCode } from '../../core/otp.ts';
 import { badRequest } from '../../errors/oauth-error.ts';
 import type { TemplateEngine } from '../../mail/templates.ts';
@@ -114,7 +115,7 @@ async function resend(s: Services, engine: TemplateEngine, req: FastifyRequest, 
   return next(reply, loginUrl(send === 'code' ? '/code' : '/link', ctx.state, { resent: '1' }));
 }
 
-const FAILURES = { wrong: 'wrong_code', exhausted: 'exhausted', expired: 'expired_code' } as const;
+const FAILURES = { wrong: 'wrong_code', exhausted: 'exhausted', expired: 'expired_code', blocked: 'blocked' } as const;
 
 /** Checks the code (atomic attempt + constant-time compare + consume) and finishes the sign-in. */
 async function verify(s: Services, req: FastifyRequest, reply: FastifyReply, ctx: LoginContext, email: string, raw: string | undefined) {
@@ -126,15 +127,18 @@ async function verify(s: Services, req: FastifyRequest, reply: FastifyReply, ctx
   const identifier = email.toLowerCase();
   const result = code.length > 64
     ? ({ ok: false, reason: 'wrong' } as const)
-    : await verifyCode(s, { connection_id: ctx.connection.id, identifier, client_id: ctx.client.client_id }, code);
+    : await verifyCode(s, { connection_id: ctx.connection.id, identifier, client_id: ctx.client.client_id }, code, { ctx: rc, client: ctx.client, connection: ctx.connection });
   if (!result.ok) {
     const message = FAILURES[result.reason];
+    // Brute-force protection (spec §7, BFP): a blocked pair gets 429 and the page says why.
+    const blocked = result.reason === 'blocked';
     // Auth0's English strings in the log (spec §3.3), whatever the page's language.
-    const description = loginText('en', message);
+    const description = blocked ? TOO_MANY_ATTEMPTS : loginText('en', message);
     await s.store.appendLogs([makeLog('f', rc, {
-      ...passwordlessFields(ctx.client, ctx.connection), user_name: identifier, description, details: { error: { message: description, oauthError: 'invalid_grant' } },
+      ...passwordlessFields(ctx.client, ctx.connection), user_name: identifier, description,
+      details: { error: { message: description, oauthError: blocked ? 'too_many_attempts' : 'invalid_grant' } },
     }, s.now())]);
-    return again(message);
+    return blocked ? show(reply, ctx, codeView(ctx.lang, { ...form(ctx), email, error: message }), 429) : again(message);
   }
   try {
     return await finishSignIn(s, reply, { txId: ctx.txId, tx: ctx.tx, client: ctx.client, connection: ctx.connection, identifier, ctx: rc });

@@ -1,3 +1,4 @@
+import { MAX_WINDOW_SECONDS } from './core/fraud-guards.ts';
 import type { FastifyInstance } from 'fastify';
 import { syncManagementGrants } from './bootstrap.ts';
 import { startLogJobs } from './logs/jobs.ts';
@@ -23,12 +24,16 @@ export async function listen(app: FastifyInstance, services: Services): Promise<
   return `${scheme}://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
 }
 
-/** Expired browser sign-in artifacts are useless (every read filters on expiry); drop them now and then. */
+/**
+ * Expired browser sign-in artifacts are useless (every read filters on expiry), and so are window
+ * events older than the longest guard window (issue 5 §4): drop them now and then.
+ */
 const PURGE_EVERY_MS = 10 * 60_000;
 
 function startPurge(app: FastifyInstance, s: Services): void {
   const timer = setInterval(() => {
     s.store.purgeArtifacts(s.now()).catch((err: unknown) => s.log.warn({ err }, 'could not purge expired artifacts'));
+    s.store.purgeWindows(s.now() - MAX_WINDOW_SECONDS * 1000).catch((err: unknown) => s.log.warn({ err }, 'could not purge window events'));
   }, PURGE_EVERY_MS);
   timer.unref();
   // Hooks cannot be added once listening: the HTTP server's own close event stops the timer.

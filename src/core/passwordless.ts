@@ -11,6 +11,8 @@ import { type RequestContext, makeLog, passwordlessFields } from './logs.ts';
 import { type Client, PASSWORDLESS_OTP_GRANT } from './model.ts';
 import { newCode, otpSettings } from './otp.ts';
 import { decideStart } from './start-policy.ts';
+import { publicAuthParams, rememberedParams } from './start-params.ts';
+import { startSms } from './sms-start.ts';
 
 export type Send = 'code' | 'link' | 'link_ios' | 'link_android';
 
@@ -23,7 +25,10 @@ export interface StartInput {
   connection: string;
   /** Required for email connections; checked in Auth0's order, after the connection (spec §1.4). */
   email: string | undefined;
-  send: Send;
+  /** Required for sms connections: already normalised to E.164 (src/core/phone.ts). */
+  phone?: { e164: string; country: string | undefined } | undefined;
+  /** Omitted = the channel's default: `link` for email (API-PL), `code` for SMS (the only one). */
+  send: Send | undefined;
   /** authParams as sent (spec §1.1); the ones worth keeping are remembered with the code. */
   authParams: Record<string, unknown>;
   /** The /authorize transaction (its token) this start belongs to: binds magic links to its browser. */
@@ -32,24 +37,12 @@ export interface StartInput {
   ctx: RequestContext;
 }
 
-/** The authParams remembered with a code or link for the exchange and for verify_redirect. */
-const REMEMBERED = ['nonce', 'scope', 'audience', 'state', 'redirect_uri', 'response_type', 'response_mode', 'code_challenge', 'code_challenge_method'];
-
-export function rememberedParams(authParams: Record<string, unknown>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const k of REMEMBERED) {
-    const v = authParams[k];
-    if (typeof v === 'string' && v.length <= 2048) out[k] = v;
-  }
-  return out;
-}
-
 /**
  * The passwordless start (spec §1, §2), shared by POST /passwordless/start and the hosted login
  * page: the migration rule, grant and connection checks, then the code or link, its message and the
- * logs in one transaction. Returns the transaction id Auth0 answers as `_id`.
+ * logs in one transaction. Returns the transaction id Auth0 answers as `_id` (and an SMS start's E.164 number).
  */
-export async function startPasswordless(s: Services, engine: TemplateEngine, input: StartInput): Promise<{ _id: string }> {
+export async function startPasswordless(s: Services, engine: TemplateEngine, input: StartInput): Promise<{ _id: string; phone_number?: string }> {
   const { client, ctx } = input;
   const now = s.now();
   const [conn, tenant] = await Promise.all([s.store.getConnectionByName(input.connection), s.store.getTenantSettings()]);
@@ -63,11 +56,14 @@ export async function startPasswordless(s: Services, engine: TemplateEngine, inp
   // ends at /authorize, whose own grant (authorization_code or implicit) was checked there.
   if (input.auth !== 'transaction_state' && !client.grant_types.includes(PASSWORDLESS_OTP_GRANT)) throw grantNotAllowed(PASSWORDLESS_OTP_GRANT);
   if (!(await s.store.isConnectionEnabled(conn.id, client.client_id))) throw badRequest('bad.connection', 'Connection is disabled');
-  if (conn.strategy === 'sms') throw badRequest('bad.connection', 'SMS connections are not available in this version of Sesame');
+  if (conn.strategy === 'sms') {
+    return startSms(s, engine, input, conn, tenant, decision.depnote, rememberedParams(input.authParams), publicAuthParams(input.authParams));
+  }
 
   if (input.email === undefined) throw badRequest('bad.email', 'Missing required property: email');
   const email = input.email;
-  const isLink = input.send !== 'code';
+  const send: Send = input.send ?? 'link';
+  const isLink = send !== 'code';
   const identifier = email.toLowerCase();
   const transactionId = randomBytes(12).toString('hex');
   // Issue 4 §4: a blocked user is sent nothing, and the answer is the usual 200 so the endpoint does
@@ -81,7 +77,7 @@ export async function startPasswordless(s: Services, engine: TemplateEngine, inp
       description: 'user is blocked',
       user_id: existing.user_id,
       user_name: email,
-      details: { transaction_id: transactionId, send: input.send, error: { message: 'user is blocked: no code or link was sent' } },
+      details: { transaction_id: transactionId, send, error: { message: 'user is blocked: no code or link was sent' } },
     }, now)]);
     return { _id: transactionId };
   }
@@ -98,7 +94,7 @@ export async function startPasswordless(s: Services, engine: TemplateEngine, inp
     conn.options.email as Parameters<typeof renderEmail>[1],
     {
       ...(isLink ? { link } : { code }),
-      send: input.send,
+      send,
       application: { name: client.name },
       request_language: input.language,
       connection: { name: conn.name },
@@ -109,7 +105,7 @@ export async function startPasswordless(s: Services, engine: TemplateEngine, inp
     defaultFromAddress(provider, s.config),
   );
   const body = {
-    client_id: client.client_id, connection: conn.name, email, send: input.send,
+    client_id: client.client_id, connection: conn.name, email, send,
     authParams: publicAuthParams(input.authParams), request_language: input.language ?? null, ip: ctx.ip, 'user-agent': ctx.user_agent ?? null,
   };
   // LOGCODES: `cs` for a code, `cls` for a link; neither ever holds the code or the link.
@@ -142,11 +138,3 @@ function magicLink(issuer: string, client: Client, connection: string, email: st
   q.set('email', email);
   return `${issuer}passwordless/verify_redirect?${q.toString()}`;
 }
-
-/** Only the authParams keys Auth0 logs (LOGSCHEMA), never `_csrf`-like values. */
-function publicAuthParams(p: Record<string, unknown>) {
-  const out: Record<string, unknown> = {};
-  for (const k of ['audience', 'redirect_uri', 'response_type', 'scope', 'state']) if (typeof p[k] === 'string') out[k] = p[k];
-  return out;
-}
-

@@ -53,8 +53,8 @@ export function normaliseScope(scope: string): string {
 }
 
 /**
- * The user claims a scope releases (OIDC Core §5.4): `email` → email, email_verified; `profile` →
- * name, nickname, picture, updated_at. Shared by the ID token and `/userinfo` so they always agree.
+ * The user claims a scope releases (OIDC Core §5.4): `email` → email, email_verified; `phone` →
+ * phone_number, phone_verified; `profile` → name, nickname, picture, updated_at. Shared by the ID token and `/userinfo` so they always agree.
  */
 export function profileClaims(user: User, scope: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -66,6 +66,10 @@ export function profileClaims(user: User, scope: string): Record<string, unknown
   if (hasScope(scope, 'email') && user.email !== undefined) {
     out.email = user.email;
     out.email_verified = user.email_verified ?? false;
+  }
+  if (hasScope(scope, 'phone') && user.phone_number !== undefined) {
+    out.phone_number = user.phone_number;
+    out.phone_verified = user.phone_verified ?? false;
   }
   return out;
 }

@@ -21,7 +21,7 @@ export function discoveryDocument(s: Services): Record<string, unknown> {
     // RFC 7009 / RFC 8414 §2; Auth0's logout endpoint is /v2/logout (OIDC RP-Initiated Logout §2.1 name).
     revocation_endpoint: `${iss}oauth/revoke`,
     end_session_endpoint: `${iss}v2/logout`,
-    scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
+    scopes_supported: ['openid', 'profile', 'email', 'phone', 'offline_access'],
     // What /authorize issues: a code, or implicit tokens (the client's `implicit` grant gates them).
     response_types_supported: ['code', 'token', 'id_token', 'token id_token'],
     // web_message: the postMessage mode of auth0-spa-js and auth0-js silent authentication.
@@ -35,7 +35,7 @@ export function discoveryDocument(s: Services): Record<string, unknown> {
     // `implicit` has no token-endpoint grant: it is the token/id_token responses of /authorize.
     grant_types_supported: [...GRANTS.keys(), 'implicit'],
     code_challenge_methods_supported: ['S256'],
-    claims_supported: ['aud', 'auth_time', 'azp', 'at_hash', 'email', 'email_verified', 'exp', 'iat', 'iss', 'name', 'nickname', 'nonce', 'picture', 'sub', 'updated_at'],
+    claims_supported: ['aud', 'auth_time', 'azp', 'at_hash', 'email', 'email_verified', 'exp', 'iat', 'iss', 'name', 'nickname', 'nonce', 'phone_number', 'phone_verified', 'picture', 'sub', 'updated_at'],
     request_uri_parameter_supported: false,
     request_parameter_supported: false,
   };

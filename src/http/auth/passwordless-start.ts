@@ -55,14 +55,18 @@ export function registerPasswordlessStart(app: FastifyInstance, s: Services): vo
         transaction = state;
       }
     }
+    const language = requestLanguage(req.headers['x-request-language'], req.headers['accept-language']);
     return startPasswordless(s, engine, {
       client, auth, transaction, ctx,
       connection: body.connection,
       email: body.email,
+      phone: body.phone,
       send: body.send,
       authParams: body.authParams,
-      language: requestLanguage(req.headers['x-request-language'], req.headers['accept-language']),
-    }).then(({ _id }) => ({ _id, email: body.email, email_verified: false }));
+      language,
+    }).then(({ _id, phone_number }) =>
+      // Spec §1.3: the SMS answer names the number as stored (E.164) and the template language.
+      phone_number !== undefined ? { _id, phone_number, request_language: language ?? null, phone_verified: false } : { _id, email: body.email, email_verified: false });
   });
 }
 

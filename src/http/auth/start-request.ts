@@ -1,3 +1,4 @@
+import { normalizePhone } from '../../core/phone.ts';
 import { badRequest } from '../../errors/oauth-error.ts';
 
 /** A validated `/passwordless/start` body (spec §1.1). */
@@ -5,15 +6,16 @@ export interface StartRequest {
   client_id: string;
   connection: string;
   email: string | undefined;
-  phone_number: string | undefined;
-  send: 'code' | 'link' | 'link_ios' | 'link_android';
+  /** Normalised to E.164 with its region (issue 5 §2). */
+  phone: { e164: string; country: string | undefined } | undefined;
+  /** Undefined when omitted or null: the connection's channel picks the default. */
+  send: 'code' | 'link' | 'link_ios' | 'link_android' | undefined;
   authParams: Record<string, unknown>;
   credentials: { client_secret?: unknown; client_assertion?: unknown; client_assertion_type?: unknown };
 }
 
 // WHATWG HTML's valid-email-address production: what browsers accept in <input type=email>.
 const EMAIL = /^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
-const PHONE = /^\+[0-9]{1,15}$/;
 const SENDS = ['code', 'link', 'link_ios', 'link_android'];
 
 const typeName = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
@@ -29,9 +31,9 @@ export function parseStartRequest(body: unknown): StartRequest {
   if (b.authParams !== undefined && (typeof b.authParams !== 'object' || b.authParams === null || Array.isArray(b.authParams))) {
     throw badRequest('bad.authParams', `error in authParams - invalid type: ${typeName(b.authParams)} (expected object)`);
   }
-  // `send` defaults to link when null or omitted (API-PL).
-  const send = b.send ?? 'link';
-  if (typeof send !== 'string' || !SENDS.includes(send)) {
+  // `send` null or omitted takes the channel's default (API-PL: link for email; SMS knows only code).
+  const send = b.send ?? undefined;
+  if (send !== undefined && (typeof send !== 'string' || !SENDS.includes(send))) {
     throw badRequest('bad.send', `error in send - must be one of ${SENDS.join(', ')}`);
   }
   let email: string | undefined;
@@ -40,18 +42,21 @@ export function parseStartRequest(body: unknown): StartRequest {
     email = b.email.trim();
     if (email.length > 254 || !EMAIL.test(email)) throw badRequest('bad.email', `error in email - email format validation failed: ${email.slice(0, 254)}`);
   }
-  let phone: string | undefined;
+  let phone: StartRequest['phone'];
   if (b.phone_number !== undefined) {
-    if (typeof b.phone_number !== 'string' || !PHONE.test(b.phone_number)) {
-      throw badRequest('bad.phone_number', 'String does not match pattern: ^\\+[0-9]{1,15}$');
+    // Issue 5 §2: strings only; separators stripped, then Auth0's pattern, then a possible number.
+    if (typeof b.phone_number !== 'string') {
+      throw badRequest('bad.phone_number', `error in phone_number - invalid type: ${typeName(b.phone_number)} (expected string)`);
     }
-    phone = b.phone_number;
+    const parsed = normalizePhone(b.phone_number.slice(0, 64));
+    if (!parsed.ok) throw badRequest('bad.phone_number', parsed.description);
+    phone = { e164: parsed.e164, country: parsed.country };
   }
   return {
     client_id: b.client_id,
     connection: b.connection,
     email,
-    phone_number: phone,
+    phone,
     send: send as StartRequest['send'],
     authParams: (b.authParams as Record<string, unknown> | undefined) ?? {},
     credentials: { client_secret: b.client_secret, client_assertion: b.client_assertion, client_assertion_type: b.client_assertion_type },

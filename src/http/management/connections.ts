@@ -1,7 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { randomId } from '../../core/crypto.ts';
 import type { Connection } from '../../core/model.ts';
+import { effectiveFraudGuards, validateFraudGuards } from '../../core/fraud-guards.ts';
 import { validateTotp } from '../../core/otp.ts';
+import { validateSmsOptions } from '../../sms/options.ts';
+import { openSmsSecrets, sealSmsSecrets } from '../../sms/secrets.ts';
 import { conflict, invalidBody, invalidQuery, notFound } from '../../errors/api-error.ts';
 import { type EmailOptions, TemplateError, validateEmailTemplate } from '../../mail/templates.ts';
 import type { Services } from '../../services.ts';
@@ -28,7 +31,7 @@ interface ListQuery extends PagingInput, FieldsInput {
 }
 
 /** The strategies Sesame can serve; /passwordless/start refuses anything else (spec §1.1). */
-const STRATEGIES = ['email'];
+const STRATEGIES = ['email', 'sms'];
 const AUTHENTICATION_METHODS = ['code', 'link', 'both'];
 
 const connectionNotFound = () => notFound('The connection does not exist', 'inexistent_connection');
@@ -46,7 +49,17 @@ export function registerConnections(api: FastifyInstance, s: Services): void {
     if (!conn) throw connectionNotFound();
     return conn;
   };
-  const view = async (c: Connection) => ({ ...c, enabled_clients: await store.listEnabledClients(c.id) });
+  /**
+   * As Auth0 shows it: SMS provider secrets opened (they are sealed at rest, src/sms/secrets.ts) and
+   * the toll-fraud guards in force, defaults included (issue 5 §4), so an operator sees what applies.
+   */
+  const view = async (c: Connection) => ({
+    ...c,
+    options: c.strategy === 'sms' ? { ...openSmsSecrets(s.keyring, c.options), fraud_guards: effectiveFraudGuards(c.options) } : c.options,
+    enabled_clients: await store.listEnabledClients(c.id),
+  });
+  /** What is stored: SMS secrets sealed with the keyring. */
+  const stored = (strategy: string, options: Record<string, unknown>) => (strategy === 'sms' ? sealSmsSecrets(s.keyring, options) : options);
 
   /** Every listed client must exist: enabling a typo would silently do nothing. */
   const checkClients = async (ids: string[]) => {
@@ -120,7 +133,7 @@ export function registerConnections(api: FastifyInstance, s: Services): void {
         name: b.name!,
         strategy,
         ...(b.display_name !== undefined ? { display_name: b.display_name } : {}),
-        options: b.options ?? {},
+        options: stored(strategy, b.options ?? {}),
         realms: b.realms ?? [b.name!],
         is_domain_connection: b.is_domain_connection ?? false,
         ...(b.metadata !== undefined ? { metadata: b.metadata } : {}),
@@ -152,6 +165,8 @@ export function registerConnections(api: FastifyInstance, s: Services): void {
       const b = req.body;
       // PATCH replaces the whole `options` object, as on Auth0 (spec §4, PL-GW warning).
       if (b.options !== undefined) checkOptions(current.strategy, b.options);
+      // A PATCH that echoes a GET's options keeps working: secrets are sealed again, guards as given.
+      if (b.options !== undefined) b.options = stored(current.strategy, b.options);
       if (b.enabled_clients) await checkClients(b.enabled_clients);
       const { enabled_clients: enabled, ...fields } = b;
       const next: Connection = { ...current, ...fields, updated_at: new Date(s.now()).toISOString() };
@@ -222,16 +237,22 @@ export function registerConnections(api: FastifyInstance, s: Services): void {
 }
 
 /**
- * Options of an email connection (spec §4): the OTP settings, the template (parsed now so a broken
- * one is refused here rather than at the next login), and the few typed flags. Other keys are
- * kept as given, as Auth0 does.
+ * Options of a passwordless connection (spec §4): the OTP settings and typed flags for both; for
+ * email the template (parsed now so a broken one is refused here rather than at the next login);
+ * for SMS the provider, its template and the toll-fraud guards. Other keys are kept as given, as
+ * Auth0 does.
  */
 function checkOptions(strategy: string, options: Record<string, unknown> | undefined): void {
-  if (strategy !== 'email' || options === undefined) return;
+  if (options === undefined) return;
   const totpError = validateTotp(options.totp);
   if (totpError) throw invalidBody(totpError);
   for (const flag of ['disable_signup', 'brute_force_protection'] as const) {
     if (options[flag] !== undefined && typeof options[flag] !== 'boolean') throw invalidBody(`options.${flag} must be a boolean`);
+  }
+  if (strategy === 'sms') {
+    const error = validateFraudGuards(options.fraud_guards) ?? validateSmsOptions(options);
+    if (error) throw invalidBody(error);
+    return;
   }
   const method = options.authentication_method;
   if (method !== undefined && (typeof method !== 'string' || !AUTHENTICATION_METHODS.includes(method))) {

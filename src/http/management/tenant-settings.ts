@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { DEFAULT_SMS_DAILY_BUDGET } from '../../core/fraud-guards.ts';
 import type { TenantSettings } from '../../core/model.ts';
 import { invalidBody } from '../../errors/api-error.ts';
 import type { Services } from '../../services.ts';
@@ -19,6 +20,7 @@ interface TenantPatch {
   allowed_logout_urls?: string[];
   custom_login_page_on?: boolean;
   custom_login_page?: string;
+  sms_daily_budget?: number;
   universal_login?: { passwordless?: { allow_magiclink_verify_without_session?: boolean } };
 }
 
@@ -37,13 +39,14 @@ export function registerTenantSettings(api: FastifyInstance, s: Services): void 
   /**
    * GET shows the migration flag as false until it was set, as Auth0 does for new flags, and the
    * effective magic-link rule (issue 3 §4: links complete only in the browser that asked for them
-   * unless this is turned on).
+   * unless this is turned on), and the SMS budget in force (issue 5 §4).
    */
   const view = (t: TenantSettings) => {
     const ul = (t.universal_login ?? {}) as UniversalLogin;
     return {
       ...t,
       flags: { [ENFORCE_FLAG]: false, ...t.flags },
+      sms_daily_budget: typeof t.sms_daily_budget === 'number' ? t.sms_daily_budget : DEFAULT_SMS_DAILY_BUDGET,
       universal_login: { ...ul, passwordless: { allow_magiclink_verify_without_session: false, ...ul.passwordless } },
     };
   };

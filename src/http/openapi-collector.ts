@@ -5,6 +5,8 @@ export interface CollectedRoute {
   method: string;
   /** The full path as Fastify matches it, prefix included (`/api/v2/clients/:id`). */
   url: string;
+  /** Scopes any one of which the route's token must carry (from its hooks' REQUIRED_SCOPES). */
+  scopes?: string[];
   schema?: {
     body?: unknown;
     querystring?: unknown;
@@ -12,6 +14,22 @@ export interface CollectedRoute {
     headers?: unknown;
     response?: Record<string, unknown>;
   };
+}
+
+/**
+ * The marker a route hook carries to declare the scopes it requires (management/auth.ts
+ * `requireScopes`): the document reads it from the hook the route really runs, so the declared
+ * scopes cannot drift from the checked ones.
+ */
+export const REQUIRED_SCOPES = Symbol.for('sesame.requiredScopes');
+
+type Hook = { [REQUIRED_SCOPES]?: readonly string[] };
+
+/** The scopes declared by a route's request hooks (one function or an array), if any. */
+function scopesOf(route: RouteOptions): string[] | undefined {
+  const hooks = [route.onRequest, route.preValidation, route.preHandler].flatMap((h) => (h === undefined ? [] : Array.isArray(h) ? h : [h])) as Hook[];
+  const declared = hooks.flatMap((h) => h[REQUIRED_SCOPES] ?? []);
+  return declared.length ? [...new Set(declared)] : undefined;
 }
 
 /**
@@ -27,7 +45,8 @@ export function collectRoutes(app: FastifyInstance): CollectedRoute[] {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const method of methods) {
       if (method === 'HEAD') continue;
-      routes.push({ method, url: route.url, schema: route.schema as CollectedRoute['schema'] });
+      const scopes = scopesOf(route);
+      routes.push({ method, url: route.url, ...(scopes ? { scopes } : {}), schema: route.schema as CollectedRoute['schema'] });
     }
   });
   return routes;

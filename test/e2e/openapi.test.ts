@@ -160,7 +160,7 @@ describe('GET /api/v2/openapi.json', () => {
   it('tags and secures operations by API', () => {
     const op = (method: string, path: string): Json => doc.paths[path][method];
     assert.deepEqual(op('get', '/api/v2/clients/{id}').tags, ['management']);
-    assert.deepEqual(op('get', '/api/v2/clients/{id}').security, [{ bearer: [] }]);
+    assert.deepEqual(op('get', '/api/v2/clients/{id}').security, [{ bearer: ['read:clients'] }]);
     assert.deepEqual(op('get', '/api/v2/clients/{id}').parameters.find((p: Json) => p.name === 'id')?.in, 'path');
     assert.deepEqual(op('get', '/api/v2/openapi.json').security, []);
     assert.deepEqual(op('post', '/oauth/token').tags, ['authentication']);
@@ -170,6 +170,46 @@ describe('GET /api/v2/openapi.json', () => {
     // Paging parameters come from the list's querystring schema.
     const page = op('get', '/api/v2/clients').parameters.find((p: Json) => p.name === 'page');
     assert.deepEqual({ in: page.in, type: page.schema.type }, { in: 'query', type: 'integer' });
+  });
+
+  it('gives every Management API operation the scopes its route requires', async () => {
+    const op = (method: string, path: string): Json => doc.paths[path][method];
+    assert.deepEqual(op('post', '/api/v2/clients').security, [{ bearer: ['create:clients'] }]);
+    assert.deepEqual(op('patch', '/api/v2/tenants/settings').security, [{ bearer: ['update:tenant_settings'] }]);
+    // Any one of several scopes: one requirement object each (alternatives, OpenAPI 3.1 §4.8.30).
+    assert.deepEqual(op('get', '/api/v2/logs').security, [{ bearer: ['read:logs'] }, { bearer: ['read:logs_users'] }]);
+    assert.deepEqual(op('post', '/api/v2/keys/signing/rotate').security, [{ bearer: ['create:signing_keys'] }, { bearer: ['update:signing_keys'] }]);
+
+    const operations: [string, string, string[]][] = [];
+    for (const [path, item] of Object.entries<Json>(doc.paths)) {
+      if (!path.startsWith('/api/v2/') || path === '/api/v2/openapi.json') continue;
+      for (const method of METHODS) {
+        if (!item[method]) continue;
+        const security = item[method].security as Json[];
+        const scopes = security.flatMap((req) => req.bearer as string[]);
+        assert.ok(security.length > 0 && security.every((req) => req.bearer.length === 1), `${method} ${path}: ${JSON.stringify(security)}`);
+        operations.push([method, path, scopes]);
+      }
+    }
+    assert.ok(operations.length >= 40, `${operations.length} operations`);
+
+    // The documented scopes are the enforced ones: a token with read:clients only is refused by
+    // every other operation with Auth0's 403, which names the scopes the route checks.
+    const client = (await mgmtCall(server, 'POST', '/clients', { name: `Scoped ${Date.now()}`, app_type: 'non_interactive', grant_types: ['client_credentials'] })).json;
+    const audience = `${server.issuer}api/v2/`;
+    assert.equal((await mgmtCall(server, 'POST', '/client-grants', { client_id: client.client_id, audience, scope: ['read:clients'] })).status, 201);
+    const tok = await server.post('/oauth/token', { grant_type: 'client_credentials', client_id: client.client_id, client_secret: client.client_secret, audience });
+    const { access_token } = (await tok.json()) as { access_token: string };
+    for (const [method, path, scopes] of operations) {
+      const url = `${server.baseUrl}${path.replace(/\{[^}]+\}/g, 'x')}`;
+      const res = await fetch(url, { method: method.toUpperCase(), headers: { authorization: `Bearer ${access_token}` } });
+      const body = (await res.json().catch(() => undefined)) as Json | undefined;
+      if (scopes.includes('read:clients')) assert.notEqual(res.status, 403, `${method} ${path}`);
+      else {
+        assert.equal(res.status, 403, `${method} ${path}: ${JSON.stringify(body)}`);
+        assert.equal(body?.message, `Insufficient scope, expected any of: ${scopes.join(',')}`, `${method} ${path}`);
+      }
+    }
   });
 
   it('gives /api/v2/resource-servers the request body schema the server validates with', async () => {

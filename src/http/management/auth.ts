@@ -3,6 +3,7 @@ import { type JWK, type JWTPayload, createLocalJWKSet, errors as joseErrors, jwt
 import { managementAudience } from '../../core/scopes.ts';
 import { insufficientScope, unauthorized } from '../../errors/api-error.ts';
 import type { Services } from '../../services.ts';
+import { REQUIRED_SCOPES } from '../openapi-collector.ts';
 
 /** Tokens that passed `requireScopes`, for handlers and the audit log (no request decoration needed). */
 const verified = new WeakMap<FastifyRequest, JWTPayload>();
@@ -31,10 +32,12 @@ const BAD_SIGNATURE = 'Invalid signature received for JSON Web Token validation'
  * An `onRequest` hook for a Management API route: a valid `Authorization: Bearer` access token for
  * `<issuer>api/v2/` (spec §5) carrying at least one of `anyOf`. It runs before the body is parsed
  * and validated, so a caller without a token learns nothing about the payload rules (as on Auth0,
- * which answers 401 first). The issuer is read per request: listen() may change it.
+ * which answers 401 first). The issuer is read per request: listen() may change it. The hook
+ * carries its scopes (REQUIRED_SCOPES) for the OpenAPI document's `security`.
  */
 export function requireScopes(s: Services, ...anyOf: string[]) {
-  return async function checkManagementToken(req: FastifyRequest): Promise<void> {
+  return Object.assign(checkManagementToken, { [REQUIRED_SCOPES]: Object.freeze([...anyOf]) });
+  async function checkManagementToken(req: FastifyRequest): Promise<void> {
     const header = req.headers.authorization;
     if (!header) throw unauthorized('Missing authentication');
     const m = /^Bearer +([A-Za-z0-9._~+/=-]+) *$/i.exec(header);
@@ -61,7 +64,7 @@ export function requireScopes(s: Services, ...anyOf: string[]) {
     const granted = payload.scope.split(' ');
     if (!anyOf.some((scope) => granted.includes(scope))) throw insufficientScope(anyOf);
     verified.set(req, payload);
-  };
+  }
 }
 
 function tokenError(err: unknown): Error {

@@ -128,7 +128,9 @@ function operation(route: CollectedRoute, tag: Tag, pathParams: string[]): Json 
   if (!Object.keys(responses).some((c) => c.startsWith('2') || c === 'default')) responses.default = { description: 'Response' };
 
   if (tag === 'management' && route.url !== OPENAPI_PATH) {
-    op.security = [{ bearer: [] }];
+    // requireScopes takes any one of its scopes: one requirement object per scope, since the
+    // scopes listed in a single requirement would all be required (OpenAPI 3.1 §4.8.30).
+    op.security = route.scopes ? route.scopes.map((scope) => ({ bearer: [scope] })) : [{ bearer: [] }];
     responses['4XX'] ??= { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/ManagementError' } } } };
   } else {
     op.security = []; // no token: the Authentication API authenticates clients in the request itself

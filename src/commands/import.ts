@@ -5,6 +5,8 @@ import { CONNECTION_OPTIONS, connectionFlags } from '../migration/args.ts';
 import { readTenant } from '../tenant-io/document.ts';
 import { applySet, parseDocument } from '../tenant-io/format.ts';
 import { plan } from '../tenant-io/plan.ts';
+import { sanitizeDocument } from '../tenant-io/sanitize.ts';
+import { acceptedFields, dropUnsupported } from '../tenant-io/target.ts';
 import { withErrors } from './migration-report.ts';
 import { confirm } from './confirm.ts';
 import type { Command } from './types.ts';
@@ -15,6 +17,8 @@ Makes the tenant match FILE (from sesame export or auth0-deploy-cli): clients an
 matched by name, resource servers by identifier, client grants by client name and audience.
 Creates and updates; deletes only with --prune (never the Management API client or system APIs).
 Prints one line per change. Clients created without a secret in FILE get a new one, printed once.
+Fields the target does not accept (an Auth0 setting Sesame does not implement, per the target's
+/api/v2/openapi.json) are left out, each named on stderr.
 On a terminal it asks for confirmation; without one it needs --yes and otherwise refuses (exit 2).
 Exit 0 done, 2 error or not confirmed.
 
@@ -59,12 +63,15 @@ export const importCommand: Command = {
       } catch (err) {
         throw new ApiFailure(`Cannot read ${file}: ${(err as Error).message}`);
       }
-      const desired = parseDocument(text, file);
+      const desired = sanitizeDocument(parseDocument(text, file));
       for (const s of values.set ?? []) applySet(desired, s);
 
       const api = new ManagementApi(await connect(connectionFlags(values), io.env));
+      // Fields the target does not implement are named and left out rather than refused (target.ts).
+      const accepted = await acceptedFields(api);
+      const wanted = accepted ? dropUnsupported(desired, accepted, (line) => io.stderr.write(`${line}\n`)) : desired;
       const current = await readTenant(api, { includeSecrets: false });
-      const changes = plan(current, desired, values.prune === true);
+      const changes = plan(current, wanted, values.prune === true);
       if (changes.length === 0) {
         io.stderr.write(`${api.conn.base} already matches ${file}; nothing to change.\n`);
         return 0;

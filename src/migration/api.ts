@@ -64,14 +64,22 @@ export async function connect(flags: ConnectionFlags, env: NodeJS.ProcessEnv): P
 
 export class ManagementApi {
   readonly conn: Connection;
+  /** Every request made, as `METHOD /path?query`: how much of the log a report had to read. */
+  readonly requests: string[] = [];
   constructor(conn: Connection) {
     this.conn = conn;
   }
 
   async get<T>(path: string, query: Record<string, string> = {}): Promise<T> {
+    return (await this.getPage<T>(path, query)).body;
+  }
+
+  /** GET with the `Link: <…>; rel="next"` target, which checkpoint paging answers with (spec §5). */
+  async getPage<T>(path: string, query: Record<string, string> = {}): Promise<{ body: T; next: URL | undefined }> {
     const url = new URL(`api/v2/${path}`, this.conn.base);
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
-    return this.send<T>('GET', url);
+    const { body, res } = await this.exchange<T>('GET', url);
+    return { body, next: nextLink(res.headers.get('link')) };
   }
 
   async patch<T>(path: string, body: unknown): Promise<T> {
@@ -97,6 +105,11 @@ export class ManagementApi {
   }
 
   private async send<T>(method: string, url: URL, body?: unknown): Promise<T> {
+    return (await this.exchange<T>(method, url, body)).body;
+  }
+
+  private async exchange<T>(method: string, url: URL, body?: unknown): Promise<{ body: T; res: Response }> {
+    this.requests.push(`${method} ${url.pathname}${url.search}`);
     const headers: Record<string, string> = { authorization: `Bearer ${this.conn.token}` };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const res = await call(url.href, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
@@ -108,8 +121,17 @@ export class ManagementApi {
       const hint = res.status === 401 ? ' (the token is invalid or expired)' : res.status === 403 ? ' (the token lacks a scope this needs)' : '';
       throw new ApiFailure(`${method} ${url.pathname} failed: ${res.status} ${String(msg)}${hint}`);
     }
-    return parsed as T;
+    return { body: parsed as T, res };
   }
+}
+
+/** The `rel="next"` URL of an RFC 8288 Link header, if any. */
+function nextLink(header: string | null): URL | undefined {
+  for (const part of header?.split(',') ?? []) {
+    const m = /^\s*<([^>]*)>\s*;(.*)$/.exec(part);
+    if (m && /(^|;)\s*rel="?next"?\s*(;|$)/.test(m[2]!) && URL.canParse(m[1]!)) return new URL(m[1]!);
+  }
+  return undefined;
 }
 
 class NotFound extends ApiFailure {}

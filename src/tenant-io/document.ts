@@ -1,25 +1,31 @@
 import { isDeepStrictEqual } from 'node:util';
 import { ApiFailure, type ManagementApi } from '../migration/api.ts';
+import { sanitizeClient, sanitizeConnection, sanitizeGrant, sanitizeResourceServer, sanitizeTenant, stripConnectionSecrets } from './sanitize.ts';
 
 /**
  * A tenant in auth0-deploy-cli's layout (issue 4 §3): `tenant`, `clients`, `connections`,
- * `resourceServers`, `clientGrants`, `emailProvider`. Clients are referenced by name (a grant's
- * `client_id`, a connection's `enabled_clients`), so a document moves between tenants whose ids differ.
+ * `databases` (the `auth0`-strategy connections, which deploy-cli keeps apart), `resourceServers`,
+ * `clientGrants`, `emailProvider`. Clients are referenced by name (a grant's `client_id`, a
+ * connection's `enabled_clients`), so a document moves between tenants whose ids differ. Fields a
+ * tenant assigns or refuses on write are left out (sanitize.ts).
  */
 export type Obj = Record<string, unknown>;
 export interface TenantDoc {
   tenant?: Obj;
   clients?: Obj[];
   connections?: Obj[];
+  databases?: Obj[];
   resourceServers?: Obj[];
   clientGrants?: Obj[];
   emailProvider?: Obj;
 }
-export const SECTIONS = ['tenant', 'clients', 'connections', 'resourceServers', 'clientGrants', 'emailProvider'] as const;
+export const SECTIONS = ['tenant', 'clients', 'connections', 'databases', 'resourceServers', 'clientGrants', 'emailProvider'] as const;
+/** deploy-cli's `databases`: the connections of Auth0's database strategy. */
+export const isDatabase = (connection: Obj) => connection.strategy === 'auth0';
 
 /** The tenant as a document plus the ids the import needs to address what it changes. */
 export interface Snapshot {
-  doc: Required<Omit<TenantDoc, 'emailProvider'>> & { emailProvider?: Obj };
+  doc: Required<Omit<TenantDoc, 'emailProvider' | 'databases'>> & { databases?: Obj[]; emailProvider?: Obj };
   clientIds: Map<string, string>;
   connectionIds: Map<string, string>;
   resourceServerIds: Map<string, string>;
@@ -28,9 +34,6 @@ export interface Snapshot {
   /** Management API clients: never exported, matched, changed or pruned. */
   protectedClientIds: Set<string>;
 }
-
-/** Server-assigned or secret client fields; `client_authentication_methods` carries key ids and no PEM, so it cannot be re-imported. */
-const CLIENT_READ_ONLY = ['client_id', 'tenant', 'created_at', 'updated_at', 'signing_keys', 'global', 'callback_url_template', 'client_authentication_methods'];
 
 export const grantKey = (client: string, audience: string) => `${client}\n${audience}`;
 
@@ -81,14 +84,14 @@ export async function readTenant(api: ManagementApi, opts: { includeSecrets: boo
     if (clientIds.has(name)) throw new ApiFailure(`Two clients are named "${name}" at ${api.conn.base}: clients are matched by name, rename one first.`);
     names.set(id, name);
     clientIds.set(name, id);
-    docClients.push(omit(c, opts.includeSecrets ? CLIENT_READ_ONLY : [...CLIENT_READ_ONLY, 'client_secret']));
+    docClients.push(sanitizeClient(c, { keepSecret: opts.includeSecrets }));
   }
 
   const connectionIds = new Map<string, string>();
   const docConnections = connections.map((c) => {
     connectionIds.set(String(c.name), String(c.id));
-    const enabled = Array.isArray(c.enabled_clients) ? (c.enabled_clients as string[]) : [];
-    return { ...omit(c, ['id']), enabled_clients: enabled.flatMap((id) => names.get(id) ?? []).sort() };
+    const doc = sanitizeConnection({ ...c, enabled_clients: Array.isArray(c.enabled_clients) ? c.enabled_clients : [] }, (id) => names.get(id));
+    return opts.includeSecrets ? doc : stripConnectionSecrets(doc);
   });
 
   const resourceServerIds = new Map<string, string>();
@@ -96,7 +99,7 @@ export async function readTenant(api: ManagementApi, opts: { includeSecrets: boo
     .filter((r) => r.is_system !== true)
     .map((r) => {
       resourceServerIds.set(String(r.identifier), String(r.id));
-      return omit(r, ['id', 'is_system']);
+      return sanitizeResourceServer(r);
     });
 
   const grantIds = new Map<string, string>();
@@ -105,7 +108,7 @@ export async function readTenant(api: ManagementApi, opts: { includeSecrets: boo
     const name = names.get(String(g.client_id));
     if (name === undefined) continue; // the Management API client's grants, or a dangling one
     grantIds.set(grantKey(name, String(g.audience)), String(g.id));
-    docGrants.push({ ...omit(g, ['id']), client_id: name });
+    docGrants.push({ ...sanitizeGrant(g), client_id: name });
   }
 
   let provider: Obj | undefined;
@@ -115,11 +118,13 @@ export async function readTenant(api: ManagementApi, opts: { includeSecrets: boo
     provider = { ...emailProvider, credentials };
   }
 
+  const databases = docConnections.filter(isDatabase);
   return {
     doc: {
-      tenant,
+      tenant: sanitizeTenant(tenant),
       clients: docClients.sort((a, b) => byName(a, b)),
-      connections: docConnections.sort((a, b) => byName(a, b)),
+      connections: docConnections.filter((c) => !isDatabase(c)).sort((a, b) => byName(a, b)),
+      ...(databases.length ? { databases: databases.sort((a, b) => byName(a, b)) } : {}),
       resourceServers: docResourceServers.sort((a, b) => byName(a, b, 'identifier')),
       clientGrants: docGrants.sort((a, b) => byName(a, b, 'client_id') || byName(a, b, 'audience')),
       ...(provider ? { emailProvider: provider } : {}),

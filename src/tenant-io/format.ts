@@ -32,7 +32,7 @@ export function parseDocument(text: string, file: string): TenantDoc {
   for (const k of ['tenant', 'emailProvider'] as const) {
     if (doc[k] !== undefined && !isObj(doc[k])) throw new ApiFailure(`${file}: ${k} must be an object`);
   }
-  const lists: Array<[string, string[]]> = [['clients', ['name']], ['connections', ['name', 'strategy']], ['resourceServers', ['identifier']], ['clientGrants', ['client_id', 'audience']]];
+  const lists: Array<[string, string[]]> = [['clients', ['name']], ['connections', ['name', 'strategy']], ['databases', ['name', 'strategy']], ['resourceServers', ['identifier']], ['clientGrants', ['client_id', 'audience']]];
   for (const [k, required] of lists) {
     const list = doc[k];
     if (list === undefined) continue;

@@ -1,5 +1,6 @@
 import { ApiFailure, type ManagementApi } from '../migration/api.ts';
 import { type Obj, type Snapshot, type TenantDoc, contains, grantKey } from './document.ts';
+import { keepConnectionSecrets } from './sanitize.ts';
 
 /**
  * One change the import makes. `line` is what --dry-run prints (`create client <name>`); `apply`
@@ -71,8 +72,11 @@ export function plan(current: Snapshot, desired: TenantDoc, prune: boolean): Cha
     }
   }
 
-  const curConns = byKey(cur.connections, (c) => String(c.name));
-  for (const want of desired.connections ?? []) {
+  // deploy-cli's `databases` are connections too (strategy auth0): planned as one list.
+  const curConnections = [...cur.connections, ...(cur.databases ?? [])];
+  const desiredConnections = desired.connections === undefined && desired.databases === undefined ? undefined : [...(desired.connections ?? []), ...(desired.databases ?? [])];
+  const curConns = byKey(curConnections, (c) => String(c.name));
+  for (const want of desiredConnections ?? []) {
     const name = String(want.name);
     const enabled = want.enabled_clients;
     if (enabled !== undefined && (!Array.isArray(enabled) || enabled.some((n) => typeof n !== 'string'))) throw new ApiFailure(`connection ${name}: enabled_clients must be a list of client names`);
@@ -97,7 +101,8 @@ export function plan(current: Snapshot, desired: TenantDoc, prune: boolean): Cha
           const id = current.connectionIds.get(name)!;
           const live = await api.get<Obj>(`connections/${enc(id)}`);
           const keep = ((live.enabled_clients as string[] | undefined) ?? []).filter((c) => ids.protectedClientIds.has(c));
-          await api.patch(`connections/${enc(id)}`, withIds(ids, patch, keep));
+          const body = typeof patch.options === 'object' && patch.options !== null && !Array.isArray(patch.options) ? { ...patch, options: keepConnectionSecrets(patch.options as Obj, live.options) } : patch;
+          await api.patch(`connections/${enc(id)}`, withIds(ids, body, keep));
         },
       });
     }
@@ -136,8 +141,8 @@ export function plan(current: Snapshot, desired: TenantDoc, prune: boolean): Cha
       const k = grantKey(String(g.client_id), String(g.audience));
       if (!grants.has(k)) deletes.push({ line: `delete clientGrant ${String(g.client_id)} ${String(g.audience)}`, apply: (api) => api.delete(`client-grants/${enc(current.grantIds.get(k)!)}`) });
     }
-    const conns = keep(desired.connections, (c) => String(c.name));
-    for (const c of cur.connections) {
+    const conns = keep(desiredConnections, (c) => String(c.name));
+    for (const c of curConnections) {
       const name = String(c.name);
       if (!conns.has(name)) deletes.push({ line: `delete connection ${name}`, apply: (api) => api.delete(`connections/${enc(current.connectionIds.get(name)!)}`) });
     }

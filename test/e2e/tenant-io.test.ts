@@ -13,6 +13,7 @@ import { makeTestCert, trustedFetch } from '../helpers/tls.ts';
 type Run = { code: number; stdout: string; stderr: string };
 const SMTP_PASS = 'smtp-password-never-exported';
 const API = 'https://orders.example.com/';
+const TWILIO_TOKEN = 'twilio-token-never-exported-0123';
 
 /** The real CLI in its own process, trusting the test CA only through NODE_EXTRA_CA_CERTS. */
 async function cli(args: string[], env: Record<string, string>): Promise<Run> {
@@ -86,6 +87,10 @@ for (const { backend, skip } of await backendMatrix()) {
         options: { ...email.options, totp: { time_step: 300, length: 8 } },
         enabled_clients: [...email.enabled_clients, shop.client_id],
       });
+      await api(a, 'POST', '/connections', {
+        name: 'sms', strategy: 'sms', enabled_clients: [shop.client_id],
+        options: { provider: 'twilio', twilio_sid: 'AC0123456789', twilio_token: TWILIO_TOKEN, from: '+15005550006', fraud_guards: { allowed_countries: ['FR'] } },
+      });
       await api(a, 'POST', '/emails/provider', {
         name: 'smtp', default_from_address: 'Acme <no-reply@example.com>',
         credentials: { smtp_host: 'smtp.example.com', smtp_port: 587, smtp_user: 'mailer', smtp_pass: SMTP_PASS },
@@ -135,6 +140,7 @@ for (const { backend, skip } of await backendMatrix()) {
         'create client Billing Worker',
         'create client Storefront',
         `create clientGrant Billing Worker ${API}`,
+        'create connection sms',
         'create emailProvider',
         `create resourceServer ${API}`,
         'update connection email',
@@ -170,6 +176,32 @@ for (const { backend, skip } of await backendMatrix()) {
       assert.match(again.stderr, /nothing to change/);
     });
 
+    it('SMS provider secrets are exported only with --include-secrets, and an import without them keeps the target’s', async () => {
+      const plain = await exported(a);
+      assert.ok(!JSON.stringify(plain).includes(TWILIO_TOKEN));
+      const withSecrets = await cli(['export', ...conn(a), '--format', 'json', '--include-secrets'], env);
+      assert.equal(withSecrets.code, 0, withSecrets.stderr);
+      const sms = (JSON.parse(withSecrets.stdout).connections as any[]).find((c) => c.name === 'sms');
+      assert.equal(sms.options.twilio_token, TWILIO_TOKEN);
+
+      // B got the connection from a file without the token: the operator sets it there, then a later
+      // import of a changed template (PATCH replaces options whole) must not wipe it.
+      const [bSms] = (await api(b, 'GET', '/connections?name=sms')) as any[];
+      await api(b, 'PATCH', `/connections/${bSms.id}`, { options: { ...bSms.options, twilio_token: 'token-set-on-b' } });
+      const file = join(dir, 'sms.json');
+      const changed = { ...plain, connections: (plain.connections as any[]).map((c) => (c.name === 'sms' ? { ...c, options: { ...c.options, template: 'Code @@password@@' } } : c)) };
+      writeFileSync(file, JSON.stringify(changed));
+      const run = await cli(['import', file, ...conn(b), '--yes'], env);
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /update connection sms/);
+      const now = await api(b, 'GET', `/connections/${bSms.id}`);
+      assert.equal(now.options.template, 'Code @@password@@');
+      assert.equal(now.options.twilio_token, 'token-set-on-b');
+      // Back to A's options for the tests that follow (an import only adds and changes keys).
+      const { template: _t, ...restored } = now.options;
+      await api(b, 'PATCH', `/connections/${bSms.id}`, { options: restored });
+    });
+
     it('--prune deletes an extra client in B, never the Management API client', async () => {
       await api(b, 'POST', '/clients', { name: 'Leftover', app_type: 'spa' });
       const file = join(dir, 'a.json');
@@ -183,6 +215,58 @@ for (const { backend, skip } of await backendMatrix()) {
       assert.equal(run.stdout, 'delete client Leftover\n');
       assert.deepEqual(await exported(b), JSON.parse(readFileSync(file, 'utf8')));
       assert.ok((await api(b, 'GET', '/clients')).some((c: any) => c.client_id === MGMT.client_id));
+    });
+
+    it("a document with Auth0's read-only fields and settings Sesame lacks imports cleanly, naming what it leaves out", async () => {
+      // Objects as Auth0's Management API answers them (an Auth0 tenant exported by another tool).
+      const RS = 'https://auth0-api.example.com/';
+      const doc = {
+        tenant: {
+          friendly_name: 'Acme on Auth0', sandbox_version: '18', sandbox_versions_available: ['18', '16'], session_lifetime: 168,
+          change_password: { enabled: false, html: '' }, error_page: { html: '', show_log_link: false, url: '' },
+          flags: { enable_sso: true, new_universal_login_experience_enabled: true },
+        },
+        clients: [{
+          tenant: 'acme-prod', global: false, name: 'Auth0 Shop', client_id: 'Xr2k9J3mQp0sN4bV7cY1zL8wE5tH6gD2', app_type: 'regular_web',
+          owners: ['mr|samlp|okta|will@acme.example'], callback_url_template: false, is_first_party: true, oidc_conformant: true,
+          signing_keys: [{ cert: '-----BEGIN CERTIFICATE-----\nMIID…\n-----END CERTIFICATE-----\n', subject: 'deprecated' }],
+          jwt_configuration: { alg: 'RS256', lifetime_in_seconds: 36000, secret_encoded: false },
+          callbacks: ['https://shop.acme.example/callback'], allowed_clients: null, logo_uri: 'https://shop.acme.example/logo.png',
+          sso_disabled: false, cross_origin_auth: false, native_social_login: { apple: { enabled: false } }, organization_usage: 'deny',
+          grant_types: ['authorization_code', 'refresh_token'], token_endpoint_auth_method: 'client_secret_post', client_metadata: {},
+        }],
+        resourceServers: [{
+          id: '5f1e2d3c4b5a69788796a5b4', name: 'Auth0 API', identifier: RS, is_system: false, client_id: 'Yq1', token_lifetime: 86400,
+          token_lifetime_for_web: 7200, signing_alg: 'RS256', scopes: [], skip_consent_for_verifiable_first_party_clients: true,
+          enforce_policies: false, token_dialect: 'access_token',
+        }],
+      };
+      const file = join(dir, 'auth0.json');
+      writeFileSync(file, JSON.stringify(doc));
+      const run = await cli(['import', file, ...conn(b), '--yes'], env);
+      assert.equal(run.code, 0, run.stderr);
+      assert.deepEqual(run.stdout.split('\n').filter((l) => !l.startsWith('  ')).sort(), ['', 'create client Auth0 Shop', `create resourceServer ${RS}`, 'update tenant']);
+      const skipped = run.stderr.split('\n').filter((l) => l.startsWith('skip '));
+      assert.deepEqual(skipped, [
+        'skip tenant: sandbox_version, session_lifetime (not supported by the target)',
+        'skip client Auth0 Shop: allowed_clients, logo_uri, sso_disabled, native_social_login, organization_usage (not supported by the target)',
+        `skip resourceServer ${RS}: token_lifetime_for_web, enforce_policies, token_dialect (not supported by the target)`,
+      ]);
+      const client = (await api(b, 'GET', '/clients')).find((c: any) => c.name === 'Auth0 Shop');
+      assert.ok(client, 'the client was created');
+      assert.notEqual(client.client_id, doc.clients[0]!.client_id, 'a tenant assigns its own ids');
+      assert.deepEqual(client.callbacks, ['https://shop.acme.example/callback']);
+      assert.equal(client.cross_origin_authentication, false);
+      assert.deepEqual(client.jwt_configuration, { alg: 'RS256', lifetime_in_seconds: 36000 });
+      const settings = await api(b, 'GET', '/tenants/settings');
+      assert.equal(settings.friendly_name, 'Acme on Auth0');
+      assert.equal(settings.flags.enable_sso, true);
+      assert.equal(settings.flags.new_universal_login_experience_enabled, undefined, 'an internal Auth0 flag is not written');
+
+      const again = await cli(['import', file, ...conn(b), '--yes'], env);
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(again.stdout, '', 'no change lines: the import is idempotent');
+      assert.match(again.stderr, /nothing to change/);
     });
 
     it('a bad file or flag exits 2 with a clear message', async () => {

@@ -232,6 +232,8 @@ export interface Store {
   // settings (key/value JSON: tenant settings, email provider)
   getSetting<T>(key: string): Promise<T | undefined>;
   putSetting(key: string, value: unknown): Promise<void>;
+  /** Read-modify-write in one transaction serialised per key; `change` must be pure (it may run twice). */
+  updateSetting<T>(key: string, change: (current: T | undefined) => T): Promise<T>;
   /** Removes a setting (e.g. the email provider); false if it was not set. */
   deleteSetting(key: string): Promise<boolean>;
   getTenantSettings(): Promise<TenantSettings>;

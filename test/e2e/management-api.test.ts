@@ -472,6 +472,14 @@ for (const { backend, skip } of await backendMatrix()) {
         assert.deepEqual(sapi.at(-1)?.details, { request: { method: 'PATCH', path: '/api/v2/tenants/settings' }, response: { statusCode: 200 } });
       });
 
+      it('applies concurrent PATCHes of different settings, none lost', async () => {
+        const flags = Array.from({ length: 16 }, (_, i) => `concurrent_flag_${i}`);
+        const answers = await Promise.all(flags.map((f) => call('PATCH', '/tenants/settings', { flags: { [f]: true } })));
+        assert.ok(answers.every((a) => a.status === 200));
+        const after = (await call('GET', '/tenants/settings')).json.flags;
+        assert.deepEqual(flags.filter((f) => after[f] !== true), []);
+      });
+
       it('turns enforcement on for the very next /passwordless/start (spec §2.2)', async () => {
         const web = await call('POST', '/clients', { name: unique('web'), app_type: 'regular_web', grant_types: ['http://auth0.com/oauth/grant-type/passwordless/otp'] });
         secrets.push(web.json.client_secret);

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { DEFAULT_SMS_DAILY_BUDGET } from '../../core/fraud-guards.ts';
 import type { TenantSettings } from '../../core/model.ts';
+import { DEFAULT_TENANT } from '../../store/sql/sql-store.ts';
 import { invalidBody } from '../../errors/api-error.ts';
 import type { Services } from '../../services.ts';
 import { requireScopes } from './auth.ts';
@@ -80,15 +81,18 @@ export function registerTenantSettings(api: FastifyInstance, s: Services): void 
       const readOnly = Object.keys(flags ?? {}).find((f) => f.startsWith('cannot_change_'));
       if (readOnly) throw invalidBody(`flags.${readOnly} is read-only`);
 
-      const current = await s.store.getTenantSettings();
       // Flags and universal_login.passwordless merge key by key (Auth0); other fields replace.
-      // Unknown flag names are kept as sent.
-      const next: TenantSettings = { ...current, ...fields, flags: { ...current.flags, ...flags } };
-      if (ul) {
-        const was = (current.universal_login ?? {}) as UniversalLogin;
-        next.universal_login = { ...was, ...ul, passwordless: { ...was.passwordless, ...ul.passwordless } };
-      }
-      await s.store.putSetting('tenant', next);
+      // Unknown flag names are kept as sent. One locked read-modify-write: two PATCHes of different
+      // fields at once (an operator and `sesame enforce`, say) both apply.
+      const next = await s.store.updateSetting<TenantSettings>('tenant', (stored) => {
+        const current = stored ?? structuredClone(DEFAULT_TENANT);
+        const merged: TenantSettings = { ...current, ...fields, flags: { ...current.flags, ...flags } };
+        if (ul) {
+          const was = (current.universal_login ?? {}) as UniversalLogin;
+          merged.universal_login = { ...was, ...ul, passwordless: { ...was.passwordless, ...ul.passwordless } };
+        }
+        return merged;
+      });
       return view(next);
     },
   );

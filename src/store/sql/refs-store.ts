@@ -1,4 +1,4 @@
-import type { CompiledQuery, Kysely } from 'kysely';
+import { type CompiledQuery, type Kysely, sql } from 'kysely';
 import type { Client, Connection, TenantSettings } from '../../core/model.ts';
 import type { ClientGrant, ListOptions, Page } from '../types.ts';
 import { type Executor, KyselyExecutor, type Op, SqliteExecutor } from './executor.ts';
@@ -92,6 +92,25 @@ export abstract class SqlRefs {
     const v = JSON.stringify(value);
     const q = this.db.insertInto('settings').values({ key, value: v }).onConflict((oc) => oc.column('key').doUpdateSet({ value: v })).compile();
     await this.refWriteOne(q);
+  }
+  /**
+   * Read-modify-write of one setting in one transaction, serialised per key (PostgreSQL: an advisory
+   * transaction lock, which also covers a row that does not exist yet; SQLite: the writer lock of
+   * BEGIN IMMEDIATE), so concurrent PATCHes of different fields both apply. `change` may run twice
+   * (batch retry) and must be pure.
+   */
+  async updateSetting<T>(key: string, change: (current: T | undefined) => T): Promise<T> {
+    const lock = this.dialect === 'postgres' ? sql`select pg_advisory_xact_lock(hashtextextended(${`setting:${key}`}, 0))`.compile(this.db) : undefined;
+    const read = this.db.selectFrom('settings').select('value').where('key', '=', key).compile();
+    const db = this.db;
+    return this.refWrite(function* () {
+      if (lock) yield lock;
+      const row = (yield read).rows[0] as { value: string } | undefined;
+      const next = change(row ? (JSON.parse(row.value) as T) : undefined);
+      const v = JSON.stringify(next);
+      yield db.insertInto('settings').values({ key, value: v }).onConflict((oc) => oc.column('key').doUpdateSet({ value: v })).compile();
+      return next;
+    });
   }
   async deleteSetting(key: string) {
     const q = this.db.deleteFrom('settings').where('key', '=', key).compile();

@@ -62,8 +62,9 @@ export interface TransactionDoc {
   /** Anti-CSRF token of the login page's forms (`_csrf`). */
   csrf: string;
   created_at: number;
-  /** Progress on the hosted page. */
+  /** Progress on the hosted page: the address (email connection) or E.164 number (sms connection) sent to. */
   email?: string;
+  phone?: string;
   sent_with?: 'code' | 'link';
   sent_at?: number;
   /** Set when the sign-in finished (in this tab or the magic-link tab) so the original tab can tell. */
@@ -91,6 +92,8 @@ export interface AuthCodeDoc {
   auth_time: number;
   /** Session id (`sid`), also the family of refresh tokens issued from this code. */
   sid: string;
+  /** Set when the code was presented again after its use (RFC 6749 §4.1.2): its tokens are revoked. */
+  replayed_at?: number;
 }
 
 export interface RefreshTokenDoc {

@@ -95,6 +95,12 @@ async function exchange(ctx: GrantContext, attempt: Attempt): Promise<Record<str
   const tokens = await issueUserTokens(s, { client, user, scope: doc.scope, audience: doc.audience, nonce: doc.nonce, authTime: doc.auth_time, sid: doc.sid });
   // The code's id names the refresh-token family, so a replay of the code can find and revoke it.
   const offline = await offlineAccess(s, { ...grant, scope: tokens.scope, family: id });
+  // A replay racing this exchange may have revoked the family before our refresh token was
+  // stored. The replay marks the code first, then revokes; we store, then look: whichever order
+  // the two ran in, one of them deletes the new token, and this answer then carries none.
+  if (offline.refresh_token !== undefined && (await s.store.getArtifact<AuthCodeDoc>('auth_code', id, s.now()))?.doc.replayed_at !== undefined) {
+    throw await replayed(ctx, id, attempt);
+  }
   await s.store.appendLogs([log(ctx, 'seacft', attempt, {})]);
   return { ...tokens, ...offline };
 }
@@ -106,6 +112,8 @@ async function exchange(ctx: GrantContext, attempt: Attempt): Promise<Record<str
  */
 async function replayed(ctx: GrantContext, codeId: string, attempt: Attempt): Promise<OAuthError> {
   attempt.replay = true;
+  // Marked before revoking, so an exchange still storing its refresh token finds the mark (above).
+  if (attempt.doc) await ctx.s.store.updateArtifact<AuthCodeDoc>('auth_code', codeId, { ...attempt.doc, replayed_at: ctx.s.now() }, ctx.s.now());
   attempt.revoked = await ctx.s.store.deleteArtifactFamily(codeId);
   return invalidGrant(INVALID_CODE);
 }

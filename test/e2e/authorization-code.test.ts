@@ -142,6 +142,18 @@ for (const { backend, skip } of await backendMatrix()) {
       assert.deepEqual(all.map((r) => r.status).sort(), [200, 403, 403, 403, 403, 403]);
     });
 
+    it('a replay racing the first exchange never leaves a refresh token alive', async () => {
+      for (let round = 0; round < 8; round++) {
+        const a = await authorizationCode(srv, f, web.client, { scope: 'openid offline_access' });
+        const all = await Promise.all(Array.from({ length: 4 }, () => redeem(web, a.code)));
+        assert.ok(all.filter((r) => r.status === 200).length <= 1);
+        for (const r of all.filter((x) => typeof x.body.refresh_token === 'string')) {
+          const refresh = await tokenRequest(srv, f, { grant_type: 'refresh_token', client_id: web.client.client_id, client_secret: web.secret, refresh_token: String(r.body.refresh_token) });
+          assert.equal(refresh.status, 403, `round ${round}: a refresh token from a replayed code still works`);
+        }
+      }
+    });
+
     it('an expired code (5 minutes) is an invalid code', async () => {
       const a = await authorizationCode(srv, f, web.client);
       skew = 5 * 60_000 + 1_000;

@@ -118,16 +118,22 @@ export async function parseAuthorize(s: Services, q: Query): Promise<ParsedAutho
 
 const opt = <K extends string>(k: K, v: string | undefined) => (v !== undefined ? ({ [k]: v } as Record<K, string>) : {});
 
-/** The connection named by `connection`, or the client's first enabled passwordless email connection. */
+/**
+ * The connection named by `connection` (a passwordless email or sms one enabled for the client), or
+ * the client's first enabled email connection, else its first enabled sms connection: Universal
+ * Login offers SMS passwordless too, so `connection=sms` gets the hosted page's phone flow.
+ */
 async function pickConnection(s: Services, client: Client, name: string | undefined, fail: (e: string, d: string) => Error): Promise<Connection> {
   if (name !== undefined) {
     const conn = await s.store.getConnectionByName(name);
-    if (!conn || conn.strategy !== 'email') throw fail('invalid_request', `the connection was not found: ${name.slice(0, 64)}`);
+    if (!conn || (conn.strategy !== 'email' && conn.strategy !== 'sms')) throw fail('invalid_request', `the connection was not found: ${name.slice(0, 64)}`);
     if (!(await s.store.isConnectionEnabled(conn.id, client.client_id))) throw fail('invalid_request', 'the connection is not enabled for this client');
     return conn;
   }
-  const { items } = await s.store.listConnections({ page: 0, perPage: 50, strategy: ['email'] });
-  for (const conn of items) if (await s.store.isConnectionEnabled(conn.id, client.client_id)) return conn;
+  for (const strategy of ['email', 'sms']) {
+    const { items } = await s.store.listConnections({ page: 0, perPage: 50, strategy: [strategy] });
+    for (const conn of items) if (await s.store.isConnectionEnabled(conn.id, client.client_id)) return conn;
+  }
   throw fail('invalid_request', 'no passwordless connection is enabled for this client');
 }
 

@@ -8,7 +8,7 @@ import { describePage } from './browser-suite.ts';
 
 /**
  * Steps on Sesame's hosted login page through its stable markup (issue 3 §2):
- * `[data-testid=email|code|submit|relay-code|relay-input]`, `name="send"` choice, `role="alert"`.
+ * `[data-testid=email|phone-input|code|submit|relay-code|relay-input]`, `name="send"` choice, `role="alert"`.
  */
 
 const NAV_TIMEOUT = 15_000;
@@ -29,6 +29,20 @@ export async function submitEmail(page: Page, email: string, send?: 'code' | 'li
     if (await choice.count()) await choice.check();
   }
   await page.locator('form:has([data-testid="email"]) [data-testid="submit"]').click();
+}
+
+/** Waits for the phone-number form of an sms connection; fails with what the browser shows instead. */
+export async function expectPhoneForm(page: Page): Promise<void> {
+  await page.locator('[data-testid="phone-input"]').waitFor({ timeout: NAV_TIMEOUT }).catch(async () => {
+    assert.fail(`expected the hosted page's phone form, got:\n${await describePage(page)}`);
+  });
+}
+
+/** Types the number as a person would (spaces and all) and submits the phone form. */
+export async function submitPhone(page: Page, phone: string): Promise<void> {
+  await expectPhoneForm(page);
+  await page.locator('[data-testid="phone-input"]').fill(phone);
+  await page.locator('form:has([data-testid="phone-input"]) [data-testid="submit"]').click();
 }
 
 export async function expectCodeForm(page: Page): Promise<void> {
@@ -52,13 +66,18 @@ export async function expectLinkSent(page: Page): Promise<void> {
 
 /** The web app's callback page (test/helpers/web-app.ts) after a verified sign-in. */
 export async function expectSignedIn(page: Page, email: string): Promise<Record<string, unknown>> {
+  return expectSignedInAs(page, { email });
+}
+
+/** The web app's callback page after a verified sign-in whose ID token carries these claims (e.g. `phone_number`). */
+export async function expectSignedInAs(page: Page, expected: Record<string, unknown>): Promise<Record<string, unknown>> {
   await page.locator('[data-testid="signed-in"], [data-testid="error"]').first().waitFor({ timeout: NAV_TIMEOUT }).catch(async () => {
     assert.fail(`expected the app's callback, got:\n${await describePage(page)}`);
   });
   const error = page.locator('[data-testid="error"]');
   if (await error.count()) assert.fail(`the app's callback failed: ${await error.innerText()} (${page.url()})`);
   const claims = JSON.parse(await page.locator('[data-testid="claims"]').innerText()) as Record<string, unknown>;
-  assert.equal(claims.email, email);
+  for (const [k, v] of Object.entries(expected)) assert.equal(claims[k], v, `claim ${k}`);
   return claims;
 }
 

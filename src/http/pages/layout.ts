@@ -53,7 +53,7 @@ h2{font-size:1.1rem;line-height:1.4;margin:24px 0 8px;padding-top:16px;border-to
 form{margin:0 0 12px}
 p{margin:0 0 16px}
 label{display:block;font-weight:600;margin:0 0 6px}
-input[type=email],input[type=text],input:not([type]){width:100%;font-size:1rem;padding:12px;border:1px solid #71717a;border-radius:6px;margin:0 0 16px}
+input[type=email],input[type=tel],input[type=text],input:not([type]){width:100%;font-size:1rem;padding:12px;border:1px solid #71717a;border-radius:6px;margin:0 0 16px}
 input:focus,button:focus,a:focus{outline:3px solid var(--primary);outline-offset:2px}
 button{width:100%;font-size:1rem;font-weight:600;padding:12px;border:0;border-radius:6px;background:var(--primary);color:#fff;cursor:pointer}
 button.secondary{background:#fff;color:#18181b;border:1px solid #71717a;margin-top:12px}
@@ -64,6 +64,7 @@ legend{font-weight:600;margin:0 0 6px}
 .notice{background:#f0fdf4;color:#166534;border:1px solid #bbf7d0;border-radius:6px;padding:12px;margin:0 0 16px}
 .relay{font:700 2rem/1.2 ui-monospace,monospace;letter-spacing:.15em;text-align:center;margin:0 0 16px}
 .muted{color:#52525b;font-size:.9rem}
+.hint{margin:-2px 0 6px}
 a{color:var(--primary)}
 </style>
 </head>

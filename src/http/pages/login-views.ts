@@ -1,12 +1,14 @@
 import { escapeHtml } from './html.ts';
+import { maskPhone } from '../../core/phone.ts';
 import { type Locale, defineMessages } from './i18n.ts';
 
 /**
- * The hosted login page's views (issue 3 §2). Markup that tests and password managers rely on is
- * stable: `input[type=email][name=email][autocomplete=email]`, `input[name=code]
+ * The hosted login page's views (issue 3 §2; the phone step: issue 5 follow-up). Markup that tests
+ * and password managers rely on is stable: `input[type=email][name=email][autocomplete=email]`,
+ * `input[type=tel][name=phone_number][autocomplete=tel][inputmode=tel]`, `input[name=code]
  * [autocomplete=one-time-code][inputmode=numeric]`, one submit button per form, `data-testid` on
- * email, code, submit and relay-input, errors in `role="alert"`, the CSRF token `_csrf` on every
- * form. Every value is escaped here; the layout (layout.ts) adds the frame.
+ * email, phone-input, code, submit and relay-input, errors in `role="alert"`, the CSRF token `_csrf`
+ * on every form. Every value is escaped here; the layout (layout.ts) adds the frame.
  */
 const t = defineMessages({
   en: {
@@ -45,6 +47,20 @@ const t = defineMessages({
     relay_submit: 'Continue here',
     done_title: "You're signed in",
     done: "You're signed in — you can close this tab.",
+    intro_phone: 'Enter your phone number and we will send you a code by text message to sign in to {app}.',
+    phone_label: 'Phone number',
+    phone_hint: 'Start with + and the country code, for example +1 415 555 2671.',
+    invalid_phone_format: 'Enter your phone number starting with + and the country code.',
+    invalid_phone: 'This phone number is not valid. Check it and try again.',
+    country_not_allowed: 'Phone numbers from this country cannot be used to sign in here.',
+    too_many_codes: 'Too many codes were requested. Please try again later.',
+    too_many_codes_wait: 'Too many codes were requested. Please try again in {minutes} min.',
+    sms_failed: 'We could not send the text message. Please try again.',
+    resend_too_soon_sms: 'A new code can be sent 30 seconds after the previous one.',
+    code_intro_sms: 'We sent a code by text message to {phone}. Enter it below to continue.',
+    missing_code_sms: 'Enter the code from the text message.',
+    wrong_code_sms: 'Wrong phone number or verification code.',
+    other_phone: 'Use a different phone number',
   },
   fr: {
     sign_in: 'Connexion',
@@ -82,6 +98,20 @@ const t = defineMessages({
     relay_submit: 'Continuer ici',
     done_title: 'Connexion réussie',
     done: 'Connexion réussie — vous pouvez fermer cet onglet.',
+    intro_phone: 'Saisissez votre numéro de téléphone : nous vous enverrons un code par SMS pour vous connecter à {app}.',
+    phone_label: 'Numéro de téléphone',
+    phone_hint: 'Commencez par + et l’indicatif du pays, par exemple +33 6 12 34 56 78.',
+    invalid_phone_format: 'Saisissez votre numéro en commençant par + et l’indicatif du pays.',
+    invalid_phone: 'Ce numéro de téléphone n’est pas valide. Vérifiez-le et réessayez.',
+    country_not_allowed: 'Les numéros de téléphone de ce pays ne peuvent pas être utilisés pour se connecter ici.',
+    too_many_codes: 'Trop de codes ont été demandés. Veuillez réessayer plus tard.',
+    too_many_codes_wait: 'Trop de codes ont été demandés. Veuillez réessayer dans {minutes} min.',
+    sms_failed: 'Nous n’avons pas pu envoyer le SMS. Veuillez réessayer.',
+    resend_too_soon_sms: 'Un nouveau code peut être envoyé 30 secondes après le précédent.',
+    code_intro_sms: 'Nous avons envoyé un code par SMS au {phone}. Saisissez-le ci-dessous pour continuer.',
+    missing_code_sms: 'Saisissez le code reçu par SMS.',
+    wrong_code_sms: 'Numéro de téléphone ou code de vérification incorrect.',
+    other_phone: 'Utiliser un autre numéro de téléphone',
   },
 });
 
@@ -104,10 +134,13 @@ interface FormAuth {
 
 const e = escapeHtml;
 const hidden = (f: FormAuth) => `<input type="hidden" name="state" value="${e(f.state)}"><input type="hidden" name="_csrf" value="${e(f.csrf)}">`;
-const alert = (lang: Locale, key: LoginMessage | undefined, id: string) => (key ? `<div class="alert" role="alert" id="${id}">${e(t(lang, key))}</div>` : '');
+/** A message key, or a key with its values (a wait in minutes). */
+export type Message = LoginMessage | { key: LoginMessage; vars: Record<string, string | number> };
+const text = (lang: Locale, m: Message) => (typeof m === 'string' ? t(lang, m) : t(lang, m.key, m.vars));
+const alert = (lang: Locale, m: Message | undefined, id: string) => (m ? `<div class="alert" role="alert" id="${id}">${e(text(lang, m))}</div>` : '');
 const notice = (lang: Locale, key: LoginMessage | undefined) => (key ? `<p class="notice" role="status">${e(t(lang, key))}</p>` : '');
 /** Marks the field invalid and ties it to its message for screen readers (WCAG 3.3.1). */
-const invalid = (key: LoginMessage | undefined, id: string) => (key ? ` aria-invalid="true" aria-describedby="${id}"` : '');
+const invalid = (key: Message | undefined, id: string) => (key ? ` aria-invalid="true" aria-describedby="${id}"` : '');
 /**
  * A message naming the email address, with break opportunities after `@` and dots: a long address
  * must wrap rather than scroll the page sideways at phone width.
@@ -115,6 +148,14 @@ const invalid = (key: LoginMessage | undefined, id: string) => (key ? ` aria-inv
 function withEmail(lang: Locale, key: LoginMessage, email: string): string {
   const breakable = email.split(/(?<=[@.])/).map(e).join('<wbr>');
   return e(t(lang, key, { email: '\u0000' })).replace('\u0000', `<strong>${breakable}</strong>`);
+}
+/**
+ * A message naming the number it was sent to, all digits but the last four hidden (as the logs mask
+ * it): the page can be seen over a shoulder or in a screenshot, and the person knows their number.
+ */
+function withPhone(lang: Locale, key: LoginMessage, e164: string): string {
+  const masked = maskPhone(e164).replace(/\*/g, '•');
+  return e(t(lang, key, { phone: '\u0000' })).replace('\u0000', `<strong data-testid="phone-masked">${e(masked)}</strong>`);
 }
 export const loginUrl = (page: '' | '/code' | '/link' | '/status', state: string, extra: Record<string, string> = {}) =>
   `/login${page}?${new URLSearchParams({ state, ...extra }).toString()}`;
@@ -138,18 +179,40 @@ ${methods}
   };
 }
 
-export function codeView(lang: Locale, f: FormAuth & { email: string; error?: LoginMessage; resent?: boolean }): View {
+/**
+ * The phone-number step of an sms connection (issue 5 follow-up): the email step's layout with a
+ * `tel` field. The hint says what /passwordless/start requires (spec §1.4: `^\+[0-9]{1,15}$` once
+ * spaces, dashes, dots and parentheses are stripped); the field is tied to both hint and error.
+ */
+export function phoneView(lang: Locale, f: FormAuth & { app: string; phone?: string; error?: Message }): View {
+  const described = f.error ? 'phone-error phone-hint' : 'phone-hint';
+  return {
+    title: t(lang, 'sign_in'),
+    body: `<h1>${e(t(lang, 'sign_in'))}</h1>
+<p>${e(t(lang, 'intro_phone', { app: f.app }))}</p>
+${alert(lang, f.error, 'phone-error')}<form method="post" action="/login/phone">${hidden(f)}
+<label for="phone_number">${e(t(lang, 'phone_label'))}</label>
+<p class="hint muted" id="phone-hint">${e(t(lang, 'phone_hint'))}</p>
+<input type="tel" id="phone_number" name="phone_number" autocomplete="tel" inputmode="tel" data-testid="phone-input" required maxlength="32" autofocus value="${e(f.phone ?? '')}"${f.error ? ' aria-invalid="true"' : ''} aria-describedby="${described}">
+<button type="submit" data-testid="submit">${e(t(lang, 'continue'))}</button>
+</form>`,
+  };
+}
+
+/** The code step, for a code sent by email (`email`) or by text message (`phone`, E.164). */
+export function codeView(lang: Locale, f: FormAuth & ({ email: string } | { phone: string }) & { error?: Message; resent?: boolean }): View {
+  const sms = 'phone' in f;
   return {
     title: t(lang, 'code_title'),
     body: `<h1>${e(t(lang, 'code_title'))}</h1>
-<p>${withEmail(lang, 'code_intro', f.email)}</p>
+<p>${sms ? withPhone(lang, 'code_intro_sms', f.phone) : withEmail(lang, 'code_intro', f.email)}</p>
 ${notice(lang, f.resent ? 'resent_code' : undefined)}${alert(lang, f.error, 'code-error')}<form method="post" action="/login/code">${hidden(f)}
 <label for="code">${e(t(lang, 'code_label'))}</label>
 <input id="code" name="code" autocomplete="one-time-code" inputmode="numeric" data-testid="code" required maxlength="64" autofocus${invalid(f.error, 'code-error')}>
 <button type="submit" data-testid="submit">${e(t(lang, 'code_submit'))}</button>
 </form>
 <form method="post" action="/login/code">${hidden(f)}<button type="submit" name="action" value="resend" class="secondary">${e(t(lang, 'resend_code'))}</button></form>
-<p class="muted"><a href="${e(loginUrl('', f.state))}">${e(t(lang, 'other_email'))}</a></p>`,
+<p class="muted"><a href="${e(loginUrl('', f.state))}">${e(t(lang, sms ? 'other_phone' : 'other_email'))}</a></p>`,
   };
 }
 

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { browserUnavailable } from '../helpers/browser.ts';
+import { type WebAppSuite, startWebAppSuite } from '../helpers/browser-suite.ts';
+import {
+  assertAccessible, assertNoHorizontalScroll, expectCodeForm, expectPhoneForm, expectSignedInAs, submitCode, submitPhone,
+} from '../helpers/hosted-page.ts';
+import { type TwilioServer, codeFromSms, startTwilioServer } from '../helpers/sms-servers.ts';
+import { uniquePhone } from '../helpers/sms-tenant.ts';
+
+/**
+ * Issue 5 follow-up in Chromium: a regular web app (test/helpers/web-app.ts) signs in by text
+ * message through the hosted page, `/authorize?connection=sms`, typing the number as people do; the
+ * Twilio double (test/helpers/sms-servers.ts) is the other side of the wire. SQLite only, as the
+ * other browser files.
+ */
+describe('hosted login page by SMS in Chromium', { skip: browserUnavailable() }, () => {
+  let suite: WebAppSuite;
+  let twilio: TwilioServer;
+
+  before(async () => {
+    twilio = await startTwilioServer();
+    suite = await startWebAppSuite({ env: { SESAME_TWILIO_API_URL: twilio.url } });
+    const conn = await suite.api('POST', '/connections', {
+      name: 'sms', strategy: 'sms', enabled_clients: [suite.clientId],
+      options: { provider: 'twilio', twilio_sid: twilio.accountSid, twilio_token: twilio.authToken, from: '+15005550006' },
+    });
+    assert.equal(conn.status, 201, JSON.stringify(conn.body));
+  });
+  after(async () => {
+    await suite?.close();
+    await twilio?.close();
+  });
+
+  /** The one text sent to `e164` since `since` messages (sent during the request, so already there). */
+  const codeTo = (e164: string, since: number) => {
+    const texts = twilio.messages.slice(since).filter((m) => m.to === e164);
+    assert.equal(texts.length, 1, `one text to ${e164}`);
+    return codeFromSms(texts[0]!.body);
+  };
+
+  it('signs in at phone size (375×667) by typing the number and the code; accessible, no horizontal scroll', async () => {
+    const ctx = await suite.context({ phone: true });
+    const page = await ctx.newPage();
+    await page.goto(suite.loginUrl({ connection: 'sms', scope: 'openid phone' }));
+    await expectPhoneForm(page);
+    const input = page.locator('[data-testid="phone-input"]');
+    assert.equal(await input.getAttribute('type'), 'tel');
+    assert.equal(await input.getAttribute('autocomplete'), 'tel');
+    assert.equal(await input.getAttribute('inputmode'), 'tel');
+    await assertNoHorizontalScroll(page);
+    await assertAccessible(page, 'the phone form');
+
+    // A wrong number first: the same form with the reason, still accessible.
+    await submitPhone(page, '0612345678');
+    await page.locator('#phone-error[role="alert"]').waitFor({ timeout: 15_000 });
+    assert.match(await page.locator('#phone-error').innerText(), /starting with \+ and the country code/);
+    await assertNoHorizontalScroll(page);
+    await assertAccessible(page, 'the phone form with an error');
+
+    const e164 = uniquePhone();
+    const since = twilio.messages.length;
+    await submitPhone(page, `${e164.slice(0, 2)} ${e164.slice(2, 5)} ${e164.slice(5, 8)} ${e164.slice(8)}`);
+    await expectCodeForm(page);
+    assert.equal(await page.locator('[data-testid="phone-masked"]').innerText(), `+${'•'.repeat(e164.length - 5)}${e164.slice(-4)}`);
+    await assertNoHorizontalScroll(page);
+    await assertAccessible(page, 'the code form after a text');
+
+    await submitCode(page, codeTo(e164, since));
+    const claims = await expectSignedInAs(page, { phone_number: e164, phone_verified: true });
+    assert.match(String(claims.sub), /^sms\|/);
+    await ctx.close();
+  });
+});

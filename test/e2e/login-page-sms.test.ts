@@ -4,7 +4,7 @@ import { decodeJwt } from 'jose';
 import { maskPhone } from '../../src/core/phone.ts';
 import { backendMatrix } from '../helpers/backends.ts';
 import { pkcePair } from '../helpers/code-flow.ts';
-import { CookieJar, inputTags, inputValue } from '../helpers/cookie-jar.ts';
+import { CookieJar, inputTags, type LoginPage, openLoginPage } from '../helpers/cookie-jar.ts';
 import { createClient } from '../helpers/fixtures.ts';
 import { mgmt } from '../helpers/management.ts';
 import { codeFromSms } from '../helpers/sms-servers.ts';
@@ -21,7 +21,7 @@ const APP_STATE = 'app-state-Sms9';
 const FLAG = 'enforce_client_authentication_on_passwordless_start';
 const ROOMY = { per_prefix: { max: 1000 }, per_ip_range: { max: 1000 } };
 
-interface Login { jar: CookieJar; page: Response; html: string; state: string; csrf: string }
+type Login = LoginPage;
 
 /** `+1 415 555 2671` from `+14155552671`: a number as people type it. */
 const spaced = (e164: string) => `${e164.slice(0, 2)} ${e164.slice(2, 5)} ${e164.slice(5, 8)} ${e164.slice(8)}`;
@@ -29,20 +29,7 @@ const spaced = (e164: string) => `${e164.slice(0, 2)} ${e164.slice(2, 5)} ${e164
 function helpers(t: ReturnType<typeof useSmsTenant>) {
   /** /authorize → 302 /login?state=…; then the login page. */
   async function openLogin(clientId: string, extra: Record<string, string> = {}, headers: Record<string, string> = {}): Promise<Login> {
-    const jar = new CookieJar(t.server.baseUrl, headers);
-    const q = new URLSearchParams({ client_id: clientId, redirect_uri: CALLBACK, response_type: 'code', scope: 'openid phone', state: APP_STATE, ...extra });
-    const authz = await jar.fetch(`/authorize?${q}`);
-    assert.equal(authz.status, 302, await authz.clone().text());
-    const loginUrl = new URL(authz.headers.get('location')!, t.server.baseUrl);
-    assert.equal(loginUrl.pathname, '/login', `${loginUrl}`);
-    const page = await jar.fetch(loginUrl.pathname + loginUrl.search);
-    const html = await page.text();
-    assert.equal(page.status, 200, html);
-    const state = inputValue(html, 'state')!;
-    const csrf = inputValue(html, '_csrf')!;
-    assert.equal(state, loginUrl.searchParams.get('state'));
-    assert.ok(csrf);
-    return { jar, page, html, state, csrf };
+    return openLoginPage(t.server.baseUrl, { client_id: clientId, redirect_uri: CALLBACK, response_type: 'code', scope: 'openid phone', state: APP_STATE, ...extra }, headers);
   }
   const postPhone = (l: Login, phone_number: string) => l.jar.postForm('/login/phone', { state: l.state, _csrf: l.csrf, phone_number });
   /** The phone step accepted: 303 to the code step. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PASSWORDLESS_OTP_GRANT } from '../../src/core/model.ts';
 import { backendMatrix } from '../helpers/backends.ts';
-import { CookieJar, inputTags, inputValue } from '../helpers/cookie-jar.ts';
+import { CookieJar, inputTags, inputValue, openLoginPage } from '../helpers/cookie-jar.ts';
 import { createClient, uniqueEmail } from '../helpers/fixtures.ts';
 import { useMailServer } from '../helpers/mail-server.ts';
 import { mgmt } from '../helpers/management.ts';
@@ -24,20 +24,7 @@ for (const { backend, skip } of await backendMatrix()) {
 
     /** /authorize → 302 /login?state=…; then the login page. */
     async function openLogin(clientId: string, extra: Record<string, string> = {}, headers: Record<string, string> = {}) {
-      const jar = new CookieJar(ctx.server.baseUrl, headers);
-      const q = new URLSearchParams({ client_id: clientId, redirect_uri: CALLBACK, response_type: 'code', scope: 'openid email', state: APP_STATE, ...extra });
-      const authz = await jar.fetch(`/authorize?${q}`);
-      assert.equal(authz.status, 302);
-      const loginUrl = new URL(authz.headers.get('location')!, ctx.server.baseUrl);
-      assert.equal(loginUrl.pathname, '/login');
-      const page = await jar.fetch(loginUrl.pathname + loginUrl.search);
-      const html = await page.text();
-      assert.equal(page.status, 200, html);
-      const state = inputValue(html, 'state')!;
-      const csrf = inputValue(html, '_csrf')!;
-      assert.equal(state, loginUrl.searchParams.get('state'));
-      assert.ok(csrf);
-      return { jar, page, html, state, csrf };
+      return openLoginPage(ctx.server.baseUrl, { client_id: clientId, redirect_uri: CALLBACK, response_type: 'code', scope: 'openid email', state: APP_STATE, ...extra }, headers);
     }
 
     async function submitEmail(l: Awaited<ReturnType<typeof openLogin>>, email: string, extra: Record<string, string> = {}) {

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import type { Client } from '../../src/core/model.ts';
 import { backendMatrix } from '../helpers/backends.ts';
+import { cli } from '../helpers/cli.ts';
 import { MGMT, type TestServer, bootServer } from '../helpers/boot.ts';
 import { createClient, uniqueEmail } from '../helpers/fixtures.ts';
 import { makeTestCert, trustedFetch } from '../helpers/tls.ts';
@@ -12,20 +11,7 @@ const FLAG = 'enforce_client_authentication_on_passwordless_start';
 const CHROME = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 const telemetry = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
 type App = { client: Client; secret: string };
-type Run = { code: number; stdout: string; stderr: string };
 
-/** The real CLI in its own process, trusting the test CA only through NODE_EXTRA_CA_CERTS. */
-async function cli(args: string[], env: Record<string, string | undefined>): Promise<Run> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SESAME_') && k !== 'NODE_EXTRA_CA_CERTS'));
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], { env: { ...clean, ...env }, timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    if (typeof e.code !== 'number') throw err;
-    return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
 
 /**
  * Issue 4 §1–2 end to end over HTTPS: a tenant with the issue's mix of callers, the report in its

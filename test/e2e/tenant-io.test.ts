@@ -1,32 +1,18 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { backendMatrix } from '../helpers/backends.ts';
+import { cli } from '../helpers/cli.ts';
 import { MGMT, type TestServer, bootServer } from '../helpers/boot.ts';
 import { makeTestCert, trustedFetch } from '../helpers/tls.ts';
 
-type Run = { code: number; stdout: string; stderr: string };
 const SMTP_PASS = 'smtp-password-never-exported';
 const API = 'https://orders.example.com/';
 const TWILIO_TOKEN = 'twilio-token-never-exported-0123';
 
-/** The real CLI in its own process, trusting the test CA only through NODE_EXTRA_CA_CERTS. */
-async function cli(args: string[], env: Record<string, string>): Promise<Run> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SESAME_') && k !== 'NODE_EXTRA_CA_CERTS'));
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], { env: { ...clean, ...env }, timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    if (typeof e.code !== 'number') throw err;
-    return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
 
 /**
  * Issue 4 §3 end to end over HTTPS with two servers (a source and a fresh target): export A in JSON

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 /**
  * A browser stand-in over fetch for HTTP-level page tests: keeps cookies from Set-Cookie (by name;
  * no domain or path scoping, one server per jar), sends them back, never follows redirects.
@@ -56,3 +57,29 @@ export const hiddenFields = (html: string): Record<string, string> =>
 
 /** Every `<input …>` tag whose attributes include `name="…"`. */
 export const inputTags = (html: string, name: string): string[] => (html.match(/<input\b[^>]*>/g) ?? []).filter((t) => t.includes(`name="${name}"`));
+
+/** A hosted login page opened over HTTP: the browser's cookie jar, the page, and its form's state and _csrf. */
+export interface LoginPage {
+  jar: CookieJar;
+  page: Response;
+  html: string;
+  state: string;
+  csrf: string;
+}
+
+/** /authorize with `query` → 302 /login?state=… → the login page, in a fresh cookie jar. */
+export async function openLoginPage(baseUrl: string, query: Record<string, string>, headers: Record<string, string> = {}): Promise<LoginPage> {
+  const jar = new CookieJar(baseUrl, headers);
+  const authz = await jar.fetch(`/authorize?${new URLSearchParams(query)}`);
+  assert.equal(authz.status, 302, await authz.clone().text());
+  const loginUrl = new URL(authz.headers.get('location')!, baseUrl);
+  assert.equal(loginUrl.pathname, '/login', `${loginUrl}`);
+  const page = await jar.fetch(loginUrl.pathname + loginUrl.search);
+  const html = await page.text();
+  assert.equal(page.status, 200, html);
+  const state = inputValue(html, 'state')!;
+  const csrf = inputValue(html, '_csrf')!;
+  assert.equal(state, loginUrl.searchParams.get('state'));
+  assert.ok(csrf);
+  return { jar, page, html, state, csrf };
+}

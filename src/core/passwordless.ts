@@ -57,7 +57,12 @@ export async function startPasswordless(s: Services, engine: TemplateEngine, inp
   if (input.auth !== 'transaction_state' && !client.grant_types.includes(PASSWORDLESS_OTP_GRANT)) throw grantNotAllowed(PASSWORDLESS_OTP_GRANT);
   if (!(await s.store.isConnectionEnabled(conn.id, client.client_id))) throw badRequest('bad.connection', 'Connection is disabled');
   if (conn.strategy === 'sms') {
-    return startSms(s, engine, input, conn, tenant, decision.depnote, rememberedParams(input.authParams), publicAuthParams(input.authParams));
+    const remembered = rememberedParams(input.authParams);
+    // Lock on a login page on this host finishes an SMS code as it does an email code: auth0-js
+    // `passwordlessVerify` sends the browser to /passwordless/verify_redirect, which completes the
+    // /authorize transaction the code is bound to (spec §3.4).
+    if (input.transaction) remembered.tx = artifactId(s, 'transaction', input.transaction);
+    return startSms(s, engine, input, conn, tenant, decision.depnote, remembered, publicAuthParams(input.authParams));
   }
 
   if (input.email === undefined) throw badRequest('bad.email', 'Missing required property: email');

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import { PASSWORDLESS_OTP_GRANT } from '../../src/core/model.ts';
 import { backendMatrix } from '../helpers/backends.ts';
+import { CookieJar, hiddenFields } from '../helpers/cookie-jar.ts';
 import { createClient } from '../helpers/fixtures.ts';
 import { mgmt } from '../helpers/management.ts';
 import { codeFromSms } from '../helpers/sms-servers.ts';
@@ -244,6 +245,53 @@ for (const { backend, skip } of await backendMatrix()) {
       assert.equal(typeof ticket.login_ticket, 'string');
       const [scoa] = await t.logs('scoa', (l) => l.client_id === spa.client_id);
       assert.equal(scoa?.user_name, e164);
+    });
+
+    it('finishes a login page\'s SMS code at /passwordless/verify_redirect with phone_number, as Lock spells it (dial code + trunk 0)', async () => {
+      // Lock 14 on a custom login page: POST /passwordless/start with the transaction state, then
+      // auth0-js passwordlessVerify: POST /passwordless/verify, then the browser to verify_redirect
+      // with `phone_number` (no `email`). Lock joins the dial code and the number as typed.
+      const callback = 'https://sms-web.example.com/callback';
+      const { client, secret } = await createClient(t.server, { app_type: 'regular_web', callbacks: [callback], grant_types: ['authorization_code'] }, { enableOn: 'sms' });
+      const browser = new CookieJar(t.server.baseUrl, { 'user-agent': 'sms-lock-test' });
+      const q = new URLSearchParams({ client_id: client.client_id, redirect_uri: callback, response_type: 'code', scope: 'openid phone', state: 'app-state-sms', connection: 'sms' });
+      const authorize = await browser.fetch(`/authorize?${q}`);
+      assert.equal(authorize.status, 302);
+      const state = new URL(authorize.headers.get('location')!, t.server.baseUrl).searchParams.get('state')!;
+      const typed = '+330698765401';
+      const e164 = '+33698765401';
+      const sent = await t.server.post('/passwordless/start', { client_id: client.client_id, connection: 'sms', phone_number: typed, send: 'code', authParams: { state } });
+      assert.equal(sent.status, 200, await sent.clone().text());
+      assert.equal(((await sent.json()) as Json).phone_number, e164);
+      const msg = t.twilio.messages.at(-1)!;
+      assert.equal(msg.to, e164);
+      const code = codeFromSms(msg.body);
+      const verify = await t.server.post('/passwordless/verify', { client_id: client.client_id, connection: 'sms', phone_number: typed, verification_code: code });
+      assert.deepEqual({ status: verify.status, body: await verify.json() }, { status: 200, body: {} });
+
+      const link = new URLSearchParams({ client_id: client.client_id, connection: 'sms', phone_number: typed, verification_code: code, state, redirect_uri: callback, response_type: 'code', scope: 'openid phone' });
+      const page = await browser.fetch(`/passwordless/verify_redirect?${link}`);
+      assert.equal(page.status, 200);
+      const form = hiddenFields(await page.text());
+      assert.equal(form.phone_number, typed);
+      const done = await browser.postForm('/passwordless/verify_redirect', form);
+      assert.equal(done.status, 302, await done.clone().text());
+      const location = new URL(done.headers.get('location')!);
+      assert.equal(`${location.origin}${location.pathname}`, callback);
+      assert.equal(location.searchParams.get('state'), 'app-state-sms', "the app's own state, from the transaction");
+      const tokens = await t.server.post('/oauth/token', {
+        grant_type: 'authorization_code', client_id: client.client_id, client_secret: secret, code: location.searchParams.get('code'), redirect_uri: callback,
+      });
+      const body = (await tokens.json()) as Json;
+      assert.equal(tokens.status, 200, JSON.stringify(body));
+      const claims = decodeJwt(body.id_token);
+      assert.equal(claims.phone_number, e164);
+      assert.equal(claims.phone_verified, true);
+      // Single use: the code is spent.
+      const again = await new CookieJar(t.server.baseUrl).postForm('/passwordless/verify_redirect', form);
+      assert.equal(again.status, 400);
+      const [refused] = await t.logs('f', (l) => l.user_name === e164 && l.details?.method === 'sms_code');
+      assert.equal(refused?.description, 'Wrong phone number or verification code.');
     });
 
     it('refuses unusable SMS options at the Management API', async () => {

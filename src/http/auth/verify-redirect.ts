@@ -5,7 +5,8 @@ import { linkAuthorizeParams } from '../../core/link-params.ts';
 import { type RequestContext, makeLog, passwordlessFields } from '../../core/logs.ts';
 import type { Client, Connection } from '../../core/model.ts';
 import { TOO_MANY_ATTEMPTS } from '../../core/brute-force.ts';
-import { checkCode } from '../../core/otp.ts';
+import { OTP_ERRORS, checkCode } from '../../core/otp.ts';
+import { passwordlessIdentifier } from '../../core/users.ts';
 import { createRelay, formatRelay } from '../../core/relay.ts';
 import type { Services } from '../../services.ts';
 import type { CodeKey, CodeRecord } from '../../store/types.ts';
@@ -43,11 +44,18 @@ export function registerVerifyRedirect(app: FastifyInstance, s: Services): void 
   app.post('/passwordless/verify_redirect', async (req, reply) => {
     const lang = negotiateLocale(undefined, header(req, 'accept-language'));
     const link = readLink(req.body);
-    if (!link || link.email === undefined) return sendLinkPage(s, reply, 400, lang, linkErrorView(lang, 'incomplete'));
+    if (!link) return sendLinkPage(s, reply, 400, lang, linkErrorView(lang, 'incomplete'));
     const [found, connection] = await Promise.all([s.store.getClient(link.client_id), s.store.getConnectionByName(link.connection)]);
-    if (!found || !connection || connection.strategy !== 'email') return sendLinkPage(s, reply, 400, lang, linkErrorView(lang, 'invalid'));
-    const v: Visit = { s, req, reply, lang, client: found.client, connection, email: link.email, ctx: requestContext(req) };
-    const key: CodeKey = { connection_id: connection.id, identifier: link.email.trim().toLowerCase(), client_id: found.client.client_id };
+    if (!found || !connection || (connection.strategy !== 'email' && connection.strategy !== 'sms')) return sendLinkPage(s, reply, 400, lang, linkErrorView(lang, 'invalid'));
+    // Lock in passwordless mode on a login page on this host checks an SMS code the same way as an
+    // email code: auth0-js `passwordlessVerify` POSTs /passwordless/verify, then sends the browser
+    // here with `phone_number` (as Lock built it, dial code + national number) instead of `email`.
+    const typed = connection.strategy === 'sms' ? link.fields.phone_number : link.email;
+    if (typed === undefined) return sendLinkPage(s, reply, 400, lang, linkErrorView(lang, 'incomplete'));
+    const identifier = passwordlessIdentifier(connection, typed);
+    if (identifier === undefined) return sendLinkPage(s, reply, 400, lang, linkErrorView(lang, 'invalid'));
+    const v: Visit = { s, req, reply, lang, client: found.client, connection, userName: identifier, ctx: requestContext(req) };
+    const key: CodeKey = { connection_id: connection.id, identifier, client_id: found.client.client_id };
 
     // A check, not a consumption: a link opened on another device must stay usable in the first
     // browser. The attempt counts like any guess; a right code gets its budget back (core/otp.ts).
@@ -77,7 +85,8 @@ interface Visit {
   lang: Locale;
   client: Client;
   connection: Connection;
-  email: string;
+  /** The email (lower-cased) or the E.164 number: the logs' `user_name`. */
+  userName: string;
   ctx: RequestContext;
 }
 
@@ -150,11 +159,14 @@ async function refuse(v: Visit, reason: LinkErrorReason, logText: string, lang =
 }
 
 function failureLog(v: Visit, description: string): Promise<void> {
+  const sms = v.connection.strategy === 'sms';
+  // An SMS code arrives here only from Lock's passwordlessVerify: name it so, with the sms wording (spec §3.3).
+  const text = sms && description === LOG_TEXT.wrong ? OTP_ERRORS.wrong.sms : description;
   return v.s.store.appendLogs([makeLog('f', v.ctx, {
     ...passwordlessFields(v.client, v.connection),
-    user_name: v.email,
-    description,
-    details: { error: { message: description }, method: 'magic_link' },
+    user_name: v.userName,
+    description: text,
+    details: { error: { message: text }, method: sms ? 'sms_code' : 'magic_link' },
   }, v.s.now())]);
 }
 

@@ -213,8 +213,29 @@ ${notice(lang, f.resent ? 'resent_code' : undefined)}${alert(lang, f.error, 'cod
 </form>
 <form method="post" action="/login/code">${hidden(f)}<button type="submit" name="action" value="resend" class="secondary">${e(t(lang, 'resend_code'))}</button></form>
 <p class="muted"><a href="${e(loginUrl('', f.state))}">${e(t(lang, sms ? 'other_phone' : 'other_email'))}</a></p>`,
+    ...(sms ? { script: WEB_OTP_SCRIPT } : {}),
   };
 }
+
+/**
+ * WebOTP (WICG "WebOTP API"): Chrome on Android hands the page the code of an incoming text whose
+ * last line binds it to this origin (`@<host> #<code>`, Sesame's default SMS template), once the
+ * person agrees; the page fills the field and submits. Without the API, or if the person types
+ * first, nothing happens: the form works as it is.
+ */
+const WEB_OTP_SCRIPT = `(function(){
+  if (!('OTPCredential' in window) || !navigator.credentials) return;
+  var input = document.getElementById('code');
+  var form = input && input.form;
+  if (!form) return;
+  var ac = new AbortController();
+  form.addEventListener('submit', function(){ ac.abort(); });
+  navigator.credentials.get({ otp: { transport: ['sms'] }, signal: ac.signal }).then(function(otp){
+    if (!otp || !otp.code || input.value) return;
+    input.value = otp.code;
+    if (form.requestSubmit) form.requestSubmit(); else form.submit();
+  }).catch(function(){});
+})();`;
 
 /**
  * "Check your inbox" after a magic link was sent. Its script asks /login/status whether the link

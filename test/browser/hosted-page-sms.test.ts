@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { browserUnavailable } from '../helpers/browser.ts';
 import { type WebAppSuite, startWebAppSuite } from '../helpers/browser-suite.ts';
 import {
-  assertAccessible, assertNoHorizontalScroll, expectCodeForm, expectPhoneForm, expectSignedInAs, submitCode, submitPhone,
+  assertAccessible, assertNoHorizontalScroll, expectCodeForm, expectPhoneForm, expectSignedInAs, screenshot, submitCode, submitPhone,
 } from '../helpers/hosted-page.ts';
 import { type TwilioServer, codeFromSms, startTwilioServer } from '../helpers/sms-servers.ts';
 import { uniquePhone } from '../helpers/sms-tenant.ts';
@@ -50,6 +50,7 @@ describe('hosted login page by SMS in Chromium', { skip: browserUnavailable() },
     assert.equal(await input.getAttribute('inputmode'), 'tel');
     await assertNoHorizontalScroll(page);
     await assertAccessible(page, 'the phone form');
+    await screenshot(page, 'sms-number', true);
 
     // A wrong number first: the same form with the reason, still accessible.
     await submitPhone(page, '0612345678');
@@ -65,6 +66,7 @@ describe('hosted login page by SMS in Chromium', { skip: browserUnavailable() },
     assert.equal(await page.locator('[data-testid="phone-masked"]').innerText(), `+${'•'.repeat(e164.length - 5)}${e164.slice(-4)}`);
     await assertNoHorizontalScroll(page);
     await assertAccessible(page, 'the code form after a text');
+    await screenshot(page, 'sms-code', true);
 
     await submitCode(page, codeTo(e164, since));
     const claims = await expectSignedInAs(page, { phone_number: e164, phone_verified: true });

@@ -32,7 +32,7 @@ describe('Lock and auth0-js SMS passwordless in Chromium', { skip: browserUnavai
     twilio = await startTwilioServer();
     suite = await startWebAppSuite({ env: { SESAME_TWILIO_API_URL: twilio.url } });
     const { client } = await createClient(suite.srv, {
-      app_type: 'spa', grant_types: ['authorization_code', 'implicit', PASSWORDLESS_OTP_GRANT], callbacks: [suite.spa.page('auth0js-sms.html')],
+      app_type: 'spa', grant_types: ['authorization_code', 'implicit', PASSWORDLESS_OTP_GRANT], callbacks: [suite.spa.page('auth0js.html')],
       allowed_origins: [suite.spa.origin], web_origins: [suite.spa.origin], cross_origin_authentication: true,
     });
     spaClientId = client.client_id;
@@ -127,8 +127,8 @@ describe('Lock and auth0-js SMS passwordless in Chromium', { skip: browserUnavai
   });
 
   it('auth0-js on another site: passwordlessStart + passwordlessLogin for sms through /co/authenticate; parseHash has the number', async () => {
-    const callback = suite.spa.page('auth0js-sms.html');
-    const cfg = { domain: suite.domain, clientId: spaClientId };
+    const callback = suite.spa.page('auth0js.html');
+    const cfg = { domain: suite.domain, clientId: spaClientId, connection: 'sms', scope: 'openid phone' };
     // Cross-origin login needs the cookie /co/authenticate sets from the app's site (spec §3.6).
     const ctx = await suite.context({ thirdPartyCookies: true });
     const page = await ctx.newPage();
@@ -136,7 +136,7 @@ describe('Lock and auth0-js SMS passwordless in Chromium', { skip: browserUnavai
     const phone = uniquePhone();
     const since = twilio.messages.length;
     const start = page.waitForRequest(isPost('passwordless/start'));
-    const started = await callPage<Outcome<Json>>(page, 'start', cfg, phone);
+    const started = await callPage<Outcome<Json>>(page, 'start', cfg, { phoneNumber: phone });
     assert.ok(started.ok, `passwordlessStart: ${JSON.stringify(started)}`);
     // auth0-js hands the app the start's answer camel-cased.
     assert.equal(started.ok.phoneNumber, phone);
@@ -146,7 +146,7 @@ describe('Lock and auth0-js SMS passwordless in Chromium', { skip: browserUnavai
     const co = page.waitForRequest(isPost('co/authenticate'));
     await navigation(page, (u) => u.href.startsWith(callback) && u.hash.length > 1, async () => {
       // The callback only fires on an error; success leaves the page (the context is destroyed).
-      const res = await callPage<Outcome>(page, 'login', cfg, phone, code).catch(() => undefined);
+      const res = await callPage<Outcome>(page, 'login', cfg, { phoneNumber: phone }, code).catch(() => undefined);
       if (res?.error) assert.fail(`passwordlessLogin: ${JSON.stringify(res)}`);
     }, 'passwordlessLogin → /co/authenticate → /authorize?login_ticket → back');
     const coBody = body(await co);

@@ -70,12 +70,12 @@ describe('single-page apps with auth0-js and auth0-spa-js in Chromium', { skip: 
   async function auth0jsLogin(page: Page, email: string): Promise<void> {
     const callback = suite.spa.page('auth0js.html');
     await page.goto(callback);
-    const started = await callPage<Outcome>(page, 'start', cfg, email);
+    const started = await callPage<Outcome>(page, 'start', cfg, { email });
     assert.ok(started.ok, `passwordlessStart: ${JSON.stringify(started)}`);
     const code = extractCode(await suite.mailTo(email));
     await navigation(page, (u) => u.href.startsWith(callback) && u.hash.length > 1, async () => {
       // The callback only fires on an error; success leaves the page (the context is destroyed).
-      const res = await callPage<Outcome>(page, 'login', cfg, email, code).catch(() => undefined);
+      const res = await callPage<Outcome>(page, 'login', cfg, { email }, code).catch(() => undefined);
       if (res?.error) assert.fail(`passwordlessLogin: ${JSON.stringify(res)}`);
     }, 'passwordlessLogin → /co/authenticate → /authorize?login_ticket → back');
   }

@@ -30,6 +30,8 @@ export function systemResourceServer(issuer: string): ResourceServerView {
     signing_alg: 'RS256',
     allow_offline_access: false,
     skip_consent_for_verifiable_first_party_clients: false,
+    enforce_policies: false,
+    token_dialect: 'access_token',
     is_system: true,
   };
 }

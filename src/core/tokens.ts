@@ -3,6 +3,7 @@ import type { JWTPayload } from 'jose';
 import type { Services } from '../services.ts';
 import type { Client, User } from './model.ts';
 import { requireResourceServer } from './resource-servers.ts';
+import { grantUserScopes } from './token-scopes.ts';
 
 /** Auth0's default access-token lifetime for user flows (spec §3.1 sample: `expires_in: 86400`). */
 export const ACCESS_TOKEN_TTL_S = 86_400;
@@ -14,7 +15,7 @@ export const ACCESS_TOKEN_TYP = 'at+jwt';
 export interface UserTokenRequest {
   client: Client;
   user: User;
-  /** Space-separated scopes as granted. */
+  /** Space-separated scopes as asked for; grantUserScopes (token-scopes.ts) decides which are granted. */
   scope: string;
   /** An API identifier; omitted = the token is only good for `/userinfo`. */
   audience?: string | undefined;
@@ -89,9 +90,12 @@ export function atHash(accessToken: string): string {
 export async function issueUserTokens(s: Services, req: UserTokenRequest): Promise<UserTokens> {
   const issuer = s.issuer; // read at request time: listen() may fix it after binding port 0
   const iat = Math.floor(s.now() / 1000);
-  const scope = normaliseScope(req.scope);
   const userinfo = userinfoAudience(issuer);
-  const lifetime = await userAccessLifetime(s, req.audience);
+  const [lifetime, granted] = await Promise.all([
+    userAccessLifetime(s, req.audience),
+    grantUserScopes(s, { user: req.user, audience: req.audience, requested: req.scope }),
+  ]);
+  const scope = granted.scope;
 
   const access: JWTPayload = {
     iss: issuer,
@@ -102,6 +106,7 @@ export async function issueUserTokens(s: Services, req: UserTokenRequest): Promi
     jti: randomUUID(),
     azp: req.client.client_id,
     scope,
+    ...(granted.permissions ? { permissions: granted.permissions } : {}),
   };
   const access_token = await s.keys.sign(access, ACCESS_TOKEN_TYP);
   const out: UserTokens = { access_token, token_type: 'Bearer', expires_in: lifetime, scope };

@@ -1,4 +1,7 @@
 import type { Client, Connection, LogEvent, TenantSettings, User } from '../core/model.ts';
+import type { RbacStore } from './rbac-types.ts';
+
+export type { HeldPermission, PermissionRef, RbacStore, Role } from './rbac-types.ts';
 
 /** A stored one-time code: only the latest per (connection, identifier, client) exists (spec §3.2). */
 export interface CodeRecord {
@@ -105,7 +108,17 @@ export interface ResourceServer {
   signing_alg: 'RS256';
   allow_offline_access: boolean;
   skip_consent_for_verifiable_first_party_clients: boolean;
+  /**
+   * Auth0's RBAC switch (issue 10 §1): a user token's API scopes are those the user holds as
+   * permissions (directly or through roles). Absent in documents stored before it existed = false.
+   */
+  enforce_policies?: boolean;
+  /** `access_token_authz` adds the `permissions` claim (with enforce_policies). Absent = `access_token`. */
+  token_dialect?: TokenDialect;
 }
+
+/** The access-token profiles Sesame makes (Auth0's RFC 9068 ones are refused, docs/auth0-compat.md). */
+export type TokenDialect = 'access_token' | 'access_token_authz';
 
 export interface EmailProvider {
   name: string;
@@ -223,7 +236,7 @@ export interface LogSearch {
  * statement or one transaction): `issueCode`, `takeAttempt`, `consumeCode`, `useAssertionJti`,
  * `hitRateLimit`, `claimOutbox`.
  */
-export interface Store {
+export interface Store extends RbacStore {
   readonly dialect: 'sqlite' | 'postgres';
   migrate(): Promise<void>;
   ping(): Promise<void>;

@@ -5,7 +5,7 @@ import { managementAudience } from '../../core/scopes.ts';
 import { userinfoAudience } from '../../core/tokens.ts';
 import { ApiError, conflict, invalidBody, notFound } from '../../errors/api-error.ts';
 import type { Services } from '../../services.ts';
-import type { ResourceServer } from '../../store/types.ts';
+import type { ResourceServer, TokenDialect } from '../../store/types.ts';
 import { requireScopes } from './auth.ts';
 import { type PagingInput, listBody, listSchema, paging, pagingQuery } from './paging.ts';
 import { idParams } from './schemas.ts';
@@ -31,6 +31,9 @@ const editable = {
   signing_alg: { type: 'string', maxLength: 20 },
   allow_offline_access: { type: 'boolean' },
   skip_consent_for_verifiable_first_party_clients: { type: 'boolean' },
+  enforce_policies: { type: 'boolean' },
+  // Auth0's four dialects are valid input; checkEdits refuses the two RFC 9068 profiles.
+  token_dialect: { type: 'string', enum: ['access_token', 'access_token_authz', 'rfc9068_profile', 'rfc9068_profile_authz'] },
 } as const;
 const createBody = {
   type: 'object',
@@ -53,19 +56,31 @@ const view = {
     signing_alg: { type: 'string' },
     allow_offline_access: { type: 'boolean' },
     skip_consent_for_verifiable_first_party_clients: { type: 'boolean' },
+    enforce_policies: { type: 'boolean' },
+    token_dialect: { type: 'string' },
   },
 } as const;
 
-type Editable = Partial<Pick<ResourceServer, 'name' | 'scopes' | 'token_lifetime' | 'allow_offline_access' | 'skip_consent_for_verifiable_first_party_clients'>> & { signing_alg?: string };
+type Editable = Partial<Pick<ResourceServer, 'name' | 'scopes' | 'token_lifetime' | 'allow_offline_access' | 'skip_consent_for_verifiable_first_party_clients' | 'enforce_policies'>> & {
+  signing_alg?: string;
+  token_dialect?: string;
+};
+
+/** Auth0's dialects; the RFC 9068 profiles are refused, not ignored (docs/auth0-compat.md). */
+const TOKEN_DIALECTS: readonly string[] = ['access_token', 'access_token_authz'] satisfies TokenDialect[];
 
 const rsNotFound = () => notFound('The resource server does not exist', 'inexistent_resource_server');
 const systemReadOnly = () => new ApiError(400, 'The Management API is a system resource server and cannot be changed or deleted', 'operation_not_supported');
-const stored = (rs: ResourceServer): ResourceServerView => ({ ...rs, is_system: false });
+/** Documents stored before RBAC existed have neither field: Auth0's defaults. */
+const stored = (rs: ResourceServer): ResourceServerView => ({ enforce_policies: false, token_dialect: 'access_token', ...rs, is_system: false });
 
 /** Only RS256 (Sesame signs every token with its RSA keys); HS256 and PS256 are refused, not ignored. */
 function checkEdits(body: Editable): void {
   if (body.signing_alg !== undefined && body.signing_alg !== 'RS256') {
     throw invalidBody(`signing_alg ${body.signing_alg.slice(0, 20)} is not supported: only RS256 is`);
+  }
+  if (body.token_dialect !== undefined && !TOKEN_DIALECTS.includes(body.token_dialect)) {
+    throw invalidBody(`token_dialect ${body.token_dialect} is not supported: only access_token and access_token_authz are`);
   }
   if (body.scopes) {
     const seen = new Set<string>();
@@ -135,6 +150,8 @@ export function registerResourceServers(api: FastifyInstance, s: Services): void
         signing_alg: 'RS256',
         allow_offline_access: body.allow_offline_access ?? false,
         skip_consent_for_verifiable_first_party_clients: body.skip_consent_for_verifiable_first_party_clients ?? false,
+        enforce_policies: body.enforce_policies ?? false,
+        token_dialect: (body.token_dialect as TokenDialect | undefined) ?? 'access_token',
       };
       if (!(await store.insertResourceServer(rs))) throw taken();
       reply.code(201);
@@ -153,8 +170,8 @@ export function registerResourceServers(api: FastifyInstance, s: Services): void
       if (isSystem(req.params.id)) throw systemReadOnly();
       checkEdits(req.body);
       const current = await load(req.params.id);
-      const { signing_alg: _alg, ...changes } = req.body;
-      const next: ResourceServer = { ...current, ...changes };
+      const { signing_alg: _alg, token_dialect, ...changes } = req.body;
+      const next: ResourceServer = { ...current, ...changes, ...(token_dialect !== undefined ? { token_dialect: token_dialect as TokenDialect } : {}) };
       await store.updateResourceServer(next);
       return stored(next);
     },

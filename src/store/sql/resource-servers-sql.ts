@@ -50,7 +50,17 @@ export abstract class SqlResourceServers extends SqlRefs {
   }
   async updateResourceServer(rs: ResourceServer): Promise<void> {
     // The identifier never changes (it is what issued tokens carry as `aud`): only the document.
-    await this.refWriteOne(this.db.updateTable('resource_servers').set({ doc: JSON.stringify(rs) }).where('id', '=', rs.id).compile());
+    const db = this.db;
+    const names = rs.scopes.map((sc) => sc.value);
+    await this.refWrite(function* () {
+      yield db.updateTable('resource_servers').set({ doc: JSON.stringify(rs) }).where('id', '=', rs.id).compile();
+      // A scope the API no longer defines is no longer a permission anyone holds (issue 10 §1).
+      for (const table of ['role_permissions', 'user_permissions'] as const) {
+        let del = db.deleteFrom(table).where('resource_server_identifier', '=', rs.identifier);
+        if (names.length) del = del.where('permission_name', 'not in', names);
+        yield del.compile();
+      }
+    });
   }
   async deleteResourceServer(id: string): Promise<boolean> {
     const found = await this.getResourceServerById(id);
@@ -60,6 +70,9 @@ export abstract class SqlResourceServers extends SqlRefs {
       const r = yield db.deleteFrom('resource_servers').where('id', '=', id).compile();
       // Grants for an API that no longer exists would only confuse a later API with the same identifier.
       if (r.changes > 0) yield db.deleteFrom('client_grants').where('audience', '=', found.identifier).compile();
+      // Likewise the permissions on it (issue 10 §1).
+      if (r.changes > 0) yield db.deleteFrom('role_permissions').where('resource_server_identifier', '=', found.identifier).compile();
+      if (r.changes > 0) yield db.deleteFrom('user_permissions').where('resource_server_identifier', '=', found.identifier).compile();
       return r.changes > 0;
     });
   }

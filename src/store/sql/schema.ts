@@ -74,6 +74,11 @@ export interface Database {
   window_events: { key: string; at: number; ref: string };
   /** Brute-force protection (migration 2026-11-28T05): see src/store/sql/brute-force-sql.ts. */
   login_failures: { identifier: string; ip: string; connection: string; failures: number; first_failure_at: number; blocked_until: number | null };
+  /** RBAC (migration 2026-12-07T00): see src/store/sql/rbac-sql.ts. */
+  roles: { id: string; name: string; description: string; created_at: number };
+  role_permissions: { role_id: string; resource_server_identifier: string; permission_name: string };
+  user_roles: { user_id: string; role_id: string };
+  user_permissions: { user_id: string; resource_server_identifier: string; permission_name: string };
   signing_keys: { kid: string; alg: string; private_jwk_enc: string; public_jwk: string; created_at: number; status: string };
 }
 

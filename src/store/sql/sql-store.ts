@@ -10,7 +10,7 @@ import { clearLoginBlocksQuery, clearLoginFailuresQuery, listLoginBlocksQuery, l
 import type { Op, Result } from './executor.ts';
 import { migrateToLatest } from './migrate.ts';
 import { USER_COLUMNS } from './queries.ts';
-import { SqlResourceServers } from './resource-servers-sql.ts';
+import { SqlRbac } from './rbac-sql.ts';
 import type { Database } from './schema.ts';
 import { type UserRow, toUser, userRow } from './users-sql.ts';
 
@@ -31,7 +31,7 @@ function toArtifact<T>(r: Database['artifacts']): Artifact<T> {
  * writes group-committed per event-loop turn. Multi-statement writes are generator ops so that one
  * definition runs in a synchronous SQLite transaction and in an async PostgreSQL one.
  */
-export class SqlStore extends SqlResourceServers implements Store {
+export class SqlStore extends SqlRbac implements Store {
   migrate = () => migrateToLatest(this.db, this.dialect);
   async ping() {
     await sql`select 1`.execute(this.db);
@@ -317,8 +317,14 @@ export class SqlStore extends SqlResourceServers implements Store {
     await this.#single(q);
   }
   async deleteUser(userId: string) {
-    const r = await this.db.deleteFrom('users').where('user_id', '=', userId).executeTakeFirst();
-    return Number(r.numDeletedRows) > 0;
+    const db = this.db;
+    // The user's roles and direct permissions go with it (issue 10 §1), in the same transaction.
+    return this.x.write(function* () {
+      const r = yield db.deleteFrom('users').where('user_id', '=', userId).compile();
+      yield db.deleteFrom('user_roles').where('user_id', '=', userId).compile();
+      yield db.deleteFrom('user_permissions').where('user_id', '=', userId).compile();
+      return r.changes > 0;
+    });
   }
   /** One UPDATE of the login columns: no read-modify-write, so no lock upgrade to lose (users-sql.ts). */
   async recordLogin(userId: string, at: string, ip: string) {

@@ -10,6 +10,8 @@ export const MANAGEMENT_SCOPES = [
   'read:logs', 'read:logs_users',
   'read:log_streams', 'create:log_streams', 'update:log_streams', 'delete:log_streams',
   'read:users', 'create:users', 'update:users', 'delete:users',
+  'read:roles', 'create:roles', 'update:roles', 'delete:roles',
+  'read:role_members', 'create:role_members', 'delete:role_members',
   'read:signing_keys', 'create:signing_keys', 'update:signing_keys',
 ] as const;
 

@@ -68,6 +68,7 @@ for (const { backend, skip } of await backendMatrix()) {
       assert.deepEqual(rs, {
         id: rs.id, name: 'Orders', identifier, is_system: false, scopes: [{ value: 'read:orders', description: 'Read orders' }],
         token_lifetime: 86400, signing_alg: 'RS256', allow_offline_access: false, skip_consent_for_verifiable_first_party_clients: false,
+        enforce_policies: false, token_dialect: 'access_token',
       });
       // By id and by identifier, as on Auth0.
       assert.deepEqual((await call('GET', `/resource-servers/${rs.id}`)).json, rs);

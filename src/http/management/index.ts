@@ -11,10 +11,12 @@ import { registerEmailProvider } from './email-provider.ts';
 import { registerLogs } from './logs.ts';
 import { registerLogStreams } from './log-streams.ts';
 import { registerResourceServers } from './resource-servers.ts';
+import { registerRoles } from './roles.ts';
 import { registerSigningKeys } from './signing-keys.ts';
 import { registerTenantSettings } from './tenant-settings.ts';
 import { registerUsers } from './users.ts';
 import { registerUserBlocks } from './user-blocks.ts';
+import { registerUserRoles } from './user-roles.ts';
 import { compileValidator, formatSchemaErrors } from './validation.ts';
 
 declare module 'fastify' {
@@ -46,6 +48,8 @@ export function registerManagementRoutes(app: FastifyInstance, s: Services): voi
       registerLogStreams(api, s);
       registerUsers(api, s);
       registerUserBlocks(api, s);
+      registerRoles(api, s);
+      registerUserRoles(api, s);
       registerSigningKeys(api, s);
     },
     { prefix: '/api/v2' },

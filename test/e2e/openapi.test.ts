@@ -179,6 +179,10 @@ describe('GET /api/v2/openapi.json', () => {
     // Any one of several scopes: one requirement object each (alternatives, OpenAPI 3.1 §4.8.30).
     assert.deepEqual(op('get', '/api/v2/logs').security, [{ bearer: ['read:logs'] }, { bearer: ['read:logs_users'] }]);
     assert.deepEqual(op('post', '/api/v2/keys/signing/rotate').security, [{ bearer: ['create:signing_keys'] }, { bearer: ['update:signing_keys'] }]);
+    // Issue 10 §1: RBAC routes with Auth0's scopes.
+    assert.deepEqual(op('post', '/api/v2/roles').security, [{ bearer: ['create:roles'] }]);
+    assert.deepEqual(op('get', '/api/v2/users/{id}/roles').security, [{ bearer: ['read:users'] }, { bearer: ['read:roles'] }, { bearer: ['read:role_members'] }]);
+    assert.deepEqual(op('post', '/api/v2/roles/{id}/users').security, [{ bearer: ['update:roles'] }, { bearer: ['create:role_members'] }]);
 
     const operations: [string, string, string[]][] = [];
     for (const [path, item] of Object.entries<Json>(doc.paths)) {

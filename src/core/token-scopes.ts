@@ -2,6 +2,7 @@ import type { Services } from '../services.ts';
 import type { ResourceServer } from '../store/types.ts';
 import type { User } from './model.ts';
 import { findResourceServer } from './resource-servers.ts';
+import { managementAudience } from './scopes.ts';
 
 /**
  * Scopes of OpenID Connect itself (OIDC Core §5.4, §11): they ask for claims or a refresh token,
@@ -30,16 +31,21 @@ export interface GrantedUserScope {
  * - OIDC scopes always pass;
  * - an API scope passes only if the API defines it; without an API no API scope passes;
  * - with the API's `enforce_policies` (RBAC) only if the user also holds it as a permission,
- *   directly or through a role ("an intersection of the requested permissions and the permissions
- *   assigned to the user", Auth0 "Enable Role-Based Access Control for APIs");
+ *   directly or through a role: what was asked for, intersected with what the user holds (Auth0
+ *   docs, "Enable Role-Based Access Control for APIs");
  * - anything else is dropped silently, never an error.
  * Client-credentials tokens do not come here: they get what their client grant allows.
- * The Management API's audience is refused to users before this is reached (grants, /authorize).
+ * The Management API's audience is refused to users before this is reached (grants, /authorize),
+ * and grants no API scope here either.
  */
 export async function grantUserScopes(s: Services, req: UserScopeRequest): Promise<GrantedUserScope> {
   const asked = [...new Set(req.requested.split(/\s+/).filter(Boolean))];
+  const oidcOnly = () => ({ scope: asked.filter((sc) => OIDC_SCOPES.has(sc)).join(' ') });
+  // The Management API trusts its scopes: a user token gets none of them here (defence in depth
+  // behind the grants' refusal). Issue 10's administrator rule for the dashboard plugs in here.
+  if (req.audience === managementAudience(s.issuer)) return oidcOnly();
   const api = req.audience ? await findResourceServer(s, req.audience) : undefined;
-  if (!api) return { scope: asked.filter((sc) => OIDC_SCOPES.has(sc)).join(' ') };
+  if (!api) return oidcOnly();
 
   const allowed = await allowedApiScopes(s, api, req.user.user_id);
   const scope = asked.filter((sc) => OIDC_SCOPES.has(sc) || allowed.has(sc)).join(' ');

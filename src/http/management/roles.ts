@@ -8,7 +8,7 @@ import { type PagingInput, listBody, listSchema, paging, pagingQuery } from './p
 import { MAX_ITEMS, checkPermissions, describePermission, permissionView, permissionsBody, roleNotFound, roleView } from './permissions.ts';
 import { idParams } from './schemas.ts';
 
-const roleFields = { name: { type: 'string', minLength: 1, maxLength: 50 }, description: { type: 'string', maxLength: 140 } } as const;
+const roleFields = { name: { type: 'string', minLength: 1, maxLength: 256 }, description: { type: 'string', maxLength: 1024 } } as const;
 const roleCreateBody = { type: 'object', additionalProperties: false, required: ['name'], properties: roleFields } as const;
 const rolePatchBody = { type: 'object', additionalProperties: false, properties: roleFields } as const;
 const roleUsersBody = {

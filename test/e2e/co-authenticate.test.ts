@@ -160,6 +160,23 @@ for (const { backend, skip } of await backendMatrix()) {
       assert.equal(decodeJwt(hash.get('access_token')!).azp, spa.client_id);
     });
 
+    it('a ticket redeemed for an API grants only the OIDC scopes and the scopes the API defines (issue 10 §1)', async () => {
+      const identifier = `https://co-orders-${Date.now().toString(36)}.example`;
+      const rs = await server.app.inject({
+        method: 'POST', url: '/api/v2/resource-servers', headers: { authorization: `Bearer ${await server.mgmtToken()}` },
+        payload: { identifier, scopes: [{ value: 'read:orders' }] },
+      });
+      assert.equal(rs.statusCode, 201, rs.body);
+      const t = await login();
+      const res = await authorize({
+        response_type: 'token id_token', nonce: 'n-1', state: 's2', login_ticket: t.login_ticket, audience: identifier, scope: 'openid read:orders delete:orders admin',
+      }, t.cookie);
+      assert.equal(res.status, 302);
+      const hash = new URLSearchParams(new URL(res.headers.get('location')!).hash.slice(1));
+      assert.equal(hash.get('scope'), 'openid read:orders', hash.toString());
+      assert.equal(decodeJwt(hash.get('access_token')!).scope, 'openid read:orders');
+    });
+
     it('redeems a ticket once', async () => {
       const t = await login();
       const params = { response_type: 'token id_token', nonce: 'n', login_ticket: t.login_ticket };

@@ -44,6 +44,8 @@ export interface RbacStore {
 
   /** Users holding the role (deleted users are not listed), sorted by user_id. */
   listRoleUsers(roleId: string, opts: ListOptions): Promise<Page<User>>;
+  /** Checkpoint paging: at most `take` holders of the role with user_id > `after` (or from the first), by user_id. */
+  listRoleUsersAfter(roleId: string, after: string | null, take: number): Promise<User[]>;
   /** Gives each user each role: one transaction. */
   addUserRoles(userIds: string[], roleIds: string[]): Promise<void>;
   removeUserRoles(userId: string, roleIds: string[]): Promise<void>;

@@ -102,6 +102,16 @@ for (const { backend, skip } of await backendMatrix()) {
       assert.deepEqual(members.users.map((m: Json) => m.user_id).sort(), [a.user_id, b.user_id].sort());
       assert.deepEqual(Object.keys(members.users.find((m: Json) => m.user_id === a.user_id)).sort(), ['email', 'user_id']);
       assert.deepEqual(await expectStatus(call('GET', `/users/${u(a.user_id)}/roles`), 200), [role]);
+      // Checkpoint paging (from/take): one member a page, then no `next` after the last.
+      const sorted = [a.user_id, b.user_id].sort();
+      const first = await expectStatus(call('GET', `/roles/${role.id}/users?take=1`), 200);
+      assert.deepEqual(first.users.map((m: Json) => m.user_id), [sorted[0]]);
+      assert.equal(typeof first.next, 'string');
+      const second = await expectStatus(call('GET', `/roles/${role.id}/users?take=1&from=${encodeURIComponent(first.next)}`), 200);
+      assert.deepEqual(second.users.map((m: Json) => m.user_id), [sorted[1]]);
+      const third = await expectStatus(call('GET', `/roles/${role.id}/users?take=1&from=${encodeURIComponent(second.next)}`), 200);
+      assert.deepEqual(third, { users: [] });
+      await expectStatus(call('GET', `/roles/${role.id}/users?from=%2B%2B%2B`), 400, 'invalid_query_string');
 
       await expectStatus(call('POST', `/users/${u(a.user_id)}/permissions`, { permissions: [read, write] }), 201);
       const held = await expectStatus(call('GET', `/users/${u(a.user_id)}/permissions`), 200);
@@ -160,6 +170,8 @@ for (const { backend, skip } of await backendMatrix()) {
       const someone = await user();
       await sdk.roles.assignUsers({ id: role.id }, { users: [someone.user_id] });
       assert.deepEqual((await sdk.roles.getUsers({ id: role.id })).data.map((m) => m.user_id), [someone.user_id]);
+      const checkpoint = (await sdk.roles.getUsers({ id: role.id, take: 10 })).data as unknown as { users: Json[]; next?: string };
+      assert.deepEqual([checkpoint.users.map((m) => m.user_id), checkpoint.next], [[someone.user_id], undefined]);
       assert.deepEqual((await sdk.users.getRoles({ id: someone.user_id })).data.map((r) => r.id), [role.id]);
       await sdk.users.deleteRoles({ id: someone.user_id }, { roles: [role.id] });
       await sdk.users.assignRoles({ id: someone.user_id }, { roles: [role.id] });

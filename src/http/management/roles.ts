@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { randomId } from '../../core/crypto.ts';
-import { conflict, notFound } from '../../errors/api-error.ts';
+import type { User } from '../../core/model.ts';
+import { conflict, invalidQuery, notFound } from '../../errors/api-error.ts';
 import type { Services } from '../../services.ts';
 import type { PermissionRef, Role } from '../../store/types.ts';
 import { requireScopes } from './auth.ts';
-import { type PagingInput, listBody, listSchema, paging, pagingQuery } from './paging.ts';
+import { DEFAULT_PER_PAGE, MAX_PER_PAGE, type PagingInput, listBody, listSchema, paging, pagingQuery } from './paging.ts';
 import { MAX_ITEMS, checkPermissions, describePermission, permissionView, permissionsBody, roleNotFound, roleView } from './permissions.ts';
 import { idParams } from './schemas.ts';
 
@@ -20,6 +21,15 @@ const roleUsersBody = {
 /** A role's member as Auth0 lists it. */
 const memberView = { type: 'object', properties: { user_id: { type: 'string' }, email: { type: 'string' }, picture: { type: 'string' }, name: { type: 'string' } } } as const;
 const pagingOnly = { type: 'object', additionalProperties: false, properties: pagingQuery } as const;
+/** A checkpoint page with a `next` (the serialiser picks the first matching schema; the last page, without `next`, fits the totals one). */
+const checkpointView = { type: 'object', required: ['next'], properties: { users: { type: 'array', items: memberView }, next: { type: 'string' } } } as const;
+/** The checkpoint is the last user_id seen, opaque to the caller (as Auth0's `next` is). */
+const toCursor = (userId: string) => Buffer.from(userId).toString('base64url');
+function fromCursor(cursor: string): string {
+  const userId = Buffer.from(cursor, 'base64url').toString();
+  if (toCursor(userId) !== cursor) throw invalidQuery('from is not a checkpoint this API returned as next');
+  return userId;
+}
 
 const nameTaken = () => conflict('A role with the same name already exists', 'conflict');
 
@@ -122,18 +132,35 @@ export function registerRoles(api: FastifyInstance, s: Services): void {
   );
 
   // users ------------------------------------------------------------------------------------------
-  api.get<{ Params: { id: string }; Querystring: PagingInput }>(
+  api.get<{ Params: { id: string }; Querystring: PagingInput & { from?: string; take?: number } }>(
     '/roles/:id/users',
     {
       onRequest: requireScopes(s, 'read:users', 'read:roles', 'read:role_members'),
-      schema: { params: idParams, querystring: pagingOnly, response: { 200: listSchema('users', memberView) } },
+      schema: {
+        params: idParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { ...pagingQuery, from: { type: 'string', maxLength: 400 }, take: { type: 'integer', minimum: 1, maximum: MAX_PER_PAGE } },
+        },
+        response: { 200: { anyOf: [checkpointView, ...listSchema('users', memberView).anyOf] } },
+      },
     },
     async (req) => {
       await load(req.params.id);
+      const member = (u: User) => ({ user_id: u.user_id, email: u.email, picture: u.picture, name: u.name });
+      // Auth0's checkpoint paging, as soon as `from` or `take` is present: `{users, next}`, where
+      // `next` (absent on the last page) is the opaque `from` of the following page.
+      const { from, take } = req.query;
+      if (from !== undefined || take !== undefined) {
+        const limit = take ?? DEFAULT_PER_PAGE;
+        const users = await store.listRoleUsersAfter(req.params.id, from ? fromCursor(from) : null, limit);
+        const last = users.at(-1);
+        return { users: users.map(member), ...(last && users.length === limit ? { next: toCursor(last.user_id) } : {}) };
+      }
       const p = paging(req.query);
       const page = await store.listRoleUsers(req.params.id, { page: p.page, perPage: p.perPage });
-      const members = page.items.map((u) => ({ user_id: u.user_id, email: u.email, picture: u.picture, name: u.name }));
-      return listBody('users', members, page.total, p);
+      return listBody('users', page.items.map(member), page.total, p);
     },
   );
 

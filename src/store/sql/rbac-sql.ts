@@ -105,6 +105,12 @@ export abstract class SqlRbac extends SqlResourceServers {
     ]);
     return { items: rows.map((r) => toUser(r as UserRow)), total: Number(total.n) };
   }
+  async listRoleUsersAfter(roleId: string, after: string | null, take: number): Promise<User[]> {
+    let q = this.db.selectFrom('user_roles').innerJoin('users', 'users.user_id', 'user_roles.user_id').where('user_roles.role_id', '=', roleId);
+    if (after !== null) q = q.where('users.user_id', '>', after);
+    const rows = await q.select(USER_COLUMNS.map((c) => `users.${c}` as const)).orderBy('users.user_id').limit(take).execute();
+    return rows.map((r) => toUser(r as UserRow));
+  }
   async addUserRoles(userIds: string[], roleIds: string[]) {
     const values = userIds.flatMap((user_id) => roleIds.map((role_id) => ({ user_id, role_id })));
     if (!values.length) return;

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Config } from './schema.ts';
+import { parseTrustProxy } from './trust-proxy.ts';
 
 export class ConfigError extends Error {
   readonly errors: string[];
@@ -102,6 +103,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     }
   }
 
+  const trust = parseTrustProxy(str('SESAME_TRUST_PROXY'));
+  if ('error' in trust) errors.push(trust.error);
+
   const config: Config = {
     port,
     host,
@@ -123,6 +127,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     mailPoolSize: int('SESAME_MAIL_POOL_SIZE', 8, 1, 100),
     logRetentionDays: int('SESAME_LOG_RETENTION_DAYS', 30, 0, 36_500),
     twilioApiUrl,
+    trustProxy: 'value' in trust ? trust.value : false,
     ...overrides,
   };
   if (errors.length > 0) throw new ConfigError(errors);

@@ -1,3 +1,5 @@
+import type { TrustProxy } from './trust-proxy.ts';
+
 /**
  * The one configuration schema. Every setting is read from the environment once, validated with
  * every error listed, then frozen (STYLE.md §8). Nothing else reads `process.env`.
@@ -33,6 +35,11 @@ export interface Config {
   readonly logRetentionDays: number;
   /** Twilio's REST API origin, no trailing slash (issue 5 §1); tests point it at a local server. */
   readonly twilioApiUrl: string;
+  /**
+   * Which peers may set the client's IP, scheme and host through X-Forwarded-* (Fastify's
+   * `trustProxy`, src/config/trust-proxy.ts); false: none, every limit sees the socket's address.
+   */
+  readonly trustProxy: TrustProxy;
 }
 
 export interface Setting {
@@ -61,5 +68,6 @@ export const SETTINGS: readonly Setting[] = [
   { env: 'SESAME_MAIL_POLL_MS', default: '1000', doc: 'How often the mail worker looks for due messages besides being woken by new ones.' },
   { env: 'SESAME_MAIL_POOL_SIZE', default: '8', doc: 'Concurrent SMTP connections.' },
   { env: 'SESAME_LOG_RETENTION_DAYS', default: '30', doc: 'Logs older than this are deleted (at start, then hourly); `0` keeps them forever.' },
+  { env: 'SESAME_TRUST_PROXY', default: 'false', doc: 'Behind a load balancer: which peers may name the client in `X-Forwarded-For`/`-Proto`/`-Host`. `false` (headers ignored), a hop count (`1` = one proxy in front), a comma-separated list of proxy IPs/CIDRs (`10.0.0.0/8,fd00::/8`, or `loopback`, `linklocal`, `uniquelocal`), or `true` (every hop: only when nothing but the proxy can reach Sesame). Every per-IP limit and log then sees the real client.' },
   { env: 'SESAME_TWILIO_API_URL', default: 'https://api.twilio.com', doc: 'Origin of the Twilio REST API used by SMS connections with provider `twilio`; Sesame appends `/2010-04-01/Accounts/{sid}/Messages.json`.' },
 ];

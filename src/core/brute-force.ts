@@ -3,6 +3,7 @@ import type { Services } from '../services.ts';
 import type { BruteForcePolicy, LoginFailureKey } from '../store/types.ts';
 import { type RequestContext, makeLog, passwordlessFields } from './logs.ts';
 import type { Client, Connection } from './model.ts';
+import { ipKey } from './ip-key.ts';
 
 const DAY = 86_400_000;
 
@@ -34,7 +35,7 @@ export interface BruteForceGuard {
 /** `options.brute_force_protection` is on unless set to false (Auth0's default; bootstrap sets true). */
 export const protectionOn = (connection: Connection): boolean => connection.options.brute_force_protection !== false;
 
-const pair = (g: BruteForceGuard, identifier: string): LoginFailureKey => ({ identifier, ip: g.ctx.ip, connection: g.connection.name });
+const pair = (g: BruteForceGuard, identifier: string): LoginFailureKey => ({ identifier, ip: ipKey(g.ctx.ip), connection: g.connection.name });
 
 /** What the guard knows of the pair before a verification. */
 export interface PairState {

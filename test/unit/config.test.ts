@@ -22,6 +22,18 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ SESAME_PORT: '8080' }).issuer, 'http://localhost:8080/');
   });
 
+  it('SESAME_TRUST_PROXY: off by default; true, a hop count or a list of addresses/CIDRs (issue 10 §2)', () => {
+    assert.equal(loadConfig({}).trustProxy, false);
+    assert.equal(loadConfig({ SESAME_TRUST_PROXY: 'false' }).trustProxy, false);
+    assert.equal(loadConfig({ SESAME_TRUST_PROXY: '0' }).trustProxy, false);
+    assert.equal(loadConfig({ SESAME_TRUST_PROXY: 'true' }).trustProxy, true);
+    assert.equal(loadConfig({ SESAME_TRUST_PROXY: '2' }).trustProxy, 2);
+    assert.deepEqual(loadConfig({ SESAME_TRUST_PROXY: '10.0.0.0/8, fd00::/8,192.0.2.1,loopback' }).trustProxy, ['10.0.0.0/8', 'fd00::/8', '192.0.2.1', 'loopback']);
+    for (const bad of ['10.0.0.0/33', 'fd00::/129', 'proxy.internal', '10.0.0.0/8/1', '1e3', ',', '101']) {
+      assert.throws(() => loadConfig({ SESAME_TRUST_PROXY: bad }), (err: Error) => err instanceof ConfigError && err.errors.some((e) => e.startsWith('SESAME_TRUST_PROXY')), bad);
+    }
+  });
+
   it('lists every error at once', () => {
     try {
       loadConfig({

@@ -14,6 +14,7 @@ import type { Services } from '../../services.ts';
 import { COOKIE } from '../cookies.ts';
 import { issuerOrigin, originOf } from '../cors.ts';
 import { requestContext } from '../request-context.ts';
+import { ipKey } from '../../core/ip-key.ts';
 
 /** Spec §3.6 (AUTH0JS-DOC), byte for byte. */
 const INVALID_BODY = 'Invalid request body. All and only of client_id, credential_type, username, otp, realm are required.';
@@ -157,7 +158,7 @@ async function signIn(s: Services, client: Client, connection: Connection, ident
 async function limitPerIp(s: Services, ctx: RequestContext): Promise<void> {
   if (s.config.startLimitPerHour <= 0) return;
   const now = s.now();
-  const limit = await hitHourly(s.store, `co:${ctx.ip}`, s.config.startLimitPerHour * MAX_ATTEMPTS, now);
+  const limit = await hitHourly(s.store, `co:${ipKey(ctx.ip)}`, s.config.startLimitPerHour * MAX_ATTEMPTS, now);
   if (!limit.exceeded) return;
   if (limit.firstExceeded) {
     await s.store.appendLogs([makeLog('api_limit', ctx, { details: { limit: { bucket: 'co-authenticate-per-ip', size: limit.limit }, request: { method: 'POST', path: '/co/authenticate' } } }, now)]);

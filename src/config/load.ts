@@ -128,6 +128,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     logRetentionDays: int('SESAME_LOG_RETENTION_DAYS', 30, 0, 36_500),
     twilioApiUrl,
     trustProxy: 'value' in trust ? trust.value : false,
+    identifierStartsPerHour: int('SESAME_IDENTIFIER_STARTS_PER_HOUR', 10, 0, 1_000_000_000),
+    identifierStartsPerDay: int('SESAME_IDENTIFIER_STARTS_PER_DAY', 30, 0, 1_000_000_000),
+    identifierFailureLimit: int('SESAME_IDENTIFIER_FAILURE_LIMIT', 20, 0, 1_000_000),
+    identifierMaxDelaySeconds: int('SESAME_IDENTIFIER_MAX_DELAY_SECONDS', 3600, 1, 30 * 86_400),
     ...overrides,
   };
   if (errors.length > 0) throw new ConfigError(errors);

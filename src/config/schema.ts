@@ -40,6 +40,13 @@ export interface Config {
    * `trustProxy`, src/config/trust-proxy.ts); false: none, every limit sees the socket's address.
    */
   readonly trustProxy: TrustProxy;
+  /** Codes or links per identifier (email, phone) and connection, from any IP: per hour, per day; 0 = off (issue 10 §2). */
+  readonly identifierStartsPerHour: number;
+  readonly identifierStartsPerDay: number;
+  /** Failed verifications of one identifier from all IPs before each further failure delays the next guess; 0 = off. */
+  readonly identifierFailureLimit: number;
+  /** Longest such delay (the first is 60 s, or this if shorter; each failure doubles it). */
+  readonly identifierMaxDelaySeconds: number;
 }
 
 export interface Setting {
@@ -62,6 +69,10 @@ export const SETTINGS: readonly Setting[] = [
   { env: 'SESAME_TLS_CERT', doc: 'PEM certificate path: serve HTTPS directly (with SESAME_TLS_KEY).' },
   { env: 'SESAME_TLS_KEY', doc: 'PEM private key path.' },
   { env: 'SESAME_START_LIMIT_PER_HOUR', default: '50', doc: 'Per-IP `/passwordless/start` limit per hour; `0` turns it off.' },
+  { env: 'SESAME_IDENTIFIER_STARTS_PER_HOUR', default: '10', doc: 'Codes or links one email or phone number may be sent per hour on a connection, from any IP (429 `too_many_requests`, `limit_mu` log); `0` turns it off.' },
+  { env: 'SESAME_IDENTIFIER_STARTS_PER_DAY', default: '30', doc: 'The same per rolling 24 hours; `0` turns it off.' },
+  { env: 'SESAME_IDENTIFIER_FAILURE_LIMIT', default: '20', doc: 'Failed code/link verifications of one email or phone number from all IPs after which each further failure delays the next attempt (60 s, doubling; 429 `too_many_attempts` + `Retry-After`; one `limit_wc` log). Forgotten after a success or 24 h without failure. `0` turns it off.' },
+  { env: 'SESAME_IDENTIFIER_MAX_DELAY_SECONDS', default: '3600', doc: 'Longest delay of the per-identifier back-off above.' },
   { env: 'SESAME_LOG_LEVEL', default: 'info', doc: '`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`.' },
   { env: 'SESAME_MAIL_MAX_ATTEMPTS', default: '6', doc: 'SMTP attempts per message before it is given up (and an `fn` log written).' },
   { env: 'SESAME_MAIL_RETRY_BASE_MS', default: '2000', doc: 'First retry delay; doubles after every failure.' },

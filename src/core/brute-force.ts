@@ -22,8 +22,15 @@ export const BRUTE_FORCE_POLICY: BruteForcePolicy = { threshold: 10, windowMs: 3
  */
 export const TOO_MANY_ATTEMPTS = 'Your account has been blocked after multiple consecutive login attempts.';
 
-/** `429 {"error":"too_many_attempts", …}` as /oauth/token answers a blocked pair (spec §3.3). */
-export const tooManyAttempts = () => new OAuthError(429, 'too_many_attempts', TOO_MANY_ATTEMPTS);
+/**
+ * `429 {"error":"too_many_attempts", …}` as /oauth/token answers a blocked pair (spec §3.3), with
+ * Auth0's text whichever guard refused (apps match on it). An identifier's back-off (issue 10 §2)
+ * ends at `retryAt`: then Retry-After says when (RFC 9110 §10.2.3).
+ */
+export const tooManyAttempts = (retryAt?: number, now?: number) =>
+  new OAuthError(429, 'too_many_attempts', TOO_MANY_ATTEMPTS, retryAt !== undefined && now !== undefined
+    ? { headers: { 'retry-after': String(Math.max(1, Math.ceil((retryAt - now) / 1000))) } }
+    : {});
 
 /** Who is guessing, at which application and connection: what a verification tells the guard. */
 export interface BruteForceGuard {

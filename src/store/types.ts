@@ -1,4 +1,5 @@
 import type { Client, Connection, LogEvent, TenantSettings, User } from '../core/model.ts';
+import type { IdentifierLimitsStore } from './identifier-limits.ts';
 
 /** A stored one-time code: only the latest per (connection, identifier, client) exists (spec §3.2). */
 export interface CodeRecord {
@@ -223,7 +224,7 @@ export interface LogSearch {
  * statement or one transaction): `issueCode`, `takeAttempt`, `consumeCode`, `useAssertionJti`,
  * `hitRateLimit`, `claimOutbox`.
  */
-export interface Store {
+export interface Store extends IdentifierLimitsStore {
   readonly dialect: 'sqlite' | 'postgres';
   migrate(): Promise<void>;
   ping(): Promise<void>;

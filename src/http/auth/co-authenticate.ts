@@ -54,7 +54,7 @@ export function registerCoAuthenticate(app: FastifyInstance, s: Services): void 
       seen.username = identifier;
 
       const result = await verifyCode(s, { connection_id: connection.id, identifier, client_id: client.client_id }, body.otp, { ctx, client, connection });
-      if (!result.ok && result.reason === 'blocked') throw tooManyAttempts(); // spec §3.6, §7 (BFP)
+      if (!result.ok && result.reason === 'blocked') throw tooManyAttempts(result.retryAt, s.now()); // spec §3.6, §7 (BFP)
       if (!result.ok) throw new OAuthError(403, 'access_denied', result.reason === 'exhausted' ? EXHAUSTED : result.reason === 'expired' ? EXPIRED : wrongFor(connection));
       const signedIn = await signIn(s, client, connection, identifier, ctx);
 

@@ -74,6 +74,7 @@ export interface Database {
   window_events: { key: string; at: number; ref: string };
   /** Brute-force protection (migration 2026-11-28T05): see src/store/sql/brute-force-sql.ts. */
   login_failures: { identifier: string; ip: string; connection: string; failures: number; first_failure_at: number; blocked_until: number | null };
+  identifier_limits: { identifier: string; connection: string; kind: string; failures: number; delay_ms: number; last_at: number; blocked_until: number | null };
   signing_keys: { kid: string; alg: string; private_jwk_enc: string; public_jwk: string; created_at: number; status: string };
 }
 

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { TOO_MANY_STARTS } from '../../src/core/identifier-limits.ts';
 import { backendMatrix } from '../helpers/backends.ts';
 import { BLOCKED_BODY, exchange, postFrom } from '../helpers/brute-force.ts';
-import { uniqueEmail } from '../helpers/fixtures.ts';
+import { CookieJar, inputValue } from '../helpers/cookie-jar.ts';
+import { createClient, uniqueEmail } from '../helpers/fixtures.ts';
 import { useMailServer } from '../helpers/mail-server.ts';
 import { mgmt } from '../helpers/management.ts';
 import { type SinkMessage, extractCode } from '../helpers/smtp-sink.ts';
@@ -149,6 +150,27 @@ for (const { backend, skip } of await backendMatrix()) {
         assert.equal(statuses.filter((s) => s === 429).length, 11, statuses.join());
       } finally {
         ctx.skew = 0;
+      }
+    });
+
+    it('the hosted page counts its sends against the same cap and says so in the page language', async () => {
+      const CALLBACK = 'https://app.example.com/callback';
+      const web = (await createClient(ctx.server, { app_type: 'regular_web', callbacks: [CALLBACK], grant_types: ['authorization_code'] })).client;
+      const email = uniqueEmail('cap-page');
+      /** A fresh /authorize → hosted page → email submitted. */
+      async function pageSend(lang: string) {
+        const jar = new CookieJar(ctx.server.baseUrl);
+        const q = new URLSearchParams({ client_id: web.client_id, redirect_uri: CALLBACK, response_type: 'code', scope: 'openid', state: 's', ui_locales: lang });
+        const login = new URL((await jar.fetch(`/authorize?${q}`)).headers.get('location')!, ctx.server.baseUrl);
+        const html = await (await jar.fetch(login.pathname + login.search)).text();
+        return jar.postForm('/login/email', { state: inputValue(html, 'state')!, _csrf: inputValue(html, '_csrf')!, email });
+      }
+      for (let i = 0; i < PER_HOUR; i++) assert.equal((await pageSend('en')).status, 303);
+      for (const [lang, text] of [['en', 'Too many sign-in emails were requested for this address.'], ['fr', 'Trop d’e-mails de connexion ont été demandés pour cette adresse.']]) {
+        const res = await pageSend(lang!);
+        assert.equal(res.status, 429);
+        assert.ok(Number(res.headers.get('retry-after')) > 0);
+        assert.ok((await res.text()).includes(text!), lang);
       }
     });
 

@@ -77,6 +77,11 @@ export async function sendFromPage(
       const refusal = phoneRefusal(err, to.phone.country, ctx.connection);
       if (refusal) return refusal;
     }
+    // The address's own start cap (issue 10 §2, core/identifier-limits.ts), not the network's.
+    if (err instanceof OAuthError && err.error === 'too_many_requests') {
+      if (err.headers?.['retry-after']) reply.header('retry-after', err.headers['retry-after']);
+      throw pageError(429, 'too_many_codes');
+    }
     // The connection or client does not allow this sign-in (disabled connection, grant not
     // allowed): a configuration problem the person cannot fix, shown as a page, not JSON.
     if (err instanceof OAuthError) throw new PageError(err.status, err.error, err.error_description);

@@ -174,12 +174,17 @@ for (const { backend, skip } of await backendMatrix()) {
       }
     });
 
-    it('DELETE /user-blocks lifts a back-off at once', async () => {
+    it('a back-off and a start cap of one identifier are listed once, and DELETE /user-blocks lifts both at once', async () => {
       const email = uniqueEmail('lift');
       for (let i = 0; i < FAILURES; i++) await exchange(ctx.server, email, '000000', nextIp());
       assert.equal((await exchange(ctx.server, email, '000000', nextIp())).status, 429);
+      for (let i = 0; i < PER_HOUR; i++) assert.equal((await start(email)).status, 200);
+      assert.equal((await start(email)).status, 429);
+      assert.deepEqual(await blocksOf(email), { blocked_for: [{ identifier: email, connection: 'email' }] });
       await unblock(email);
+      assert.deepEqual(await blocksOf(email), { blocked_for: [] });
       assert.equal((await exchange(ctx.server, email, '000000', nextIp())).status, 403);
+      assert.equal((await start(email)).status, 200);
     });
   });
 }

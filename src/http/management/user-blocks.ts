@@ -82,7 +82,8 @@ export function registerUserBlocks(api: FastifyInstance, s: Services): void {
     return {
       blocked_for: [
         ...blocks.map((b) => ({ identifier: b.identifier, ip: b.ip, connection: b.connection })),
-        ...wide.map((b) => ({ identifier: b.identifier, connection: b.connection })),
+        // A back-off and a start cap of one identifier read the same: listed once.
+        ...[...new Map(wide.map((b) => [`${b.connection}\n${b.identifier}`, { identifier: b.identifier, connection: b.connection }])).values()],
       ],
     };
   }

@@ -4,6 +4,7 @@ import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Config } from './config/schema.ts';
+import { fastifyTrustProxy } from './config/trust-proxy.ts';
 import { Keyring } from './core/crypto.ts';
 import { KeyManager } from './core/keys.ts';
 import { installErrorHandler, sendError } from './errors/error-handler.ts';
@@ -46,8 +47,10 @@ const REDACT = ['req.headers.authorization', 'req.headers.cookie', 'req.body', '
 export async function buildApp(config: Config, opts: { now?: () => number; logger?: boolean } = {}): Promise<BuiltApp> {
   const app = Fastify({
     logger: opts.logger === false ? false : { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' } },
-    // The proxy/forwarded-for policy is Sesame's own (auth0-forwarded-for, spec §1.1).
-    trustProxy: false,
+    // X-Forwarded-For/-Proto/-Host count only from the peers SESAME_TRUST_PROXY names (issue 10 §2);
+    // request.ip, .protocol and .host then describe the client. auth0-forwarded-for is a separate,
+    // per-client decision (spec §1.1, src/http/end-user-ip.ts).
+    trustProxy: fastifyTrustProxy(config.trustProxy),
     bodyLimit: 64 * 1024,
     // No per-request access lines: Sesame's own Auth0-style logs record what matters, and two log
     // lines per request would be the largest cost on the hot endpoints.

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Config } from './schema.ts';
+import { parseTrustProxy } from './trust-proxy.ts';
 
 export class ConfigError extends Error {
   readonly errors: string[];
@@ -102,6 +103,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     }
   }
 
+  const trust = parseTrustProxy(str('SESAME_TRUST_PROXY'));
+  if ('error' in trust) errors.push(trust.error);
+
   const config: Config = {
     port,
     host,
@@ -123,6 +127,11 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     mailPoolSize: int('SESAME_MAIL_POOL_SIZE', 8, 1, 100),
     logRetentionDays: int('SESAME_LOG_RETENTION_DAYS', 30, 0, 36_500),
     twilioApiUrl,
+    trustProxy: 'value' in trust ? trust.value : false,
+    identifierStartsPerHour: int('SESAME_IDENTIFIER_STARTS_PER_HOUR', 10, 0, 1_000_000_000),
+    identifierStartsPerDay: int('SESAME_IDENTIFIER_STARTS_PER_DAY', 30, 0, 1_000_000_000),
+    identifierFailureLimit: int('SESAME_IDENTIFIER_FAILURE_LIMIT', 20, 0, 1_000_000),
+    identifierMaxDelaySeconds: int('SESAME_IDENTIFIER_MAX_DELAY_SECONDS', 3600, 1, 30 * 86_400),
     ...overrides,
   };
   if (errors.length > 0) throw new ConfigError(errors);

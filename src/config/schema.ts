@@ -1,3 +1,5 @@
+import type { TrustProxy } from './trust-proxy.ts';
+
 /**
  * The one configuration schema. Every setting is read from the environment once, validated with
  * every error listed, then frozen (STYLE.md §8). Nothing else reads `process.env`.
@@ -33,6 +35,18 @@ export interface Config {
   readonly logRetentionDays: number;
   /** Twilio's REST API origin, no trailing slash (issue 5 §1); tests point it at a local server. */
   readonly twilioApiUrl: string;
+  /**
+   * Which peers may set the client's IP, scheme and host through X-Forwarded-* (Fastify's
+   * `trustProxy`, src/config/trust-proxy.ts); false: none, every limit sees the socket's address.
+   */
+  readonly trustProxy: TrustProxy;
+  /** Codes or links per identifier (email, phone) and connection, from any IP: per hour, per day; 0 = off (issue 10 §2). */
+  readonly identifierStartsPerHour: number;
+  readonly identifierStartsPerDay: number;
+  /** Failed verifications of one identifier from all IPs before each further failure delays the next guess; 0 = off. */
+  readonly identifierFailureLimit: number;
+  /** Longest such delay (the first is 60 s, or this if shorter; each failure doubles it). */
+  readonly identifierMaxDelaySeconds: number;
 }
 
 export interface Setting {
@@ -55,11 +69,16 @@ export const SETTINGS: readonly Setting[] = [
   { env: 'SESAME_TLS_CERT', doc: 'PEM certificate path: serve HTTPS directly (with SESAME_TLS_KEY).' },
   { env: 'SESAME_TLS_KEY', doc: 'PEM private key path.' },
   { env: 'SESAME_START_LIMIT_PER_HOUR', default: '50', doc: 'Per-IP `/passwordless/start` limit per hour; `0` turns it off.' },
+  { env: 'SESAME_IDENTIFIER_STARTS_PER_HOUR', default: '10', doc: 'Codes or links one email or phone number may be sent per hour on a connection, from any IP (429 `too_many_requests`, `limit_mu` log); `0` turns it off.' },
+  { env: 'SESAME_IDENTIFIER_STARTS_PER_DAY', default: '30', doc: 'The same per rolling 24 hours; `0` turns it off.' },
+  { env: 'SESAME_IDENTIFIER_FAILURE_LIMIT', default: '20', doc: 'Failed code/link verifications of one email or phone number from all IPs after which each further failure delays the next attempt (60 s, doubling; 429 `too_many_attempts` + `Retry-After`; one `limit_wc` log). Forgotten after a success or 24 h without failure. `0` turns it off.' },
+  { env: 'SESAME_IDENTIFIER_MAX_DELAY_SECONDS', default: '3600', doc: 'Longest delay of the per-identifier back-off above.' },
   { env: 'SESAME_LOG_LEVEL', default: 'info', doc: '`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`.' },
   { env: 'SESAME_MAIL_MAX_ATTEMPTS', default: '6', doc: 'SMTP attempts per message before it is given up (and an `fn` log written).' },
   { env: 'SESAME_MAIL_RETRY_BASE_MS', default: '2000', doc: 'First retry delay; doubles after every failure.' },
   { env: 'SESAME_MAIL_POLL_MS', default: '1000', doc: 'How often the mail worker looks for due messages besides being woken by new ones.' },
   { env: 'SESAME_MAIL_POOL_SIZE', default: '8', doc: 'Concurrent SMTP connections.' },
   { env: 'SESAME_LOG_RETENTION_DAYS', default: '30', doc: 'Logs older than this are deleted (at start, then hourly); `0` keeps them forever.' },
+  { env: 'SESAME_TRUST_PROXY', default: 'false', doc: 'Behind a load balancer: which peers may name the client in `X-Forwarded-For`/`-Proto`/`-Host`. `false` (headers ignored), a hop count (`1` = one proxy in front), a comma-separated list of proxy IPs/CIDRs (`10.0.0.0/8,fd00::/8`, or `loopback`, `linklocal`, `uniquelocal`), or `true` (every hop: only when nothing but the proxy can reach Sesame). Every per-IP limit and log then sees the real client.' },
   { env: 'SESAME_TWILIO_API_URL', default: 'https://api.twilio.com', doc: 'Origin of the Twilio REST API used by SMS connections with provider `twilio`; Sesame appends `/2010-04-01/Accounts/{sid}/Messages.json`.' },
 ];

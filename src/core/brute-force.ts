@@ -3,6 +3,7 @@ import type { Services } from '../services.ts';
 import type { BruteForcePolicy, LoginFailureKey } from '../store/types.ts';
 import { type RequestContext, makeLog, passwordlessFields } from './logs.ts';
 import type { Client, Connection } from './model.ts';
+import { ipKey } from './ip-key.ts';
 
 const DAY = 86_400_000;
 
@@ -21,8 +22,15 @@ export const BRUTE_FORCE_POLICY: BruteForcePolicy = { threshold: 10, windowMs: 3
  */
 export const TOO_MANY_ATTEMPTS = 'Your account has been blocked after multiple consecutive login attempts.';
 
-/** `429 {"error":"too_many_attempts", …}` as /oauth/token answers a blocked pair (spec §3.3). */
-export const tooManyAttempts = () => new OAuthError(429, 'too_many_attempts', TOO_MANY_ATTEMPTS);
+/**
+ * `429 {"error":"too_many_attempts", …}` as /oauth/token answers a blocked pair (spec §3.3), with
+ * Auth0's text whichever guard refused (apps match on it). An identifier's back-off (issue 10 §2)
+ * ends at `retryAt`: then Retry-After says when (RFC 9110 §10.2.3).
+ */
+export const tooManyAttempts = (retryAt?: number, now?: number) =>
+  new OAuthError(429, 'too_many_attempts', TOO_MANY_ATTEMPTS, retryAt !== undefined && now !== undefined
+    ? { headers: { 'retry-after': String(Math.max(1, Math.ceil((retryAt - now) / 1000))) } }
+    : {});
 
 /** Who is guessing, at which application and connection: what a verification tells the guard. */
 export interface BruteForceGuard {
@@ -34,7 +42,7 @@ export interface BruteForceGuard {
 /** `options.brute_force_protection` is on unless set to false (Auth0's default; bootstrap sets true). */
 export const protectionOn = (connection: Connection): boolean => connection.options.brute_force_protection !== false;
 
-const pair = (g: BruteForceGuard, identifier: string): LoginFailureKey => ({ identifier, ip: g.ctx.ip, connection: g.connection.name });
+const pair = (g: BruteForceGuard, identifier: string): LoginFailureKey => ({ identifier, ip: ipKey(g.ctx.ip), connection: g.connection.name });
 
 /** What the guard knows of the pair before a verification. */
 export interface PairState {

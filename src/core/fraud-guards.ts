@@ -1,7 +1,7 @@
-import { isIPv4, isIPv6 } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type { Services } from '../services.ts';
 import type { WindowLimit } from '../store/types.ts';
+import { ipRange } from './ip-key.ts';
 import type { Client, Connection, TenantSettings } from './model.ts';
 
 /**
@@ -95,22 +95,6 @@ export function validateFraudGuards(value: unknown): string | undefined {
 export function validateSmsDailyBudget(value: unknown): string | undefined {
   if (value === undefined) return undefined;
   return isInt(value, 0, 1_000_000_000) ? undefined : 'sms_daily_budget must be an integer from 0 to 1000000000';
-}
-
-/**
- * The network an address belongs to for `per_ip_range`: IPv4 /24, IPv6 /48 (one site's allocation,
- * RFC 6177). IPv4-mapped IPv6 counts as IPv4.
- */
-export function ipRange(ip: string): string {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  const v4 = mapped ? mapped[1]! : ip;
-  if (isIPv4(v4)) return `${v4.split('.').slice(0, 3).join('.')}.0/24`;
-  if (!isIPv6(ip)) return ip;
-  const [head = '', tail = ''] = ip.toLowerCase().split('::');
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  const groups = ip.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
-  return `${groups.slice(0, 3).map((g) => g.padStart(4, '0')).join(':')}::/48`;
 }
 
 export interface SendRequest {

@@ -1,6 +1,8 @@
 import type { CodeKey, CodeRecord } from '../store/types.ts';
 import type { Services } from '../services.ts';
-import { type BruteForceGuard, pairState, recordFailure, recordSuccess } from './brute-force.ts';
+import type { GuessAdmission } from '../store/identifier-limits.ts';
+import { type BruteForceGuard, pairState, protectionOn, recordFailure, recordSuccess } from './brute-force.ts';
+import { admitGuess, recordIdentifierFailure, recordIdentifierSuccess } from './identifier-limits.ts';
 import { randomDigits } from './crypto.ts';
 import type { Connection } from './model.ts';
 
@@ -61,8 +63,12 @@ export function newCode(
 
 export type VerifyResult =
   | { ok: true; record: CodeRecord }
-  /** `blocked`: brute-force protection stopped the guess before the code was looked at (core/brute-force.ts). */
-  | { ok: false; reason: 'wrong' | 'exhausted' | 'expired' | 'blocked' };
+  /**
+   * `blocked`: brute-force protection stopped the guess before the code was looked at: a blocked
+   * (identifier, IP) pair (core/brute-force.ts), or the identifier's back-off across all IPs
+   * (core/identifier-limits.ts), which ends at `retryAt` (epoch ms).
+   */
+  | { ok: false; reason: 'wrong' | 'exhausted' | 'expired' | 'blocked'; retryAt?: number };
 
 /** Takes an attempt slot (atomic) and compares in constant time; the code stays stored. */
 async function attempt(s: Services, key: CodeKey, code: string): Promise<VerifyResult> {
@@ -75,17 +81,27 @@ async function attempt(s: Services, key: CodeKey, code: string): Promise<VerifyR
   return { ok: true, record };
 }
 
+const FREE: GuessAdmission = { admitted: true, charged: false, failures: 0 };
+
 /**
- * Brute-force protection around a guess (spec §7, BFP): a blocked (identifier, IP) pair is refused
- * before the code is read or an attempt taken; every failed guess counts for the pair, a right one
- * clears its count.
+ * Brute-force protection around a guess (spec §7, BFP; issue 10 §2): a blocked (identifier, IP)
+ * pair, or an identifier waiting out its back-off, is refused before the code is read or an attempt
+ * taken; every failed guess counts for the pair and the identifier, a right one clears both counts.
  */
 async function guarded(s: Services, key: CodeKey, guard: BruteForceGuard, guess: () => Promise<VerifyResult>): Promise<VerifyResult> {
   const before = await pairState(s, guard, key.identifier);
   if (before.blocked) return { ok: false, reason: 'blocked' };
+  const admission = protectionOn(guard.connection) ? await admitGuess(s, guard.connection, key.identifier) : FREE;
+  if (!admission.admitted) return { ok: false, reason: 'blocked', retryAt: admission.retryAt };
   const result = await guess();
-  if (result.ok) await recordSuccess(s, guard, key.identifier, before);
-  else await recordFailure(s, guard, key.identifier);
+  if (result.ok) {
+    await Promise.all([recordSuccess(s, guard, key.identifier, before), recordIdentifierSuccess(s, guard.connection, key.identifier, admission)]);
+  } else {
+    await Promise.all([
+      recordFailure(s, guard, key.identifier),
+      recordIdentifierFailure(s, guard.client, guard.connection, key.identifier, guard.ctx, admission),
+    ]);
+  }
   return result;
 }
 

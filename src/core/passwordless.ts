@@ -9,6 +9,7 @@ import { randomSecret } from './crypto.ts';
 import type { AuthMethod } from './client-auth.ts';
 import { type RequestContext, makeLog, passwordlessFields } from './logs.ts';
 import { type Client, PASSWORDLESS_OTP_GRANT } from './model.ts';
+import { reserveIdentifierStart } from './identifier-limits.ts';
 import { newCode, otpSettings } from './otp.ts';
 import { decideStart } from './start-policy.ts';
 import { publicAuthParams, rememberedParams } from './start-params.ts';
@@ -86,6 +87,8 @@ export async function startPasswordless(s: Services, engine: TemplateEngine, inp
     }, now)]);
     return { _id: transactionId };
   }
+  // Issue 10 §2: codes per identifier from any IP; a refused start sends nothing (429).
+  await reserveIdentifierStart(s, client, conn, identifier, ctx, now);
   const key = { connection_id: conn.id, identifier, client_id: client.client_id };
   const params = rememberedParams(input.authParams);
   if (input.transaction) params.tx = artifactId(s, 'transaction', input.transaction);

@@ -7,6 +7,7 @@ import { sendSms } from '../sms/send.ts';
 import { SmsTemplateError, renderSms } from '../sms/template.ts';
 import { SmsProviderError } from '../sms/types.ts';
 import { type GuardName, reserveSmsSend } from './fraud-guards.ts';
+import { reserveIdentifierStart } from './identifier-limits.ts';
 import { makeLog, passwordlessFields } from './logs.ts';
 import type { Connection, LogEvent, TenantSettings } from './model.ts';
 import { newCode, otpSettings } from './otp.ts';
@@ -51,6 +52,8 @@ export async function startSms(
     return { _id: transactionId, phone_number: phone.e164 };
   }
 
+  // Issue 10 §2: codes per number from any IP, before the toll-fraud guards spend their budgets.
+  await reserveIdentifierStart(s, client, conn, phone.e164, ctx, now);
   const guard = await reserveSmsSend(s, { connection: conn, client, tenant, phone: phone.e164, country: phone.country, ip: ctx.ip }, now);
   if (!guard.ok) {
     await s.store.appendLogs(withDepnote(makeLog('limit_phone', ctx, {

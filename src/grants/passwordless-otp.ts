@@ -67,7 +67,7 @@ async function exchange(ctx: GrantContext, state: Attempt): Promise<Record<strin
 
   // Spec §3.2: codes are per (connection, identifier, client); one issued to another app is "wrong".
   const result = await verifyCode(s, { connection_id: connection.id, identifier, client_id: client.client_id }, otp, { ctx: ctx.req, client, connection });
-  if (!result.ok && result.reason === 'blocked') throw tooManyAttempts(); // spec §3.3, §7 (BFP)
+  if (!result.ok && result.reason === 'blocked') throw tooManyAttempts(result.retryAt, s.now()); // spec §3.3, §7 (BFP)
   if (!result.ok) throw invalidGrant(result.reason === 'exhausted' ? EXHAUSTED : result.reason === 'expired' ? EXPIRED : WRONG[strategy]);
 
   // The exchange may override what start remembered; OIDC needs start's nonce in the ID token.

@@ -1,4 +1,5 @@
 import type { Client, Connection, LogEvent, TenantSettings, User } from '../core/model.ts';
+import type { IdentifierLimitsStore } from './identifier-limits.ts';
 import type { RbacStore } from './rbac-types.ts';
 
 export type { HeldPermission, PermissionRef, RbacStore, Role } from './rbac-types.ts';
@@ -236,7 +237,7 @@ export interface LogSearch {
  * statement or one transaction): `issueCode`, `takeAttempt`, `consumeCode`, `useAssertionJti`,
  * `hitRateLimit`, `claimOutbox`.
  */
-export interface Store extends RbacStore {
+export interface Store extends RbacStore, IdentifierLimitsStore {
   readonly dialect: 'sqlite' | 'postgres';
   migrate(): Promise<void>;
   ping(): Promise<void>;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/load.ts';
+import { fastifyTrustProxy } from '../../src/config/trust-proxy.ts';
 
 describe('loadConfig', () => {
   it('applies the documented defaults', () => {
@@ -20,6 +21,27 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ SESAME_ISSUER: 'https://auth.example.com/tenant' }).issuer, 'https://auth.example.com/tenant/');
     assert.equal(loadConfig({ SESAME_ISSUER: 'https://auth.example.com/' }).issuer, 'https://auth.example.com/');
     assert.equal(loadConfig({ SESAME_PORT: '8080' }).issuer, 'http://localhost:8080/');
+  });
+
+  it('SESAME_TRUST_PROXY: off by default; true, a hop count or a list of addresses/CIDRs (issue 10 §2)', () => {
+    assert.equal(loadConfig({}).trustProxy, false);
+    assert.equal(loadConfig({ SESAME_TRUST_PROXY: 'false' }).trustProxy, false);
+    assert.equal(loadConfig({ SESAME_TRUST_PROXY: '0' }).trustProxy, false);
+    assert.equal(loadConfig({ SESAME_TRUST_PROXY: 'true' }).trustProxy, true);
+    assert.equal(loadConfig({ SESAME_TRUST_PROXY: '2' }).trustProxy, 2);
+    assert.deepEqual(loadConfig({ SESAME_TRUST_PROXY: '10.0.0.0/8, fd00::/8,192.0.2.1,loopback' }).trustProxy, ['10.0.0.0/8', 'fd00::/8', '192.0.2.1', 'loopback']);
+    for (const bad of ['10.0.0.0/33', 'fd00::/129', 'proxy.internal', '10.0.0.0/8/1', '1e3', ',', '101']) {
+      assert.throws(() => loadConfig({ SESAME_TRUST_PROXY: bad }), (err: Error) => err instanceof ConfigError && err.errors.some((e) => e.startsWith('SESAME_TRUST_PROXY')), bad);
+    }
+  });
+
+  it('a hop count trusts that many nearest addresses (Fastify 5.12 alone would read a number as trust-nobody)', () => {
+    const trust = fastifyTrustProxy(2);
+    assert.equal(typeof trust, 'function');
+    const fn = trust as (addr: string, hop: number) => boolean;
+    assert.deepEqual([0, 1, 2].map((hop) => fn('10.0.0.1', hop)), [true, true, false]);
+    assert.equal(fastifyTrustProxy(0), false);
+    assert.deepEqual(fastifyTrustProxy(Object.freeze(['10.0.0.0/8'])), ['10.0.0.0/8']);
   });
 
   it('lists every error at once', () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_FRAUD_GUARDS, effectiveFraudGuards, ipRange, validateFraudGuards, validateSmsDailyBudget } from '../../src/core/fraud-guards.ts';
+import { DEFAULT_FRAUD_GUARDS, effectiveFraudGuards, validateFraudGuards, validateSmsDailyBudget } from '../../src/core/fraud-guards.ts';
+import { ipRange } from '../../src/core/ip-key.ts';
 import { maskPhone, normalizePhone } from '../../src/core/phone.ts';
 
 describe('SMS toll-fraud guard settings (issue 5 §4)', () => {

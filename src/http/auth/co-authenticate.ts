@@ -14,6 +14,7 @@ import type { Services } from '../../services.ts';
 import { COOKIE } from '../cookies.ts';
 import { issuerOrigin, originOf } from '../cors.ts';
 import { requestContext } from '../request-context.ts';
+import { ipKey } from '../../core/ip-key.ts';
 
 /** Spec §3.6 (AUTH0JS-DOC), byte for byte. */
 const INVALID_BODY = 'Invalid request body. All and only of client_id, credential_type, username, otp, realm are required.';
@@ -53,7 +54,7 @@ export function registerCoAuthenticate(app: FastifyInstance, s: Services): void 
       seen.username = identifier;
 
       const result = await verifyCode(s, { connection_id: connection.id, identifier, client_id: client.client_id }, body.otp, { ctx, client, connection });
-      if (!result.ok && result.reason === 'blocked') throw tooManyAttempts(); // spec §3.6, §7 (BFP)
+      if (!result.ok && result.reason === 'blocked') throw tooManyAttempts(result.retryAt, s.now()); // spec §3.6, §7 (BFP)
       if (!result.ok) throw new OAuthError(403, 'access_denied', result.reason === 'exhausted' ? EXHAUSTED : result.reason === 'expired' ? EXPIRED : wrongFor(connection));
       const signedIn = await signIn(s, client, connection, identifier, ctx);
 
@@ -157,7 +158,7 @@ async function signIn(s: Services, client: Client, connection: Connection, ident
 async function limitPerIp(s: Services, ctx: RequestContext): Promise<void> {
   if (s.config.startLimitPerHour <= 0) return;
   const now = s.now();
-  const limit = await hitHourly(s.store, `co:${ctx.ip}`, s.config.startLimitPerHour * MAX_ATTEMPTS, now);
+  const limit = await hitHourly(s.store, `co:${ipKey(ctx.ip)}`, s.config.startLimitPerHour * MAX_ATTEMPTS, now);
   if (!limit.exceeded) return;
   if (limit.firstExceeded) {
     await s.store.appendLogs([makeLog('api_limit', ctx, { details: { limit: { bucket: 'co-authenticate-per-ip', size: limit.limit }, request: { method: 'POST', path: '/co/authenticate' } } }, now)]);

@@ -1,16 +1,16 @@
-import { isIP } from 'node:net';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { type AuthMethod, authenticateClient } from '../../core/client-auth.ts';
+import { authenticateClient } from '../../core/client-auth.ts';
 import { type TransactionDoc, artifactId } from '../../core/artifacts.ts';
 import { makeLog } from '../../core/logs.ts';
-import { type Client, isConfidential } from '../../core/model.ts';
 import { type StartAuth, startPasswordless } from '../../core/passwordless.ts';
 import { hitHourly } from '../../core/rate-limit.ts';
 import { OAuthError, badRequest } from '../../errors/oauth-error.ts';
 import { createTemplateEngine } from '../../mail/templates.ts';
 import type { Services } from '../../services.ts';
+import { endUserIp } from '../end-user-ip.ts';
 import { requestContext } from '../request-context.ts';
 import { parseStartRequest, requestLanguage } from './start-request.ts';
+import { ipKey } from '../../core/ip-key.ts';
 
 /**
  * POST /passwordless/start (spec §1, §2): validate → authenticate the client → apply the migration
@@ -26,11 +26,11 @@ export function registerPasswordlessStart(app: FastifyInstance, s: Services): vo
     if (!found) throw badRequest('bad.client_id', `Unknown client: ${body.client_id.slice(0, 64)}`);
     const { client, method } = found;
     const ctx = requestContext(req);
-    ctx.ip = endUserIp(client, method, req.headers['auth0-forwarded-for'], req.ip);
+    ctx.ip = endUserIp(client, method, req);
     const now = s.now();
 
     if (s.config.startLimitPerHour > 0) {
-      const limit = await hitHourly(s.store, `start:${ctx.ip}`, s.config.startLimitPerHour, now);
+      const limit = await hitHourly(s.store, `start:${ipKey(ctx.ip)}`, s.config.startLimitPerHour, now);
       setLimitHeaders(reply, limit.limit, limit.remaining, limit.reset);
       if (limit.exceeded) {
         if (limit.firstExceeded) {
@@ -68,16 +68,6 @@ export function registerPasswordlessStart(app: FastifyInstance, s: Services): vo
       // Spec §1.3: the SMS answer names the number as stored (E.164) and the template language.
       phone_number !== undefined ? { _id, phone_number, request_language: language ?? null, phone_verified: false } : { _id, email: body.email, email_verified: false });
   });
-}
-
-/**
- * `auth0-forwarded-for` names the end user's IP only when a confidential client authenticated and
- * trusts the header (spec §1.1, PL-API); otherwise anyone could pick the IP they are limited on.
- */
-function endUserIp(client: Client, method: AuthMethod | null, header: string | string[] | undefined, socketIp: string): string {
-  if (method === null || !isConfidential(client) || !client.is_token_endpoint_ip_header_trusted) return socketIp;
-  const first = (Array.isArray(header) ? header[0] : header)?.split(',')[0]?.trim();
-  return first && isIP(first) ? first : socketIp;
 }
 
 function setLimitHeaders(reply: FastifyReply, limit: number, remaining: number, reset: number) {

@@ -51,7 +51,7 @@ export function registerPasswordlessVerify(app: FastifyInstance, s: Services): v
       const description = blocked ? TOO_MANY_ATTEMPTS : checked.reason === 'expired' ? EXPIRED : checked.reason === 'exhausted' ? EXHAUSTED : WRONG;
       const oauthError = blocked ? 'too_many_attempts' : 'invalid_user_password';
       await s.store.appendLogs([makeLog('f', ctx, { ...passwordlessFields(client, connection), user_name: identifier, description, details: { error: { message: description, oauthError } } }, s.now())]);
-      throw blocked ? tooManyAttempts() : wrongCredentials(description);
+      throw blocked ? tooManyAttempts(checked.retryAt, s.now()) : wrongCredentials(description);
     }
     // Only after the code is proven, so the answer reveals nothing about accounts to a guesser.
     const user = sms ? await s.store.findUserByPhone(connection.name, identifier) : await s.store.findUserByEmail(connection.name, identifier);

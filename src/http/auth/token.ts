@@ -4,6 +4,7 @@ import { isConfidential } from '../../core/model.ts';
 import { accessDenied, badRequest, grantNotAllowed, invalidClient } from '../../errors/oauth-error.ts';
 import { GRANTS } from '../../grants/index.ts';
 import type { Services } from '../../services.ts';
+import { endUserIp } from '../end-user-ip.ts';
 import { requestContext } from '../request-context.ts';
 
 /**
@@ -28,7 +29,11 @@ export function registerToken(app: FastifyInstance, s: Services): void {
     if (method === null && (isConfidential(client) || !grant.allowPublic)) throw accessDenied();
     if (!client.grant_types.includes(grant.grantType)) throw grantNotAllowed(grant.grantType);
 
-    const result = await grant.handle({ s, client, method, body: b, req: requestContext(req) });
+    // Issue 10 §2: the same decision as /passwordless/start, so a trusted backend relaying its users'
+    // guesses gets each user's brute-force count, not one shared by all of them.
+    const ctx = requestContext(req);
+    ctx.ip = endUserIp(client, method, req);
+    const result = await grant.handle({ s, client, method, body: b, req: ctx });
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
     return result;
   });

@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { protectionOn } from '../../core/brute-force.ts';
+import { startWindowKeys } from '../../core/identifier-limits.ts';
 import { normalizePhone } from '../../core/phone.ts';
 import { notFound } from '../../errors/api-error.ts';
 import type { Services } from '../../services.ts';
+import type { IdentifierBlock } from '../../store/identifier-limits.ts';
 import type { LoginBlock, LoginBlockFilter } from '../../store/types.ts';
 import { requireScopes } from './auth.ts';
 import { idParams } from './schemas.ts';
@@ -60,18 +62,35 @@ function identifierForms(raw: string): string[] {
 export function registerUserBlocks(api: FastifyInstance, s: Services): void {
   const { store } = s;
 
-  /** Auth0: with `consider_brute_force_enablement`, blocks on a connection whose protection is off are not reported. */
+  /**
+   * Auth0: with `consider_brute_force_enablement`, blocks on a connection whose protection is off are
+   * not reported. Issue 10 §2: an identifier's running back-off or start cap holds for every IP, so
+   * its item has no `ip` (after the pairs, one per connection and kind).
+   */
   async function blockedFor(filter: LoginBlockFilter, considerEnablement: boolean | undefined) {
-    let blocks: LoginBlock[] = await store.listLoginBlocks(filter, s.now());
+    const now = s.now();
+    let [blocks, wide]: [LoginBlock[], IdentifierBlock[]] = await Promise.all([store.listLoginBlocks(filter, now), store.listIdentifierBlocks(filter, now)]);
     if (considerEnablement) {
       const on = new Map<string, boolean>();
-      for (const name of new Set(blocks.map((b) => b.connection))) {
+      for (const name of new Set([...blocks, ...wide].map((b) => b.connection))) {
         const conn = await store.getConnectionByName(name);
         on.set(name, conn !== undefined && protectionOn(conn));
       }
       blocks = blocks.filter((b) => on.get(b.connection));
+      wide = wide.filter((b) => b.kind === 'starts' || on.get(b.connection));
     }
-    return { blocked_for: blocks.map((b) => ({ identifier: b.identifier, ip: b.ip, connection: b.connection })) };
+    return {
+      blocked_for: [
+        ...blocks.map((b) => ({ identifier: b.identifier, ip: b.ip, connection: b.connection })),
+        // A back-off and a start cap of one identifier read the same: listed once.
+        ...[...new Map(wide.map((b) => [`${b.connection}\n${b.identifier}`, { identifier: b.identifier, connection: b.connection }])).values()],
+      ],
+    };
+  }
+
+  /** Lifts the pairs' blocks and the identifiers' back-offs and start caps, with their counts. */
+  async function unblock(filter: LoginBlockFilter) {
+    await Promise.all([store.clearLoginBlocks(filter), store.clearIdentifierBlocks(filter, startWindowKeys)]);
   }
 
   /** A user's identifiers on its own connection: its email and phone number. */
@@ -92,7 +111,7 @@ export function registerUserBlocks(api: FastifyInstance, s: Services): void {
     '/user-blocks',
     { onRequest: requireScopes(s, 'update:users'), schema: { querystring: identifierQuery }, config: { audit: 'Unblock a user by identifier' } },
     async (req, reply) => {
-      await store.clearLoginBlocks({ identifiers: identifierForms(req.query.identifier!) });
+      await unblock({ identifiers: identifierForms(req.query.identifier!) });
       return reply.code(204).send();
     },
   );
@@ -107,7 +126,7 @@ export function registerUserBlocks(api: FastifyInstance, s: Services): void {
     '/user-blocks/:id',
     { onRequest: requireScopes(s, 'update:users'), schema: { params: idParams }, config: { audit: 'Unblock a user' } },
     async (req, reply) => {
-      await store.clearLoginBlocks(await userFilter(req.params.id));
+      await unblock(await userFilter(req.params.id));
       return reply.code(204).send();
     },
   );

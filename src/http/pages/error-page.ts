@@ -18,6 +18,8 @@ const t = defineMessages({
     resend_too_soon: 'A new email can be sent 30 seconds after the previous one. Check your inbox, and your spam folder, in the meantime.',
     too_many_requests_title: 'Please wait',
     too_many_requests: 'Too many sign-in emails were requested from your network. Try again later.',
+    too_many_codes_title: 'Please wait',
+    too_many_codes: 'Too many sign-in emails were requested for this address. Try again later.',
   },
   fr: {
     title: 'Une erreur est survenue',
@@ -30,13 +32,15 @@ const t = defineMessages({
     resend_too_soon: 'Un nouvel e-mail peut être envoyé 30 secondes après le précédent. En attendant, consultez votre boîte de réception et vos courriers indésirables.',
     too_many_requests_title: 'Veuillez patienter',
     too_many_requests: 'Trop d’e-mails de connexion ont été demandés depuis votre réseau. Réessayez plus tard.',
+    too_many_codes_title: 'Veuillez patienter',
+    too_many_codes: 'Trop d’e-mails de connexion ont été demandés pour cette adresse. Réessayez plus tard.',
   },
 });
 
 type MessageKey = Parameters<typeof t>[1];
 
 /** Page errors whose text this module owns, so they are shown in the page's language. */
-const KNOWN = ['login_expired', 'invalid_csrf', 'resend_too_soon', 'too_many_requests'] as const;
+const KNOWN = ['login_expired', 'invalid_csrf', 'resend_too_soon', 'too_many_requests', 'too_many_codes'] as const;
 export type KnownPageError = (typeof KNOWN)[number];
 const isKnown = (code: string): code is KnownPageError => (KNOWN as readonly string[]).includes(code);
 

@@ -13,6 +13,7 @@ import { requestLanguage } from '../auth/start-request.ts';
 import { requestContext } from '../request-context.ts';
 import { pageError } from './error-page.ts';
 import type { LoginContext } from './login-transaction.ts';
+import { ipKey } from '../../core/ip-key.ts';
 
 /** Issue 3 §2: a new email (or text) at most every 30 s per transaction (resend, or a double-submitted form). */
 export const RESEND_COOLDOWN_MS = 30_000;
@@ -76,6 +77,11 @@ export async function sendFromPage(
       const refusal = phoneRefusal(err, to.phone.country, ctx.connection);
       if (refusal) return refusal;
     }
+    // The address's own start cap (issue 10 §2, core/identifier-limits.ts), not the network's.
+    if (err instanceof OAuthError && err.error === 'too_many_requests') {
+      if (err.headers?.['retry-after']) reply.header('retry-after', err.headers['retry-after']);
+      throw pageError(429, 'too_many_codes');
+    }
     // The connection or client does not allow this sign-in (disabled connection, grant not
     // allowed): a configuration problem the person cannot fix, shown as a page, not JSON.
     if (err instanceof OAuthError) throw new PageError(err.status, err.error, err.error_description);
@@ -115,7 +121,7 @@ export function phoneRefusal(err: OAuthError, country: string | undefined, conn:
 async function limitPerIp(s: Services, reply: FastifyReply, rc: ReturnType<typeof requestContext>, ctx: LoginContext): Promise<number | undefined> {
   if (s.config.startLimitPerHour <= 0) return undefined;
   const now = s.now();
-  const limit = await hitHourly(s.store, `start:${rc.ip}`, s.config.startLimitPerHour, now);
+  const limit = await hitHourly(s.store, `start:${ipKey(rc.ip)}`, s.config.startLimitPerHour, now);
   if (!limit.exceeded) return undefined;
   if (limit.firstExceeded) {
     await s.store.appendLogs([makeLog('api_limit', rc, {

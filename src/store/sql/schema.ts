@@ -79,6 +79,7 @@ export interface Database {
   role_permissions: { role_id: string; resource_server_identifier: string; permission_name: string };
   user_roles: { user_id: string; role_id: string };
   user_permissions: { user_id: string; resource_server_identifier: string; permission_name: string };
+  identifier_limits: { identifier: string; connection: string; kind: string; failures: number; delay_ms: number; last_at: number; blocked_until: number | null };
   signing_keys: { kid: string; alg: string; private_jwk_enc: string; public_jwk: string; created_at: number; status: string };
 }
 

@@ -17,7 +17,8 @@ export function reserveWindowsOp(db: Kysely<Database>, dialect: 'sqlite' | 'post
     db.selectFrom('window_events').select((eb) => eb.fn.countAll<number>().as('n')).where('key', '=', l.key).where('at', '>', now - l.windowMs).compile(),
   );
   const insert = limits.length
-    ? db.insertInto('window_events').values(limits.map((l) => ({ key: l.key, at: now, ref }))).compile()
+    // One event per key: limits may share a key (an hourly and a daily cap on the same starts).
+    ? db.insertInto('window_events').values([...new Set(limits.map((l) => l.key))].map((key) => ({ key, at: now, ref }))).compile()
     : undefined;
   return function* () {
     for (const lock of locks) yield lock;

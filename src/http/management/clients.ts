@@ -6,11 +6,13 @@ import { invalidBody, invalidQuery, notFound } from '../../errors/api-error.ts';
 import type { Services } from '../../services.ts';
 import { requireScopes } from './auth.ts';
 import { type ClientInput, applyClientInput } from './client-fields.ts';
-import { type FieldsInput, type PagingInput, commaList, fieldsQuery, listBody, listSchema, paging, pagingQuery, projection } from './paging.ts';
+import { type FieldsInput, type PagingInput, allPages, commaList, fieldsQuery, listBody, listSchema, paging, pagingQuery, projection, slicePage } from './paging.ts';
 import { APP_TYPES, CLIENT_BODY_LIMIT, clientCreateBody, clientPatchBody, clientView, clientWithSecretView, idParams } from './schemas.ts';
 
 interface ListQuery extends PagingInput, FieldsInput {
   app_type?: string[];
+  is_global?: boolean;
+  is_first_party?: boolean;
 }
 
 const clientNotFound = () => notFound('The client does not exist', 'inexistent_client');
@@ -37,7 +39,13 @@ export function registerClients(api: FastifyInstance, s: Services): void {
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { ...pagingQuery, ...fieldsQuery, app_type: { type: 'array', maxItems: 10, items: { type: 'string', maxLength: 100 } } },
+          properties: {
+            ...pagingQuery,
+            ...fieldsQuery,
+            app_type: { type: 'array', maxItems: 10, items: { type: 'string', maxLength: 100 } },
+            is_global: { type: 'boolean' },
+            is_first_party: { type: 'boolean' },
+          },
         },
         response: { 200: listSchema('clients', clientView) },
       },
@@ -47,7 +55,16 @@ export function registerClients(api: FastifyInstance, s: Services): void {
       const appType = commaList(req.query.app_type);
       const unknown = appType?.find((t) => !(APP_TYPES as readonly string[]).includes(t));
       if (unknown !== undefined) throw invalidQuery(`Query validation error: 'Invalid app_type: ${unknown.slice(0, 50)}, expected one of ${APP_TYPES.join(', ')}'.`);
-      const { items, total } = await store.listClients({ page: p.page, perPage: p.perPage, ...(appType ? { appType } : {}) });
+      const filter = appType ? { appType } : {};
+      // Sesame has no global client (Auth0's legacy tenant-wide client), so is_global=true matches
+      // nothing and is_global=false changes nothing; auth0-deploy-cli always sends is_global=false.
+      if (req.query.is_global === true) return listBody('clients', [], 0, p);
+      if (req.query.is_first_party !== undefined) {
+        // is_first_party lives in the client document, not a column: filter the (small) list in memory.
+        const all = (await allPages((q) => store.listClients({ ...q, ...filter }))).filter((c) => c.is_first_party === req.query.is_first_party);
+        return listBody('clients', slicePage(all, p).map(projection(req.query)), all.length, p);
+      }
+      const { items, total } = await store.listClients({ page: p.page, perPage: p.perPage, ...filter });
       return listBody('clients', items.map(projection(req.query)), total, p);
     },
   );

@@ -13,6 +13,12 @@ export const MANAGEMENT_SCOPES = [
   'read:roles', 'create:roles', 'update:roles', 'delete:roles',
   'read:role_members', 'create:role_members', 'delete:role_members',
   'read:signing_keys', 'create:signing_keys', 'update:signing_keys',
+  // Read scopes of the Auth0 resources Sesame has no feature for (http/management/absent-features.ts):
+  // reading them answers "not used", and tools such as auth0-deploy-cli read every type.
+  'read:rules', 'read:rules_configs', 'read:hooks', 'read:actions', 'read:guardian_factors',
+  'read:custom_domains', 'read:phone_providers', 'read:phone_templates', 'read:prompts', 'read:organizations', 'read:attack_protection', 'update:attack_protection', 'read:security_metrics',
+  'read:forms', 'read:self_service_profiles', 'read:network_acls', 'read:token_exchange_profiles', 'read:user_attribute_profiles',
+  'read:connection_profiles', 'read:event_streams', 'read:directory_provisionings',
 ] as const;
 
 /** The Management API audience: `<issuer>api/v2/` (spec §5, the SDK default). */

@@ -246,6 +246,20 @@ for (const { backend, skip } of await backendMatrix()) {
         assert.deepEqual((await call('GET', '/clients?page=999')).json, []);
       });
 
+      it('filters on is_global and is_first_party as Auth0 does (auth0-deploy-cli sends is_global=false)', async () => {
+        const third = (await call('POST', '/clients', { name: unique('third'), app_type: 'regular_web', is_first_party: false })).json;
+        const total = (await call('GET', '/clients?include_totals=true&per_page=1')).json.total;
+        const notGlobal = await call('GET', '/clients?is_global=false&include_totals=true&per_page=1');
+        assert.equal(notGlobal.status, 200, notGlobal.text);
+        assert.equal(notGlobal.json.total, total);
+        assert.deepEqual((await call('GET', '/clients?is_global=true')).json, []);
+        const thirdParty = (await call('GET', '/clients?is_first_party=false&per_page=100')).json;
+        assert.deepEqual(thirdParty.map((c: Json) => c.client_id), [third.client_id]);
+        const firstParty = await call('GET', '/clients?is_first_party=true&include_totals=true&per_page=2&page=0');
+        assert.deepEqual([firstParty.json.total, firstParty.json.clients.length], [total - 1, 2]);
+        expectError(await call('GET', '/clients?is_global=maybe'), 400, 'invalid_query_string');
+      });
+
       it('updates a client and validates what it is given', async () => {
         const { client_id } = await machineClient(null);
         const patched = await call('PATCH', `/clients/${client_id}`, { name: 'Renamed', callbacks: ['https://a.example/cb'], is_first_party: false, client_metadata: {} });
@@ -337,6 +351,28 @@ for (const { backend, skip } of await backendMatrix()) {
     });
 
     describe('client grants', () => {
+      it('pages grants by checkpoint and filters them by audience and client_id', async () => {
+        const api = `https://ckpt-${unique('api')}.example/`;
+        await call('POST', '/resource-servers', { identifier: api, name: unique('ckpt-api') });
+        const ids: string[] = [];
+        for (let i = 0; i < 3; i++) {
+          const { client_id } = await machineClient(null);
+          ids.push((await call('POST', '/client-grants', { client_id, audience: api, scope: [] })).json.id);
+        }
+        const seen: string[] = [];
+        let from = '';
+        for (let pages = 0; pages < 10; pages++) {
+          const r = await call('GET', `/client-grants?take=2&audience=${encodeURIComponent(api)}${from ? `&from=${from}` : ''}`);
+          assert.equal(r.status, 200, r.text);
+          seen.push(...r.json.client_grants.map((g: Json) => g.id));
+          from = r.json.next ?? '';
+          if (!from) break;
+        }
+        assert.deepEqual(seen, [...ids].sort());
+        const mine = (await call('GET', `/client-grants?take=50&client_id=${MGMT.client_id}`)).json.client_grants;
+        assert.ok(mine.length >= 1 && mine.every((g: Json) => g.client_id === MGMT.client_id));
+      });
+
       it('creates, lists, updates and deletes grants, with Auth0 errors', async () => {
         const { client_id } = await machineClient(null);
         const api = `https://api.${unique('g')}.example/`;
@@ -422,7 +458,29 @@ for (const { backend, skip } of await backendMatrix()) {
         assert.equal(emails.json.connections.length, 1);
         assert.deepEqual((await call('GET', '/connections?strategy=sms')).json, []);
         assert.deepEqual(Object.keys((await call('GET', `/connections?name=${name}&fields=id,name`)).json[0]).sort(), ['id', 'name']);
-        expectError(await call('GET', '/connections?from=abc&take=10'), 400, 'invalid_query_string');
+      });
+
+      it('pages by checkpoint (from/take/next) with strategy filters, as auth0-deploy-cli and the v5 SDKs do', async () => {
+        for (let i = 0; i < 3; i++) await call('POST', '/connections', { name: unique('ckpt'), strategy: 'email' });
+        const all = (await call('GET', '/connections?strategy=email&per_page=100')).json.map((c: Json) => c.id).sort();
+        assert.ok(all.length >= 4);
+        const seen: string[] = [];
+        let from = '';
+        for (let pages = 0; pages < 20; pages++) {
+          const r = await call('GET', `/connections?take=2&strategy=email&strategy=auth0${from ? `&from=${from}` : ''}`);
+          assert.equal(r.status, 200, r.text);
+          assert.deepEqual(Object.keys(r.json).filter((k) => k !== 'next'), ['connections']);
+          seen.push(...r.json.connections.map((c: Json) => c.id));
+          from = r.json.next ?? '';
+          if (!from) break;
+        }
+        assert.deepEqual(seen, all);
+        const one = await call('GET', '/connections?take=1&fields=id,strategy');
+        assert.deepEqual(Object.keys(one.json.connections[0]).sort(), ['id', 'strategy']);
+        assert.ok(one.json.next);
+        assert.deepEqual((await call('GET', '/connections?take=50&strategy=auth0')).json, { connections: [] });
+        expectError(await call('GET', '/connections?take=0'), 400, 'invalid_query_string');
+        expectError(await call('GET', '/connections?take=101'), 400, 'invalid_query_string');
       });
 
       it('pages enabled clients with take/from/next and changes them in batches of at most 50', async () => {

@@ -259,6 +259,32 @@ for (const { backend, skip } of await backendMatrix()) {
       }
     });
 
+    it('takes the /userinfo access token from the query or a form body too (RFC 6750 §2.2, §2.3; passport-auth0)', async () => {
+      const email = uniqueEmail('userinfo-query');
+      const body = await login(email, app(), { scope: 'openid email' });
+      const at = String(body.access_token);
+      const expected = { sub: decodeJwt(String(body.id_token)).sub, email, email_verified: true };
+      const viaQuery = await fetch(`${ctx.server.baseUrl}/userinfo?access_token=${encodeURIComponent(at)}`);
+      assert.deepEqual({ status: viaQuery.status, body: await viaQuery.json() }, { status: 200, body: expected });
+      const form = (fields: string, headers: Record<string, string> = {}) => fetch(`${ctx.server.baseUrl}/userinfo`, {
+        method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: fields,
+      });
+      const viaForm = await form(`access_token=${encodeURIComponent(at)}`);
+      assert.deepEqual({ status: viaForm.status, body: await viaForm.json() }, { status: 200, body: expected });
+      // §2: one method per request; a repeated parameter is no token either.
+      const twice = [
+        await fetch(`${ctx.server.baseUrl}/userinfo?access_token=${at}`, { headers: { authorization: `Bearer ${at}` } }),
+        await form(`access_token=${at}`, { authorization: `Bearer ${at}` }),
+        await fetch(`${ctx.server.baseUrl}/userinfo?access_token=${at}&access_token=${at}`),
+      ];
+      for (const res of twice) assert.deepEqual([res.status, ((await res.json()) as Json).error], [400, 'invalid_request']);
+      for (const bad of ['nope', String(body.id_token), '', 'a b']) {
+        const res = await fetch(`${ctx.server.baseUrl}/userinfo?access_token=${encodeURIComponent(bad)}`);
+        assert.equal(res.status, 401, bad);
+        assert.match(res.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
+      }
+    });
+
     it('publishes discovery with the exact issuer, and the JWKS it points to', async () => {
       const disco = (await (await fetch(`${ctx.server.baseUrl}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
       assert.equal(disco.issuer, ctx.server.issuer);

@@ -40,9 +40,24 @@ export function registerUserinfo(app: FastifyInstance, s: Services): void {
   app.post('/userinfo', handler);
 }
 
-/** RFC 6750 §2.1: `Authorization: Bearer <token>`; the only method Auth0 documents for /userinfo. */
+/**
+ * The access token, from exactly one of RFC 6750's three methods: the `Authorization: Bearer` header
+ * (§2.1), an `access_token` form field of a POST (§2.2), or an `access_token` query parameter (§2.3).
+ * Auth0 accepts all three, and passport-auth0 fetches the profile with the query form. A request that
+ * uses more than one method is refused (§2: "MUST NOT use more than one method"). The query is never
+ * logged: request logging is off and error logs carry no URL (app.ts).
+ */
 function bearerToken(req: FastifyRequest, s: Services): string {
   const header = req.headers.authorization;
+  const query = tokenField(req.query);
+  const form = req.method === 'POST' && isForm(req) ? tokenField(req.body) : undefined;
+  const given = [header, query, form].filter((v) => v !== undefined).length;
+  if (given > 1) throw new OAuthError(400, 'invalid_request', 'The access token must be sent by one method only (RFC 6750 §2)');
+  if (query !== undefined || form !== undefined) {
+    const token = (query ?? form)!;
+    if (!TOKEN_CHARS.test(token)) throw invalidToken(s, 'The access token is malformed');
+    return token;
+  }
   const m = typeof header === 'string' ? /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header) : null;
   if (!m) {
     // RFC 6750 §3.1: a request without credentials gets the challenge but no error code.
@@ -51,6 +66,23 @@ function bearerToken(req: FastifyRequest, s: Services): string {
     throw invalidToken(s, 'The Authorization header is not a Bearer token');
   }
   return m[1]!;
+}
+
+/** RFC 6750 §2.1's b64token syntax, applied to every method. */
+const TOKEN_CHARS = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+/** `access_token` of a parsed query or form: a repeated or non-string field counts as malformed. */
+function tokenField(source: unknown): string | undefined {
+  if (!source || typeof source !== 'object') return undefined;
+  const v = (source as Record<string, unknown>).access_token;
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') throw new OAuthError(400, 'invalid_request', 'access_token must be sent once, as a string');
+  return v;
+}
+
+/** §2.2 allows the body method only for `application/x-www-form-urlencoded`. */
+function isForm(req: FastifyRequest): boolean {
+  return (req.headers['content-type'] ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded');
 }
 
 /** RFC 6750 §3: 401 with `WWW-Authenticate: Bearer error="invalid_token"`. */

@@ -5,10 +5,10 @@ import { conflict, invalidBody, notFound } from '../../errors/api-error.ts';
 import type { Services } from '../../services.ts';
 import type { ClientGrant } from '../../store/types.ts';
 import { requireScopes } from './auth.ts';
-import { type PagingInput, listBody, listSchema, paging, pagingQuery, slicePage } from './paging.ts';
+import { type CheckpointInput, type PagingInput, checkpointPage, checkpointQuery, isCheckpoint, listBody, listSchema, paging, pagingQuery, slicePage } from './paging.ts';
 import { clientGrantCreateBody, clientGrantPatchBody, clientGrantView, idParams } from './schemas.ts';
 
-interface ListQuery extends PagingInput {
+interface ListQuery extends PagingInput, CheckpointInput {
   client_id?: string;
   audience?: string;
 }
@@ -45,9 +45,9 @@ export function registerClientGrants(api: FastifyInstance, s: Services): void {
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { ...pagingQuery, client_id: { type: 'string', maxLength: 64 }, audience: { type: 'string', maxLength: 600 } },
+          properties: { ...pagingQuery, ...checkpointQuery, client_id: { type: 'string', maxLength: 64 }, audience: { type: 'string', maxLength: 600 } },
         },
-        response: { 200: listSchema('client_grants', clientGrantView) },
+        response: { 200: listSchema('client_grants', clientGrantView, { checkpoint: true }) },
       },
     },
     async (req) => {
@@ -56,6 +56,11 @@ export function registerClientGrants(api: FastifyInstance, s: Services): void {
         ...(req.query.client_id ? { clientId: req.query.client_id } : {}),
         ...(req.query.audience ? { audience: req.query.audience } : {}),
       });
+      if (isCheckpoint(req.query)) {
+        // auth0-deploy-cli and the v5+ SDKs page client grants by checkpoint (from/take).
+        const page = checkpointPage(all, (g) => g.id, req.query);
+        return { client_grants: page.items, ...(page.next ? { next: page.next } : {}) };
+      }
       return listBody('client_grants', slicePage(all, p), all.length, p);
     },
   );

@@ -5,12 +5,15 @@ import type { Client } from '../../core/model.ts';
 import { invalidBody, invalidQuery, notFound } from '../../errors/api-error.ts';
 import type { Services } from '../../services.ts';
 import { requireScopes } from './auth.ts';
+import { globalClientImmutable, globalClientView, isGlobalClient, patchGlobalClient } from './global-client.ts';
 import { type ClientInput, applyClientInput } from './client-fields.ts';
-import { type FieldsInput, type PagingInput, commaList, fieldsQuery, listBody, listSchema, paging, pagingQuery, projection } from './paging.ts';
-import { APP_TYPES, CLIENT_BODY_LIMIT, clientCreateBody, clientPatchBody, clientView, clientWithSecretView, idParams } from './schemas.ts';
+import { type FieldsInput, type PagingInput, allPages, commaList, fieldsQuery, listBody, listSchema, paging, pagingQuery, projection, slicePage } from './paging.ts';
+import { APP_TYPES, CLIENT_BODY_LIMIT, clientCreateBody, clientPatchBody, clientView, clientWithSecretView, credentialView, idParams } from './schemas.ts';
 
 interface ListQuery extends PagingInput, FieldsInput {
   app_type?: string[];
+  is_global?: boolean;
+  is_first_party?: boolean;
 }
 
 const clientNotFound = () => notFound('The client does not exist', 'inexistent_client');
@@ -37,7 +40,13 @@ export function registerClients(api: FastifyInstance, s: Services): void {
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { ...pagingQuery, ...fieldsQuery, app_type: { type: 'array', maxItems: 10, items: { type: 'string', maxLength: 100 } } },
+          properties: {
+            ...pagingQuery,
+            ...fieldsQuery,
+            app_type: { type: 'array', maxItems: 10, items: { type: 'string', maxLength: 100 } },
+            is_global: { type: 'boolean' },
+            is_first_party: { type: 'boolean' },
+          },
         },
         response: { 200: listSchema('clients', clientView) },
       },
@@ -47,7 +56,19 @@ export function registerClients(api: FastifyInstance, s: Services): void {
       const appType = commaList(req.query.app_type);
       const unknown = appType?.find((t) => !(APP_TYPES as readonly string[]).includes(t));
       if (unknown !== undefined) throw invalidQuery(`Query validation error: 'Invalid app_type: ${unknown.slice(0, 50)}, expected one of ${APP_TYPES.join(', ')}'.`);
-      const { items, total } = await store.listClients({ page: p.page, perPage: p.perPage, ...(appType ? { appType } : {}) });
+      const filter = appType ? { appType } : {};
+      // The global client is listed only on request (is_global=true), as on Auth0; ordinary lists,
+      // which auth0-deploy-cli asks for with is_global=false, never show it.
+      if (req.query.is_global === true) {
+        const global = [globalClientView(await store.getTenantSettings())];
+        return listBody('clients', slicePage(global, p).map(projection(req.query)), 1, p);
+      }
+      if (req.query.is_first_party !== undefined) {
+        // is_first_party lives in the client document, not a column: filter the (small) list in memory.
+        const all = (await allPages((q) => store.listClients({ ...q, ...filter }))).filter((c) => c.is_first_party === req.query.is_first_party);
+        return listBody('clients', slicePage(all, p).map(projection(req.query)), all.length, p);
+      }
+      const { items, total } = await store.listClients({ page: p.page, perPage: p.perPage, ...filter });
       return listBody('clients', items.map(projection(req.query)), total, p);
     },
   );
@@ -58,7 +79,10 @@ export function registerClients(api: FastifyInstance, s: Services): void {
       onRequest: requireScopes(s, 'read:clients'),
       schema: { params: idParams, querystring: { type: 'object', additionalProperties: false, properties: fieldsQuery }, response: { 200: clientView } },
     },
-    async (req) => projection(req.query)((await load(req.params.id)).client),
+    async (req) => {
+      if (isGlobalClient(req.params.id)) return projection(req.query)(globalClientView(await store.getTenantSettings()));
+      return projection(req.query)((await load(req.params.id)).client);
+    },
   );
 
   api.post<{ Body: ClientInput }>(
@@ -91,6 +115,7 @@ export function registerClients(api: FastifyInstance, s: Services): void {
       config: { audit: 'Update a client' },
     },
     async (req) => {
+      if (isGlobalClient(req.params.id)) return patchGlobalClient(s, req.body as Record<string, unknown>);
       const { client: current } = await load(req.params.id);
       const next = applyClientInput(current, req.body, new Date(s.now()).toISOString());
       // Switching to private_key_jwt drops the secret for the same reason as on create.
@@ -103,9 +128,25 @@ export function registerClients(api: FastifyInstance, s: Services): void {
     '/clients/:id',
     { onRequest: requireScopes(s, 'delete:clients'), schema: { params: idParams }, config: { audit: 'Delete a client' } },
     async (req, reply) => {
+      if (isGlobalClient(req.params.id)) throw globalClientImmutable();
       // The store also removes the client's connection enablement, grants and pending codes.
       if (!(await store.deleteClient(req.params.id))) throw clientNotFound();
       return reply.code(204).send();
+    },
+  );
+
+  api.get<{ Params: { id: string } }>(
+    '/clients/:id/credentials',
+    {
+      // Auth0's list of a client's private_key_jwt credentials (auth0-deploy-cli reads it for every
+      // client); the same objects as client_authentication_methods.private_key_jwt.credentials.
+      onRequest: requireScopes(s, 'read:client_credentials', 'read:clients'),
+      schema: { params: idParams, response: { 200: { type: 'array', items: credentialView } } },
+    },
+    async (req) => {
+      if (isGlobalClient(req.params.id)) return [];
+      const { client } = await load(req.params.id);
+      return client.client_authentication_methods?.private_key_jwt?.credentials ?? [];
     },
   );
 
@@ -119,6 +160,7 @@ export function registerClients(api: FastifyInstance, s: Services): void {
       config: { audit: 'Rotate a client secret' },
     },
     async (req) => {
+      if (isGlobalClient(req.params.id)) throw globalClientImmutable();
       const { client } = await load(req.params.id);
       if (client.token_endpoint_auth_method === null) {
         throw invalidBody('This client authenticates with private_key_jwt and has no secret; change token_endpoint_auth_method first');

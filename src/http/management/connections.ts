@@ -5,11 +5,14 @@ import { effectiveFraudGuards, validateFraudGuards } from '../../core/fraud-guar
 import { validateTotp } from '../../core/otp.ts';
 import { validateSmsOptions } from '../../sms/options.ts';
 import { openSmsSecrets, sealSmsSecrets } from '../../sms/secrets.ts';
-import { conflict, invalidBody, invalidQuery, notFound } from '../../errors/api-error.ts';
+import { conflict, invalidBody, notFound } from '../../errors/api-error.ts';
 import { type EmailOptions, TemplateError, validateEmailTemplate } from '../../mail/templates.ts';
 import type { Services } from '../../services.ts';
 import { requireScopes } from './auth.ts';
-import { type FieldsInput, type PagingInput, commaList, fieldsQuery, listBody, listSchema, paging, pagingQuery, projection } from './paging.ts';
+import {
+  type CheckpointInput, type FieldsInput, type PagingInput, allPages, checkpointPage, checkpointQuery, commaList, fieldsQuery, isCheckpoint, listBody, listSchema,
+  paging, pagingQuery, projection,
+} from './paging.ts';
 import { connectionCreateBody, connectionPatchBody, connectionView, enabledClientsPatchBody, enabledClientsView, idParams } from './schemas.ts';
 
 interface ConnectionInput {
@@ -23,11 +26,9 @@ interface ConnectionInput {
   metadata?: Record<string, string>;
 }
 
-interface ListQuery extends PagingInput, FieldsInput {
+interface ListQuery extends PagingInput, FieldsInput, CheckpointInput {
   strategy?: string[];
   name?: string;
-  from?: string;
-  take?: number;
 }
 
 /** The strategies Sesame can serve; /passwordless/start refuses anything else (spec §1.1). */
@@ -79,26 +80,24 @@ export function registerConnections(api: FastifyInstance, s: Services): void {
             ...fieldsQuery,
             strategy: { type: 'array', maxItems: 20, items: { type: 'string', maxLength: 64 } },
             name: { type: 'string', maxLength: 128 },
-            from: { type: 'string', maxLength: 256 },
-            take: { type: 'integer', minimum: 1, maximum: 100 },
+            ...checkpointQuery,
           },
         },
-        response: { 200: listSchema('connections', connectionView) },
+        response: { 200: listSchema('connections', connectionView, { checkpoint: true }) },
       },
     },
     async (req) => {
-      // Connections are few; Sesame pages them by page/per_page only.
-      if (req.query.from !== undefined || req.query.take !== undefined) {
-        throw invalidQuery('Checkpoint pagination (from/take) is not supported for connections: use page and per_page');
+      const strategy = commaList(req.query.strategy);
+      const filter = { ...(strategy ? { strategy } : {}), ...(req.query.name ? { name: req.query.name } : {}) };
+      // Checkpoint paging (from/take) is what auth0-deploy-cli and the v5+ SDKs use; connections are
+      // few, so the page is cut from the filtered list in memory, ordered by id.
+      if (isCheckpoint(req.query)) {
+        const page = checkpointPage(await allPages((p) => store.listConnections({ ...p, ...filter })), (c) => c.id, req.query);
+        const views = await Promise.all(page.items.map(view));
+        return { connections: views.map(projection(req.query)), ...(page.next ? { next: page.next } : {}) };
       }
       const p = paging(req.query);
-      const strategy = commaList(req.query.strategy);
-      const { items, total } = await store.listConnections({
-        page: p.page,
-        perPage: p.perPage,
-        ...(strategy ? { strategy } : {}),
-        ...(req.query.name ? { name: req.query.name } : {}),
-      });
+      const { items, total } = await store.listConnections({ page: p.page, perPage: p.perPage, ...filter });
       const views = await Promise.all(items.map(view));
       return listBody('connections', views.map(projection(req.query)), total, p);
     },
@@ -202,21 +201,15 @@ export function registerConnections(api: FastifyInstance, s: Services): void {
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { take: { type: 'integer', minimum: 1, maximum: 100 }, from: { type: 'string', maxLength: 256 } },
+          properties: checkpointQuery,
         },
         response: { 200: enabledClientsView },
       },
     },
     async (req) => {
       await load(req.params.id);
-      const take = req.query.take ?? 50;
-      // Checkpoint paging: `from` is the last client_id of the previous page. Sorted here, in code
-      // point order, so SQLite and PostgreSQL collations cannot disagree about what comes next.
-      const all = (await store.listEnabledClients(req.params.id)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-      const from = req.query.from;
-      const rest = from === undefined ? all : all.filter((id) => id > from);
-      const page = rest.slice(0, take);
-      return { clients: page.map((client_id) => ({ client_id })), ...(rest.length > take ? { next: page.at(-1) } : {}) };
+      const page = checkpointPage(await store.listEnabledClients(req.params.id), (id) => id, req.query);
+      return { clients: page.items.map((client_id) => ({ client_id })), ...(page.next ? { next: page.next } : {}) };
     },
   );
 

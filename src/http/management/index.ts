@@ -3,6 +3,8 @@ import { makeLog } from '../../core/logs.ts';
 import type { Services } from '../../services.ts';
 import { requestContext } from '../request-context.ts';
 import { managementToken } from './auth.ts';
+import { registerAbsentFeatures } from './absent-features.ts';
+import { registerAttackProtection } from './attack-protection.ts';
 import { registerBranding } from './branding.ts';
 import { registerClientGrants } from './client-grants.ts';
 import { registerClients } from './clients.ts';
@@ -51,6 +53,8 @@ export function registerManagementRoutes(app: FastifyInstance, s: Services): voi
       registerRoles(api, s);
       registerUserRoles(api, s);
       registerSigningKeys(api, s);
+      registerAttackProtection(api, s);
+      registerAbsentFeatures(api, s);
     },
     { prefix: '/api/v2' },
   );

@@ -47,15 +47,21 @@ export function listBody<T>(key: string, items: T[], total: number, p: Paging): 
 /** One page of a list that is already in memory (small collections such as client grants). */
 export const slicePage = <T>(all: T[], p: Paging): T[] => all.slice(p.page * p.perPage, p.page * p.perPage + p.perPage);
 
-/** Response schema of a list: the bare array or the totals envelope (both are serialised by schema). */
-export function listSchema(key: string, item: object) {
+/**
+ * Response schema of a list: the bare array or the totals envelope (both are serialised by schema),
+ * and with `checkpoint` also `{<key>: […], next}`. The envelope requires its counts so that a
+ * checkpoint page never matches it (fast-json-stringify takes the first alternative that validates).
+ */
+export function listSchema(key: string, item: object, opts: { checkpoint?: boolean } = {}) {
   return {
     anyOf: [
       { type: 'array', items: item },
       {
         type: 'object',
+        required: ['start', 'limit', 'length', 'total', key],
         properties: { start: { type: 'integer' }, limit: { type: 'integer' }, length: { type: 'integer' }, total: { type: 'integer' }, [key]: { type: 'array', items: item } },
       },
+      ...(opts.checkpoint ? [{ type: 'object', required: [key], properties: { [key]: { type: 'array', items: item }, next: { type: 'string' } } }] : []),
     ],
   };
 }
@@ -82,4 +88,43 @@ export function commaList(v: string | string[] | undefined): string[] | undefine
   if (v === undefined) return undefined;
   const out = (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
   return out.length ? out : undefined;
+}
+
+/** Querystring schema properties for Auth0's checkpoint paging (`from` = the previous page's `next`). */
+export const checkpointQuery = {
+  from: { type: 'string', maxLength: 256 },
+  take: { type: 'integer', minimum: 1, maximum: MAX_PER_PAGE },
+} as const;
+
+export interface CheckpointInput {
+  from?: string;
+  take?: number;
+}
+
+/** True when the caller asked for checkpoint paging (Auth0 switches on either parameter). */
+export const isCheckpoint = (q: CheckpointInput): boolean => q.from !== undefined || q.take !== undefined;
+
+/**
+ * One checkpoint page of a small collection held in memory: the response is `{<key>: […], next}`,
+ * `next` being the last id returned and absent on the last page (Auth0's checkpoint responses; the
+ * SDKs stop when it is missing). Sorted here, in code point order, so that SQLite's and PostgreSQL's
+ * collations cannot disagree about what comes next.
+ */
+export function checkpointPage<T>(all: T[], idOf: (item: T) => string, q: CheckpointInput): { items: T[]; next?: string } {
+  const take = q.take ?? DEFAULT_PER_PAGE;
+  const sorted = [...all].sort((a, b) => (idOf(a) < idOf(b) ? -1 : idOf(a) > idOf(b) ? 1 : 0));
+  const from = q.from;
+  const rest = from ? sorted.filter((item) => idOf(item) > from) : sorted;
+  const items = rest.slice(0, take);
+  return rest.length > take ? { items, next: idOf(items.at(-1)!) } : { items };
+}
+
+/** Every item of a store list paged by page/per_page (for the small collections paged in memory). */
+export async function allPages<T>(list: (p: { page: number; perPage: number }) => Promise<{ items: T[] }>): Promise<T[]> {
+  const out: T[] = [];
+  for (let page = 0; ; page++) {
+    const { items } = await list({ page, perPage: MAX_PER_PAGE });
+    out.push(...items);
+    if (items.length < MAX_PER_PAGE) return out;
+  }
 }

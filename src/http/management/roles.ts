@@ -47,17 +47,24 @@ export function registerRoles(api: FastifyInstance, s: Services): void {
     return role;
   };
 
-  api.get<{ Querystring: PagingInput & { name_filter?: string } }>(
+  api.get<{ Querystring: PagingInput & { name_filter?: string; type?: string } }>(
     '/roles',
     {
       onRequest: requireScopes(s, 'read:roles'),
       schema: {
-        querystring: { type: 'object', additionalProperties: false, properties: { ...pagingQuery, name_filter: { type: 'string', maxLength: 50 } } },
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          // `type` (Auth0: tenant or organization roles; auth0-deploy-cli sends type=tenant): every
+          // Sesame role is a tenant role, as there are no organizations.
+          properties: { ...pagingQuery, name_filter: { type: 'string', maxLength: 50 }, type: { enum: ['tenant', 'organization'] } },
+        },
         response: { 200: listSchema('roles', roleView) },
       },
     },
     async (req) => {
       const p = paging(req.query);
+      if (req.query.type === 'organization') return listBody('roles', [], 0, p);
       const page = await store.listRoles({ page: p.page, perPage: p.perPage, ...(req.query.name_filter ? { nameFilter: req.query.name_filter } : {}) });
       return listBody('roles', page.items, page.total, p);
     },

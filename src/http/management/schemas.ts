@@ -120,7 +120,7 @@ const clientFields = {
 export const clientCreateBody = { type: 'object', additionalProperties: false, required: ['name'], properties: clientFields } as const;
 export const clientPatchBody = { type: 'object', additionalProperties: false, properties: clientFields } as const;
 
-const credentialView = {
+export const credentialView = {
   type: 'object',
   properties: { ...texts('id', 'name', 'credential_type', 'kid', 'alg', 'created_at', 'updated_at'), expires_at: nullableText },
 } as const;
@@ -141,6 +141,8 @@ export const clientView = {
     allowed_logout_urls: textList,
     is_token_endpoint_ip_header_trusted: bool,
     is_first_party: bool,
+    /** Only on the global client (http/management/global-client.ts). */
+    global: bool,
     oidc_conformant: bool,
     cross_origin_authentication: bool,
     jwt_configuration: { type: 'object', properties: { alg: text, lifetime_in_seconds: int } },

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import YAML from 'yaml';
+import { backendMatrix } from '../helpers/backends.ts';
+import { MGMT, type TestServer, bootServer } from '../helpers/boot.ts';
+import { mgmt } from '../helpers/management.ts';
+import { type TestCert, makeTestCert, trustedFetch } from '../helpers/tls.ts';
+
+const A0DEPLOY = join('node_modules', 'auth0-deploy-cli', 'lib', 'index.js');
+
+/**
+ * Issue 14: Auth0's own auth0-deploy-cli (a dev dependency, run as its own process over HTTPS)
+ * exports a Sesame tenant in YAML and directory form and imports a changed configuration back,
+ * with no AUTH0_EXCLUDED: every resource type it knows must answer, Sesame's own ones exactly and
+ * the ones Sesame has no feature for as an Auth0 tenant that does not use them.
+ */
+// One backend: deploy-cli costs about a CPU-minute per run, and every route it calls is covered on
+// both backends by the e2e suites (management-api, absent-features); this file proves the tool's flow.
+for (const { backend, skip } of (await backendMatrix()).filter((b) => b.backend === 'sqlite')) {
+  describe(`auth0-deploy-cli export and import [${backend}]`, { skip }, () => {
+    let server: TestServer;
+    let cert: TestCert;
+    let dir: string;
+    const plainFetch = globalThis.fetch;
+    before(async () => {
+      cert = await makeTestCert();
+      globalThis.fetch = trustedFetch(cert.ca);
+      server = await bootServer({ backend, env: { SESAME_TLS_CERT: cert.certPath, SESAME_TLS_KEY: cert.keyPath } });
+      dir = mkdtempSync(join(tmpdir(), 'sesame-deploy-cli-'));
+      writeFileSync(join(dir, 'config.json'), JSON.stringify({ AUTH0_DOMAIN: new URL(server.issuer).host, AUTH0_CLIENT_ID: MGMT.client_id, AUTH0_CLIENT_SECRET: MGMT.client_secret }));
+    });
+    after(async () => {
+      globalThis.fetch = plainFetch;
+      await server?.close();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    /** `a0deploy <args>`: the CA is trusted through NODE_EXTRA_CA_CERTS only; no AUTH0_EXCLUDED. */
+    async function a0deploy(...args: string[]): Promise<string> {
+      const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AUTH0_') && !k.startsWith('SESAME_')));
+      try {
+        const { stdout } = await promisify(execFile)(process.execPath, [A0DEPLOY, ...args, '-c', join(dir, 'config.json')], {
+          env: { ...env, NODE_EXTRA_CA_CERTS: cert.certPath, NO_COLOR: '1' },
+          timeout: 600_000,
+          maxBuffer: 16 * 1024 * 1024,
+        });
+        return stdout;
+      } catch (err) {
+        const e = err as { stdout?: string; stderr?: string; message: string };
+        assert.fail(`a0deploy ${args[0]} failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
+      }
+    }
+
+    it('exports YAML and imports a changed copy: a new client, the code length, tenant settings, the login page', async () => {
+      const out = join(dir, 'yaml');
+      await a0deploy('export', '-f', 'yaml', '-o', out);
+      const doc = YAML.parse(readFileSync(join(out, 'tenant.yaml'), 'utf8')) as Record<string, any>;
+      // Sesame's resources, as they are.
+      assert.ok(doc.clients.some((c: any) => c.name === 'Default App'));
+      assert.deepEqual(doc.connections.map((c: any) => c.name), ['email']);
+      assert.equal(doc.tenant.flags.enforce_client_authentication_on_passwordless_start, false);
+      // What Sesame has no feature for reads as an Auth0 tenant that does not use it.
+      assert.deepEqual([doc.rules, doc.hooks, doc.actions, doc.organizations, doc.triggers], [[], [], [], [], {}]);
+      assert.equal(doc.attackProtection.bruteForceProtection.max_attempts, 10);
+
+      doc.clients.push({ name: 'Deployed SPA', app_type: 'spa', callbacks: ['https://spa.example/callback'], token_endpoint_auth_method: 'none', grant_types: ['authorization_code'] });
+      doc.connections[0].options.totp.length = 8;
+      doc.tenant.friendly_name = 'Deployed by a0deploy';
+      doc.tenant.flags.enforce_client_authentication_on_passwordless_start = true;
+      // Files are named relative to the YAML document, as deploy-cli writes them.
+      mkdirSync(join(out, 'pages'), { recursive: true });
+      writeFileSync(join(out, 'pages', 'login.html'), '<html>@@config@@</html>');
+      doc.pages = [{ name: 'login', enabled: true, html: './pages/login.html' }];
+      const changed = join(out, 'changed.yaml');
+      writeFileSync(changed, YAML.stringify(doc));
+      await a0deploy('import', '-i', changed);
+
+      const spa = (await mgmt(server, 'GET', '/clients?per_page=100')).find((c: any) => c.name === 'Deployed SPA');
+      assert.deepEqual([spa?.app_type, spa?.callbacks], ['spa', ['https://spa.example/callback']]);
+      const email = (await mgmt(server, 'GET', '/connections?name=email'))[0];
+      assert.equal(email.options.totp.length, 8);
+      const tenant = await mgmt(server, 'GET', '/tenants/settings');
+      assert.equal(tenant.friendly_name, 'Deployed by a0deploy');
+      assert.equal(tenant.flags.enforce_client_authentication_on_passwordless_start, true);
+      assert.deepEqual([tenant.custom_login_page_on, tenant.custom_login_page], [true, '<html>@@config@@</html>']);
+      // The login page reads back through the global client, where deploy-cli's next export finds it.
+      const [global] = await mgmt(server, 'GET', '/clients?is_global=true');
+      assert.deepEqual([global.global, global.custom_login_page_on, global.custom_login_page], [true, true, '<html>@@config@@</html>']);
+    });
+
+    it('exports the directory form and imports it back unchanged', async () => {
+      const out = join(dir, 'directory');
+      await a0deploy('export', '-f', 'directory', '-o', out);
+      const types = readdirSync(out).sort();
+      for (const t of ['clients', 'connections', 'tenant.json']) assert.ok(types.includes(t), `${t} in ${types.join(', ')}`);
+      await a0deploy('import', '-i', out);
+    });
+
+    it('fails an import that uses a feature Sesame does not have, naming it', async () => {
+      const bad = join(dir, 'with-rule.yaml');
+      writeFileSync(bad, YAML.stringify({ rules: [{ name: 'add-claims', script: './add-claims.js', stage: 'login_success', enabled: true, order: 1 }] }));
+      writeFileSync(join(dir, 'add-claims.js'), 'function (user, context, cb) { cb(null, user, context); }');
+      const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AUTH0_') && !k.startsWith('SESAME_')));
+      const run = await promisify(execFile)(process.execPath, [A0DEPLOY, 'import', '-i', bad, '-c', join(dir, 'config.json')], {
+        env: { ...env, NODE_EXTRA_CA_CERTS: cert.certPath, NO_COLOR: '1' },
+        timeout: 600_000,
+      }).then(() => ({ code: 0, out: '' }), (err: { code?: number; stdout?: string; stderr?: string }) => ({ code: err.code ?? -1, out: `${err.stdout ?? ''}${err.stderr ?? ''}` }));
+      assert.notEqual(run.code, 0);
+      assert.match(run.out, /Sesame does not support rules/);
+    });
+  });
+}

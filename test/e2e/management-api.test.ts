@@ -252,7 +252,10 @@ for (const { backend, skip } of await backendMatrix()) {
         const notGlobal = await call('GET', '/clients?is_global=false&include_totals=true&per_page=1');
         assert.equal(notGlobal.status, 200, notGlobal.text);
         assert.equal(notGlobal.json.total, total);
-        assert.deepEqual((await call('GET', '/clients?is_global=true')).json, []);
+        // The global client (the tenant's login page, global-client.ts) is listed only on request.
+        const global = (await call('GET', '/clients?is_global=true')).json;
+        assert.deepEqual(global.map((c: Json) => [c.client_id, c.global, c.name]), [['sesame-global-client', true, 'All Applications']]);
+        assert.ok(!(await call('GET', '/clients?per_page=100')).json.some((c: Json) => c.global));
         const thirdParty = (await call('GET', '/clients?is_first_party=false&per_page=100')).json;
         assert.deepEqual(thirdParty.map((c: Json) => c.client_id), [third.client_id]);
         const firstParty = await call('GET', '/clients?is_first_party=true&include_totals=true&per_page=2&page=0');

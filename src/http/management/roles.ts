@@ -22,7 +22,6 @@ const roleUsersBody = {
 const memberView = { type: 'object', properties: { user_id: { type: 'string' }, email: { type: 'string' }, picture: { type: 'string' }, name: { type: 'string' } } } as const;
 const pagingOnly = { type: 'object', additionalProperties: false, properties: pagingQuery } as const;
 /** A checkpoint page with a `next` (the serialiser picks the first matching schema; the last page, without `next`, fits the totals one). */
-const checkpointView = { type: 'object', required: ['next'], properties: { users: { type: 'array', items: memberView }, next: { type: 'string' } } } as const;
 /** The checkpoint is the last user_id seen, opaque to the caller (as Auth0's `next` is). */
 const toCursor = (userId: string) => Buffer.from(userId).toString('base64url');
 function fromCursor(cursor: string): string {
@@ -150,7 +149,7 @@ export function registerRoles(api: FastifyInstance, s: Services): void {
           additionalProperties: false,
           properties: { ...pagingQuery, from: { type: 'string', maxLength: 400 }, take: { type: 'integer', minimum: 1, maximum: MAX_PER_PAGE } },
         },
-        response: { 200: { anyOf: [checkpointView, ...listSchema('users', memberView).anyOf] } },
+        response: { 200: listSchema('users', memberView, { checkpoint: true }) },
       },
     },
     async (req) => {

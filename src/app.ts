@@ -59,7 +59,7 @@ export async function buildApp(config: Config, opts: { now?: () => number; logge
   const { store, dataDir } = await openStore(config.databaseUrl);
   try {
     const secret = resolveSecret(config, dataDir, app.log);
-    const keyring = new Keyring(secret);
+    const keyring = new Keyring(secret, config.secretPrevious);
     const keys = new KeyManager(store, keyring);
     await keys.init();
     const services: Services = {

@@ -52,6 +52,9 @@ export async function authenticateClient(s: Services, input: ClientAuthInput): P
   if (hasPost || basic) {
     const secret = basic ? basic.secret : input.client_secret;
     if (typeof secret !== 'string' || !secretHash || !s.keyring.verify(SECRET_PURPOSE, secret, secretHash)) throw accessDenied();
+    // Hashed by a previous SESAME_SECRET: the secret is at hand now, so re-hash it under the current
+    // one (issue 10 §3). Compare-and-set, so a secret rotated meanwhile by the API is not overwritten.
+    if (!s.keyring.isCurrent(secretHash)) await s.store.rehashClientSecret(client.client_id, secretHash, s.keyring.hash(SECRET_PURPOSE, secret));
     return { client, method: basic ? 'client_secret_basic' : 'client_secret_post' };
   }
   if (hasAssertion) {

@@ -33,6 +33,8 @@ export interface SmtpSettings {
 
 /** Store setting written by the Management API's `/api/v2/emails/provider` (spec §5). */
 export const EMAIL_PROVIDER_SETTING = 'email_provider';
+/** The AAD of the sealed SMTP password (issue 10 §3): one provider, so the purpose is the row. */
+export const SMTP_CONTEXT = 'smtp';
 
 // `[::1]` is how URLs (and the Management API) write an IPv6 host; sockets want `::1`.
 const unbracket = (host: string) => host.replace(/^\[(.*)\]$/, '$1');
@@ -45,7 +47,7 @@ const unbracket = (host: string) => host.replace(/^\[(.*)\]$/, '$1');
 export function providerSmtp(p: EmailProvider | undefined, keyring?: Keyring): SmtpSettings | undefined {
   if (!p?.enabled || p.name !== 'smtp') return undefined;
   const { smtp_host: host, smtp_port: port, smtp_user: user } = p.credentials ?? {};
-  const pass = p.smtp_pass_enc && keyring ? keyring.decrypt(p.smtp_pass_enc) : p.credentials?.smtp_pass;
+  const pass = p.smtp_pass_enc && keyring ? keyring.open(SMTP_CONTEXT, p.smtp_pass_enc) : p.credentials?.smtp_pass;
   const portNum = Number(port);
   if (typeof host !== 'string' || host === '' || !Number.isInteger(portNum) || portNum <= 0) return undefined;
   return {
@@ -187,7 +189,7 @@ export class TransportResolver {
     this.#store = deps.store;
     this.#config = deps.config;
     this.#log = deps.log;
-    this.#keyring = deps.config.secret ? new Keyring(deps.config.secret) : undefined;
+    this.#keyring = deps.config.secret ? new Keyring(deps.config.secret, deps.config.secretPrevious) : undefined;
   }
 
   #providerSmtp(provider: EmailProvider | undefined): SmtpSettings | undefined {

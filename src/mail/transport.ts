@@ -5,6 +5,7 @@ import nodemailer from 'nodemailer';
 import type { Config } from '../config/schema.ts';
 import { Keyring } from '../core/crypto.ts';
 import type { EmailProvider, Store } from '../store/types.ts';
+import { DEV_MAIL_REFUSAL, devMailRefused } from './dev-mode.ts';
 
 /** A rendered message as the outbox holds it (`OutboxMessage.payload`), plus its recipient. */
 export interface OutgoingMail {
@@ -156,7 +157,13 @@ function smtpTransport(s: SmtpSettings, poolSize: number): MailTransport {
   };
 }
 
-function consoleTransport(log: FastifyBaseLogger): MailTransport {
+function consoleTransport(log: FastifyBaseLogger, config: Config): MailTransport {
+  if (devMailRefused(config)) {
+    // The provider was removed while running (start refuses this state, mail/dev-mode.ts): mail
+    // fails and is retried rather than printed, until SMTP is configured again.
+    log.error(DEV_MAIL_REFUSAL(config.issuer));
+    return { mode: 'console', send: () => Promise.reject(new Error(DEV_MAIL_REFUSAL(config.issuer))), close() {} };
+  }
   log.warn('No SMTP provider: development mode, messages are printed to the log');
   return {
     mode: 'console',
@@ -217,7 +224,7 @@ export class TransportResolver {
       this.#log.error({ provider: provider.name }, 'email provider is enabled but unusable (only "smtp" with smtp_host and smtp_port is supported); ignoring it');
     }
     this.#current?.close();
-    this.#current = smtp ? smtpTransport(smtp, this.#config.mailPoolSize) : consoleTransport(this.#log);
+    this.#current = smtp ? smtpTransport(smtp, this.#config.mailPoolSize) : consoleTransport(this.#log, this.#config);
     this.#fingerprint = fingerprint;
     if (smtp) this.#log.info({ host: smtp.host, port: smtp.port, source: fromProvider ? 'provider' : 'config' }, 'mail transport: SMTP');
     return this.#current;

@@ -44,7 +44,13 @@ for (const { backend, skip } of await backendMatrix()) {
       SESAME_START_LIMIT_PER_HOUR: '0', SESAME_BOOTSTRAP_CLIENT_ID: MGMT.client_id, SESAME_BOOTSTRAP_CLIENT_SECRET: MGMT.client_secret,
       SESAME_LOG_LEVEL: 'silent', ...secrets,
     });
+    const stop = async () => {
+      await server?.close();
+      server = undefined;
+    };
+
     const boot = async (secrets: Record<string, string>): Promise<TestServer> => {
+      await stop(); // one server at a time, even after a failed step
       const { app, services, report } = await buildApp(loadConfig(env(secrets)));
       const baseUrl = await listen(app, services);
       let token: string | undefined;
@@ -59,11 +65,6 @@ for (const { backend, skip } of await backendMatrix()) {
       };
       return server;
     };
-    const stop = async () => {
-      await server?.close();
-      server = undefined;
-    };
-
     before(async () => {
       dir = mkdtempSync(join(tmpdir(), 'sesame-rotation-'));
       db = backend === 'sqlite' ? { url: `sqlite:${join(dir, 'sesame.db')}`, drop: async () => {} } : await freshDatabase(backend as Backend);

@@ -12,6 +12,7 @@ import { registerAuthRoutes } from './http/auth/index.ts';
 import { registerManagementRoutes } from './http/management/index.ts';
 import { registerOpenApi } from './http/management/openapi.ts';
 import { registerPages } from './http/pages/index.ts';
+import { checkDevMail } from './mail/dev-mode.ts';
 import { createMailDelivery } from './mail/thread.ts';
 import { resolveSecret } from './secret.ts';
 import type { Services } from './services.ts';
@@ -61,8 +62,9 @@ export async function buildApp(config: Config, opts: { now?: () => number; logge
 
   const { store, dataDir } = await openStore(config.databaseUrl);
   try {
+    await checkDevMail(config, store);
     const secret = resolveSecret(config, dataDir, app.log);
-    const keyring = new Keyring(secret);
+    const keyring = new Keyring(secret, config.secretPrevious);
     const keys = new KeyManager(store, keyring);
     await keys.init();
     const services: Services = {

@@ -10,14 +10,21 @@ import type { Config } from './config/schema.ts';
  * only) a generated secret lives as long as the database: the process.
  */
 export function resolveSecret(config: Config, dataDir: string | undefined, log: FastifyBaseLogger): string {
-  if (config.secret) return config.secret;
+  const existing = existingSecret(config, dataDir);
+  if (existing) return existing;
   if (dataDir) {
     const file = join(dataDir, 'secret');
-    if (existsSync(file)) return readFileSync(file, 'utf8').trim();
     const secret = randomBytes(32).toString('base64url');
     writeFileSync(file, `${secret}\n`, { mode: 0o600 });
     log.warn({ file }, 'SESAME_SECRET is not set: generated one and saved it; set SESAME_SECRET in production');
     return secret;
   }
-    return randomBytes(32).toString('base64url');
+  return randomBytes(32).toString('base64url');
+}
+
+/** SESAME_SECRET, or the one generated earlier beside the database; undefined if neither exists. */
+export function existingSecret(config: Config, dataDir: string | undefined): string | undefined {
+  if (config.secret) return config.secret;
+  const file = dataDir && join(dataDir, 'secret');
+  return file && existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
 }

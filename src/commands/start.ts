@@ -1,6 +1,7 @@
 import { buildApp } from '../app.ts';
 import { installSignalHandlers, listen } from '../server.ts';
 import { welcome } from '../welcome.ts';
+import { ConfigError } from '../config/load.ts';
 import { commandConfig } from './config.ts';
 import type { Command } from './types.ts';
 
@@ -11,7 +12,15 @@ export const startCommand: Command = {
   async run(_argv, io) {
     const config = commandConfig(io);
     if (!config) return 1;
-    const { app, services, report } = await buildApp(config);
+    let built;
+    try {
+      built = await buildApp(config);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      io.stderr.write(`${err.message}\n`);
+      return 1;
+    }
+    const { app, services, report } = built;
     installSignalHandlers(app);
     const base = await listen(app, services);
     io.stdout.write(welcome(base, services.issuer, report));

@@ -62,6 +62,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
 
   const secret = str('SESAME_SECRET');
   if (secret !== undefined && secret.length < 32) errors.push('SESAME_SECRET must be at least 32 characters');
+  const secretPrevious = (str('SESAME_SECRET_PREVIOUS') ?? '').split(',').map((v) => v.trim()).filter((v) => v !== '');
+  if (secretPrevious.some((v) => v.length < 32)) errors.push('SESAME_SECRET_PREVIOUS must list secrets of at least 32 characters, separated by commas');
 
   const bootstrapClientId = str('SESAME_BOOTSTRAP_CLIENT_ID');
   const bootstrapClientSecret = str('SESAME_BOOTSTRAP_CLIENT_SECRET');
@@ -85,6 +87,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       errors.push('SESAME_SMTP_URL must look like smtp://user:pass@host:port or smtps://…');
     }
   }
+
+  const devMail = str('SESAME_DEV_MAIL');
+  if (devMail !== undefined && devMail !== 'log') errors.push(`SESAME_DEV_MAIL must be "log" or unset (got "${devMail}")`);
 
   const logLevel = str('SESAME_LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) errors.push(`SESAME_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
@@ -113,9 +118,11 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     issuerExplicit,
     databaseUrl,
     secret,
+    secretPrevious: Object.freeze(secretPrevious),
     bootstrapClientId,
     bootstrapClientSecret,
     smtpUrl,
+    devMail: devMail === 'log' ? 'log' : undefined,
     emailFrom: str('SESAME_EMAIL_FROM') ?? 'Sesame <no-reply@localhost>',
     tlsCert,
     tlsKey,

@@ -15,9 +15,13 @@ export interface Config {
   readonly databaseUrl: string;
   /** Key material for HMACs and encryption at rest; undefined = generate and persist on first start. */
   readonly secret: string | undefined;
+  /** Earlier secrets, newest first: they still open sealed values and verify hashes (rotation, issue 10 §3). */
+  readonly secretPrevious: readonly string[];
   readonly bootstrapClientId: string | undefined;
   readonly bootstrapClientSecret: string | undefined;
   readonly smtpUrl: string | undefined;
+  /** `log`: printing mail (codes, links) to the log is intended even where the issuer looks like production. */
+  readonly devMail: 'log' | undefined;
   readonly emailFrom: string;
   readonly tlsCert: string | undefined;
   readonly tlsKey: string | undefined;
@@ -62,9 +66,11 @@ export const SETTINGS: readonly Setting[] = [
   { env: 'SESAME_ISSUER', default: 'http://localhost:<port>/', doc: 'Public base URL; normalised to end in `/`. The `iss` of every token and the discovery `issuer`.' },
   { env: 'SESAME_DATABASE_URL', default: 'sqlite:./data/sesame.db', doc: '`sqlite:<path>`, `sqlite::memory:` or `postgres://user@host:port/db`.' },
   { env: 'SESAME_SECRET', doc: 'Key material (≥ 32 characters) for HMACs and encryption at rest. Generated and saved beside the database on first start when unset.' },
+  { env: 'SESAME_SECRET_PREVIOUS', doc: 'Rotation: the secret(s) SESAME_SECRET replaced, newest first, separated by commas. They still open what they sealed and verify what they hashed; `sesame secrets reseal` moves the sealed values to SESAME_SECRET and says when this can be dropped.' },
   { env: 'SESAME_BOOTSTRAP_CLIENT_ID', doc: 'Management client id, created or updated at every start (with the secret below).' },
   { env: 'SESAME_BOOTSTRAP_CLIENT_SECRET', doc: 'Its secret (≥ 32 characters).' },
   { env: 'SESAME_SMTP_URL', doc: '`smtp://user:pass@host:port` or `smtps://…`. Unset (and no provider set through the Management API): development mode, mail is printed to the log.' },
+  { env: 'SESAME_DEV_MAIL', doc: '`log`: without SMTP, print mail (codes and links) to the log even though the issuer is `https://` on a public host. Without it Sesame refuses to start that way.' },
   { env: 'SESAME_EMAIL_FROM', default: 'Sesame <no-reply@localhost>', doc: 'Default From address.' },
   { env: 'SESAME_TLS_CERT', doc: 'PEM certificate path: serve HTTPS directly (with SESAME_TLS_KEY).' },
   { env: 'SESAME_TLS_KEY', doc: 'PEM private key path.' },

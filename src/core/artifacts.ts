@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Services } from '../services.ts';
-import type { ArtifactKind, CodeKey } from '../store/types.ts';
+import type { Artifact, ArtifactKind, CodeKey } from '../store/types.ts';
 
 /**
  * Browser sign-in state (issue 3). Each artifact is stored under a keyed hash of the token that the
@@ -11,6 +11,20 @@ import type { ArtifactKind, CodeKey } from '../store/types.ts';
 export const newToken = (): string => randomBytes(32).toString('base64url');
 
 export const artifactId = (s: Pick<Services, 'keyring'>, kind: ArtifactKind, token: string): string => s.keyring.hash(`artifact:${kind}`, token);
+
+/**
+ * The live artifact a token names, whichever configured secret hashed its id (issue 10 §3): the
+ * current one first, then SESAME_SECRET_PREVIOUS, then ids written before key ids. Used for what
+ * outlives a restart with a new secret (sessions, refresh tokens, authorization codes); the `id`
+ * of the result is where it was found, for the update or consume that follows.
+ */
+export async function findArtifact<T>(s: Pick<Services, 'keyring' | 'store'>, kind: ArtifactKind, token: string, now: number): Promise<Artifact<T> | undefined> {
+  for (const id of s.keyring.hashCandidates(`artifact:${kind}`, token)) {
+    const a = await s.store.getArtifact<T>(kind, id, now);
+    if (a) return a;
+  }
+  return undefined;
+}
 
 export const TTL = {
   /** An /authorize transaction: long enough to find the email and come back. */

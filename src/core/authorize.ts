@@ -1,5 +1,5 @@
 import type { Services } from '../services.ts';
-import { type AuthCodeDoc, type AuthorizeParams, type ResponseMode, type SessionDoc, TTL, artifactId, newToken } from './artifacts.ts';
+import { type AuthCodeDoc, type AuthorizeParams, type ResponseMode, type SessionDoc, TTL, artifactId, findArtifact, newToken } from './artifacts.ts';
 import { randomId } from './crypto.ts';
 import { type RequestContext, makeLog, passwordlessFields } from './logs.ts';
 import type { Client, Connection, LogEvent, User } from './model.ts';
@@ -82,7 +82,7 @@ export async function createSession(s: Services, signedIn: SignedIn): Promise<{ 
 /** The live session named by a session cookie, with its user (unless deleted or blocked since). */
 export async function readSession(s: Services, token: string | undefined): Promise<{ sid: string; doc: SessionDoc; user: User } | undefined> {
   if (!token || token.length > 128) return undefined;
-  const a = await s.store.getArtifact<SessionDoc & { sid: string }>('session', artifactId(s, 'session', token), s.now());
+  const a = await findArtifact<SessionDoc & { sid: string }>(s, 'session', token, s.now());
   if (!a) return undefined;
   const user = await s.store.getUser(a.doc.user_id);
   if (!user || user.blocked) return undefined;
@@ -90,7 +90,9 @@ export async function readSession(s: Services, token: string | undefined): Promi
 }
 
 export async function endSession(s: Services, token: string | undefined): Promise<void> {
-  if (token && token.length <= 128) await s.store.deleteArtifact('session', artifactId(s, 'session', token));
+  if (!token || token.length > 128) return;
+  const a = await findArtifact(s, 'session', token, s.now());
+  if (a) await s.store.deleteArtifact('session', a.id);
 }
 
 /**

@@ -8,6 +8,8 @@ import type { Client, ClientCredential } from './model.ts';
 export const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 /** PKJWT: the SDKs sign 120–180 s assertions; anything longer-lived is refused. */
 const MAX_ASSERTION_LIFETIME_S = 300;
+/** Clock skew accepted on an assertion's `exp` and `iat` (seconds). */
+const CLOCK_SKEW_S = 10;
 const ALLOWED_ALGS = ['RS256', 'RS384', 'PS256'];
 
 export interface ClientAuthInput {
@@ -52,6 +54,9 @@ export async function authenticateClient(s: Services, input: ClientAuthInput): P
   if (hasPost || basic) {
     const secret = basic ? basic.secret : input.client_secret;
     if (typeof secret !== 'string' || !secretHash || !s.keyring.verify(SECRET_PURPOSE, secret, secretHash)) throw accessDenied();
+    // Hashed by a previous SESAME_SECRET: the secret is at hand now, so re-hash it under the current
+    // one (issue 10 §3). Compare-and-set, so a secret rotated meanwhile by the API is not overwritten.
+    if (!s.keyring.isCurrent(secretHash)) await s.store.rehashClientSecret(client.client_id, secretHash, s.keyring.hash(SECRET_PURPOSE, secret));
     return { client, method: basic ? 'client_secret_basic' : 'client_secret_post' };
   }
   if (hasAssertion) {
@@ -111,7 +116,7 @@ async function verifyAssertion(s: Services, client: Client, assertion: unknown, 
         issuer: client.client_id,
         subject: client.client_id,
         audience: s.issuer,
-        clockTolerance: 10,
+        clockTolerance: CLOCK_SKEW_S,
         currentDate: new Date(s.now()),
         requiredClaims: ['exp', 'iat', 'jti'],
       }));
@@ -121,8 +126,12 @@ async function verifyAssertion(s: Services, client: Client, assertion: unknown, 
     }
     const { exp, iat, jti } = payload as { exp: number; iat: number; jti: unknown };
     if (typeof jti !== 'string' || jti.length > 64 || client.client_id.length > 64) throw accessDenied();
-    if (exp - iat > MAX_ASSERTION_LIFETIME_S) throw accessDenied();
-    if (!(await s.store.useAssertionJti(client.client_id, jti, exp * 1000))) throw accessDenied();
+    // Issue 10 §5: `exp − iat` alone would accept an assertion issued a year ahead and valid from
+    // then on. It must be issued by now (give or take the skew) and expire within the cap from now.
+    const nowS = Math.floor(s.now() / 1000);
+    if (exp - iat > MAX_ASSERTION_LIFETIME_S || iat > nowS + CLOCK_SKEW_S || exp - nowS > MAX_ASSERTION_LIFETIME_S) throw accessDenied();
+    // The jti is kept as long as the assertion is accepted: until exp plus the tolerated skew.
+    if (!(await s.store.useAssertionJti(client.client_id, jti, (exp + CLOCK_SKEW_S) * 1000))) throw accessDenied();
     return;
   }
   throw accessDenied();

@@ -36,6 +36,9 @@ export interface SigningKeyView {
  */
 export const KEY_FRESHNESS_MS = 1000;
 
+/** The AAD of a private key at rest (issue 10 §3): it opens only as the key it was sealed for. */
+export const signingContext = (kid: string) => `signing:${kid}`;
+
 const b64url = (s: string) => Buffer.from(s, 'utf8').toString('base64url');
 const PUBLISHED: ReadonlySet<string> = new Set(['current', 'next', 'previous']);
 
@@ -156,7 +159,7 @@ export class KeyManager {
     if (!c) {
       // Deterministic (serial from kid, dates from created_at, PKCS#1 v1.5 signature): every process
       // and every call shows the same certificate and fingerprint for a key.
-      const jwk = JSON.parse(this.#keyring.decrypt(r.private_jwk_enc)) as JWK;
+      const jwk = JSON.parse(this.#keyring.open(signingContext(r.kid), r.private_jwk_enc)) as JWK;
       c = keyCertificate(createPrivateKey({ key: jwk as never, format: 'jwk' }), r.kid, cn, Number(r.created_at));
       this.#certs.set(r.kid, c);
     }
@@ -193,7 +196,7 @@ export class KeyManager {
     return {
       kid,
       alg: 'RS256',
-      private_jwk_enc: this.#keyring.encrypt(JSON.stringify(await exportJWK(privateKey))),
+      private_jwk_enc: this.#keyring.seal(signingContext(kid), JSON.stringify(await exportJWK(privateKey))),
       public_jwk: JSON.stringify(pub),
       created_at: now,
       status,
@@ -210,7 +213,7 @@ export class KeyManager {
     // sign() implements RS256 (RSASSA-PKCS1-v1_5 with SHA-256) only, the one algorithm keys are made with.
     if (cur.alg !== 'RS256') throw new Error(`signing key ${cur.kid}: unsupported alg ${cur.alg}`);
     if (this.#current?.kid !== cur.kid) {
-      const jwk = JSON.parse(this.#keyring.decrypt(cur.private_jwk_enc)) as JWK;
+      const jwk = JSON.parse(this.#keyring.open(signingContext(cur.kid), cur.private_jwk_enc)) as JWK;
       this.#current = {
         kid: cur.kid,
         alg: cur.alg,

@@ -1,5 +1,5 @@
 import type { Services } from '../services.ts';
-import { type RefreshTokenDoc, artifactId, newToken } from './artifacts.ts';
+import { type RefreshTokenDoc, artifactId, findArtifact, newToken } from './artifacts.ts';
 import { DEFAULT_REFRESH_TOKEN } from './clients.ts';
 import { randomId } from './crypto.ts';
 import type { Client, RefreshTokenConfig } from './model.ts';
@@ -73,7 +73,7 @@ function newRefreshToken(s: Services, g: RefreshGrant & { family: string; family
 export async function findRefreshToken(s: Services, client: Pick<Client, 'client_id' | 'refresh_token'>, token: string): Promise<Artifact<StoredRefreshToken> | undefined> {
   if (token.length > 128) return undefined; // ours are 43 characters
   const now = s.now();
-  const a = await s.store.getArtifact<StoredRefreshToken>('refresh_token', artifactId(s, 'refresh_token', token), now);
+  const a = await findArtifact<StoredRefreshToken>(s, 'refresh_token', token, now);
   if (!a || a.doc.client_id !== client.client_id) return undefined;
   if (now >= a.doc.family_expires_at) return undefined;
   // A consumed token skips the inactivity check so that presenting it is still detected as reuse.
@@ -134,7 +134,7 @@ async function revokeFamily(s: Services, a: Artifact<StoredRefreshToken>): Promi
  */
 export async function revokeRefreshToken(s: Services, client: Pick<Client, 'client_id'>, token: string): Promise<StoredRefreshToken | undefined> {
   if (token.length > 128) return undefined;
-  const a = await s.store.getArtifact<StoredRefreshToken>('refresh_token', artifactId(s, 'refresh_token', token), s.now());
+  const a = await findArtifact<StoredRefreshToken>(s, 'refresh_token', token, s.now());
   if (!a || a.doc.client_id !== client.client_id) return undefined;
   return (await revokeFamily(s, a)) > 0 ? a.doc : undefined;
 }

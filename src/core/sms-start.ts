@@ -79,7 +79,7 @@ export async function startSms(
   const key = { connection_id: conn.id, identifier: phone.e164, client_id: client.client_id };
   const { code, record } = newCode(s, key, otpSettings(conn), remembered);
   try {
-    const options = openSmsSecrets(s.keyring, conn.options);
+    const options = openSmsSecrets(s.keyring, conn.options, conn.id);
     const body = await renderSms(engine, options, {
       code, phone_number: phone.e164, application: { name: client.name }, request_language: input.language ?? null,
     }, s.issuer).catch((err: unknown) => {

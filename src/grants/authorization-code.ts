@@ -1,4 +1,4 @@
-import { type AuthCodeDoc, artifactId } from '../core/artifacts.ts';
+import { type AuthCodeDoc, findArtifact } from '../core/artifacts.ts';
 import { makeLog } from '../core/logs.ts';
 import type { LogEvent, User } from '../core/model.ts';
 import { CODE_VERIFIER, verifyS256 } from '../core/pkce.ts';
@@ -59,9 +59,9 @@ async function exchange(ctx: GrantContext, attempt: Attempt): Promise<Record<str
     throw badRequest('invalid_request', 'Invalid parameter: code_verifier must be 43 to 128 characters from [A-Za-z0-9-._~]');
   }
 
-  const id = artifactId(s, 'auth_code', code);
-  const found = code.length <= 128 ? await s.store.getArtifact<AuthCodeDoc>('auth_code', id, s.now()) : undefined;
+  const found = code.length <= 128 ? await findArtifact<AuthCodeDoc>(s, 'auth_code', code, s.now()) : undefined;
   if (!found || found.doc.client_id !== client.client_id) throw invalidGrant(INVALID_CODE);
+  const id = found.id;
   const doc = found.doc;
   attempt.doc = doc;
   if (found.consumed_at !== null) throw await replayed(ctx, id, attempt);

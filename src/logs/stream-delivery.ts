@@ -2,6 +2,9 @@ import { createHmac } from 'node:crypto';
 import type { LogEvent } from '../core/model.ts';
 import type { LogStreamDoc } from '../store/types.ts';
 
+/** The AAD of a stream's sealed signing secret (issue 10 §3). */
+export const streamContext = (id: string) => `stream:${id}`;
+
 /** The signature header: `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>`. */
 export const SIGNATURE_HEADER = 'X-Sesame-Signature';
 

@@ -5,6 +5,7 @@ import nodemailer from 'nodemailer';
 import type { Config } from '../config/schema.ts';
 import { Keyring } from '../core/crypto.ts';
 import type { EmailProvider, Store } from '../store/types.ts';
+import { DEV_MAIL_REFUSAL, devMailRefused } from './dev-mode.ts';
 
 /** A rendered message as the outbox holds it (`OutboxMessage.payload`), plus its recipient. */
 export interface OutgoingMail {
@@ -33,6 +34,8 @@ export interface SmtpSettings {
 
 /** Store setting written by the Management API's `/api/v2/emails/provider` (spec §5). */
 export const EMAIL_PROVIDER_SETTING = 'email_provider';
+/** The AAD of the sealed SMTP password (issue 10 §3): one provider, so the purpose is the row. */
+export const SMTP_CONTEXT = 'smtp';
 
 // `[::1]` is how URLs (and the Management API) write an IPv6 host; sockets want `::1`.
 const unbracket = (host: string) => host.replace(/^\[(.*)\]$/, '$1');
@@ -45,7 +48,7 @@ const unbracket = (host: string) => host.replace(/^\[(.*)\]$/, '$1');
 export function providerSmtp(p: EmailProvider | undefined, keyring?: Keyring): SmtpSettings | undefined {
   if (!p?.enabled || p.name !== 'smtp') return undefined;
   const { smtp_host: host, smtp_port: port, smtp_user: user } = p.credentials ?? {};
-  const pass = p.smtp_pass_enc && keyring ? keyring.decrypt(p.smtp_pass_enc) : p.credentials?.smtp_pass;
+  const pass = p.smtp_pass_enc && keyring ? keyring.open(SMTP_CONTEXT, p.smtp_pass_enc) : p.credentials?.smtp_pass;
   const portNum = Number(port);
   if (typeof host !== 'string' || host === '' || !Number.isInteger(portNum) || portNum <= 0) return undefined;
   return {
@@ -154,7 +157,13 @@ function smtpTransport(s: SmtpSettings, poolSize: number): MailTransport {
   };
 }
 
-function consoleTransport(log: FastifyBaseLogger): MailTransport {
+function consoleTransport(log: FastifyBaseLogger, config: Config): MailTransport {
+  if (devMailRefused(config)) {
+    // The provider was removed while running (start refuses this state, mail/dev-mode.ts): mail
+    // fails and is retried rather than printed, until SMTP is configured again.
+    log.error(DEV_MAIL_REFUSAL(config.issuer));
+    return { mode: 'console', send: () => Promise.reject(new Error(DEV_MAIL_REFUSAL(config.issuer))), close() {} };
+  }
   log.warn('No SMTP provider: development mode, messages are printed to the log');
   return {
     mode: 'console',
@@ -187,7 +196,7 @@ export class TransportResolver {
     this.#store = deps.store;
     this.#config = deps.config;
     this.#log = deps.log;
-    this.#keyring = deps.config.secret ? new Keyring(deps.config.secret) : undefined;
+    this.#keyring = deps.config.secret ? new Keyring(deps.config.secret, deps.config.secretPrevious) : undefined;
   }
 
   #providerSmtp(provider: EmailProvider | undefined): SmtpSettings | undefined {
@@ -215,7 +224,7 @@ export class TransportResolver {
       this.#log.error({ provider: provider.name }, 'email provider is enabled but unusable (only "smtp" with smtp_host and smtp_port is supported); ignoring it');
     }
     this.#current?.close();
-    this.#current = smtp ? smtpTransport(smtp, this.#config.mailPoolSize) : consoleTransport(this.#log);
+    this.#current = smtp ? smtpTransport(smtp, this.#config.mailPoolSize) : consoleTransport(this.#log, this.#config);
     this.#fingerprint = fingerprint;
     if (smtp) this.#log.info({ host: smtp.host, port: smtp.port, source: fromProvider ? 'provider' : 'config' }, 'mail transport: SMTP');
     return this.#current;

@@ -430,4 +430,19 @@ export interface Store extends RbacStore, IdentifierLimitsStore {
   rotateSigningKeys(next: SigningKeyRecord, now: number): Promise<boolean>;
   /** Revokes `kid` if it is a previous key; false (nothing changed) otherwise. */
   revokeSigningKey(kid: string, now: number): Promise<boolean>;
+
+  // rotation of SESAME_SECRET (issue 10 §3; src/core/keyring.ts)
+  /** Replaces a signing key's sealed private half (re-sealed under a new secret); false if `kid` is unknown. */
+  resealSigningKey(kid: string, sealed: string): Promise<boolean>;
+  /** Replaces a client's secret hash only while it is still `from` (lazy re-hash after a rotation). */
+  rehashClientSecret(clientId: string, from: string, to: string): Promise<boolean>;
+  /** What is still hashed under another secret than the key id `keyId` (live rows only). */
+  hashesNotUnder(keyId: string, now: number): Promise<StaleHashes>;
+}
+
+/** Rows whose keyed hash was made by another secret, with the last moment one of them stays usable. */
+export interface StaleHashes {
+  clientSecrets: number;
+  codes: { count: number; expiresAt: number | null };
+  artifacts: { kind: ArtifactKind; count: number; expiresAt: number | null }[];
 }

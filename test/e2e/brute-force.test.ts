@@ -105,7 +105,7 @@ for (const { backend, skip } of await backendMatrix()) {
       const co = () => ctx.server.post('/co/authenticate', { client_id: spa.client_id, username: email, otp: '000000', realm: 'email', credential_type: PASSWORDLESS_OTP_GRANT }, { origin: APP });
       const link = (lang = 'en') => fetch(`${ctx.server.baseUrl}/passwordless/verify_redirect`, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', 'accept-language': lang },
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'accept-language': lang, origin: ctx.server.baseUrl },
         body: new URLSearchParams({ client_id: web.client_id, connection: 'email', email, verification_code: '000000' }).toString(),
       });
       /** /authorize → the hosted page → email submitted (a code is sent) → a wrong code posted. */

@@ -112,6 +112,40 @@ for (const { backend, skip } of await backendMatrix()) {
       assert.match(alertOf(await again.text()) ?? '', /not valid any more.*Request a new link/);
     });
 
+    it('refuses a cross-site POST of a link\'s fields (login CSRF, issue 10 §4): no session, no code, the link still works', async () => {
+      // The attacker requested this link for their own address and posts its fields from their site.
+      const { link } = await apiLink();
+      const page = await call(null, link.pathname + link.search);
+      assert.equal(page.status, 200, 'the scanner-safe GET is unchanged');
+      const fields = hiddenFields(await page.text());
+      const refusals: Record<string, string>[] = [
+        { origin: 'https://evil.example' },
+        { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+        { origin: ctx.server.baseUrl, 'sec-fetch-site': 'cross-site' },
+        { origin: 'null' },
+        { origin: '' }, // none at all: a browser always sends one with a form POST
+      ];
+      for (const headers of refusals) {
+        const victim = newJar();
+        const res = await victim.fetch('/passwordless/verify_redirect', {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+          body: new URLSearchParams(fields).toString(),
+        });
+        assert.equal(res.status, 403, JSON.stringify(headers));
+        assert.equal(res.headers.get('location'), null);
+        assert.equal(victim.get('sesame_session'), undefined, 'no session for the victim');
+        assert.match(alertOf(await res.text()) ?? '', /only be finished from its own confirmation page/);
+      }
+      // Sec-Fetch-Site: same-origin alone is enough (what Chromium sends from Sesame's own page).
+      const browser = newJar();
+      const done = await browser.fetch('/passwordless/verify_redirect', {
+        method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' }, body: new URLSearchParams(fields).toString(),
+      });
+      assert.equal(done.status, 302, 'nothing was spent by the refused posts');
+      assert.ok(browser.get('sesame_session'));
+    });
+
     it('keeps only the latest link: a newer start invalidates the earlier one', async () => {
       const { client, secret, email, link: first } = await apiLink();
       const res = await ctx.server.post('/passwordless/start', { client_id: client.client_id, client_secret: secret, connection: 'email', email, send: 'link', authParams: { redirect_uri: CALLBACK, response_type: 'code' } });
@@ -243,6 +277,8 @@ for (const { backend, skip } of await backendMatrix()) {
       assert.match(html, /must be finished in the browser where you entered your email address/);
       const relay = relayCodeOf(html);
       assert.ok(relay, 'a relay code XXX-XXX is shown');
+      // Issue 10 §5: an attacker who started this sign-in may ask the victim to read the code out.
+      assert.match(html, /data-testid="relay-warning">Never read this code out or send it to anyone[^<]*nobody legitimate ever asks for it/);
       assert.ok(other.get('sesame_session') === undefined, 'nobody is signed in on the other device');
       assert.equal((await tx()).completed_at, undefined);
       assert.ok((await logs('f', client.client_id)).some((l) => /same device and browser/.test(String(l.description))));

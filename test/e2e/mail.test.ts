@@ -138,7 +138,7 @@ for (const backend of BACKENDS) {
       const fromProvider = await h.sink();
       // As the Management API stores it: the password only encrypted with SESAME_SECRET's key.
       const secret = 'mail-test-secret-0123456789abcdefghijkl';
-      const provider = { name: 'smtp', enabled: true, credentials: { smtp_host: '127.0.0.1', smtp_port: fromProvider.port, smtp_user: 'apikey' }, smtp_pass_enc: new Keyring(secret).encrypt('s3cret') };
+      const provider = { name: 'smtp', enabled: true, credentials: { smtp_host: '127.0.0.1', smtp_port: fromProvider.port, smtp_user: 'apikey' }, smtp_pass_enc: new Keyring(secret).seal('smtp', 's3cret') };
       await store.putSetting('email_provider', provider);
       const worker = h.worker(store, configFor(fromConfig.url, { SESAME_SECRET: secret }));
       await enqueue(store, 'erin@example.com');

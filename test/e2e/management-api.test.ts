@@ -579,11 +579,11 @@ for (const { backend, skip } of await backendMatrix()) {
         assert.deepEqual([patched.json.credentials.smtp_host, patched.json.enabled], ['smtp2.acme.example', false]);
         const stored = await server.services.store.getSetting<EmailProvider>('email_provider');
         assert.ok(!JSON.stringify(stored).includes(pass), 'the password is stored only encrypted');
-        assert.equal(server.services.keyring.decrypt(stored!.smtp_pass_enc!), pass, 'a PATCH without smtp_pass keeps it');
+        assert.equal(server.services.keyring.open('smtp', stored!.smtp_pass_enc!), pass, 'a PATCH without smtp_pass keeps it');
         const rotated = await call('PATCH', '/emails/provider', { credentials: { smtp_pass: 'new-pass-0043' } });
         assert.ok(!rotated.text.includes('new-pass-0043'));
         const again = await server.services.store.getSetting<EmailProvider>('email_provider');
-        assert.equal(server.services.keyring.decrypt(again!.smtp_pass_enc!), 'new-pass-0043');
+        assert.equal(server.services.keyring.open('smtp', again!.smtp_pass_enc!), 'new-pass-0043');
 
         for (const bad of [{ credentials: { smtp_port: 70000 } }, { credentials: { smtp_host: 'http://x' } }, { credentials: { api_key: 'x' } }, { default_from_address: 'not an address' }, { name: 'mailgun' }, { enabled: 'yes' }]) {
           expectError(await call('PATCH', '/emails/provider', bad), 400, 'invalid_body');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { SignJWT, importPKCS8 } from 'jose';
+import { SignJWT, decodeJwt, importPKCS8 } from 'jose';
 import { backendMatrix } from '../helpers/backends.ts';
 import { createClient, rsaKeyPair, uniqueEmail } from '../helpers/fixtures.ts';
 import { useMailServer } from '../helpers/mail-server.ts';
@@ -92,8 +92,8 @@ for (const { backend, skip } of await backendMatrix()) {
         client_authentication_methods: { private_key_jwt: { credentials: [{ id: 'cred_test1', credential_type: 'public_key', pem: keys.publicPem, alg: 'RS256', created_at: now(), updated_at: now() }] } },
       });
       const key = await importPKCS8(keys.privatePem, 'RS256');
-      const assertion = (claims: { aud?: string; life?: number; jti?: string } = {}) => {
-        const iat = Math.floor(Date.now() / 1000);
+      const assertion = (claims: { aud?: string; life?: number; jti?: string; ahead?: number } = {}) => {
+        const iat = Math.floor(Date.now() / 1000) + (claims.ahead ?? 0);
         return new SignJWT({ jti: claims.jti ?? randomUUID() })
           .setProtectedHeader({ alg: 'RS256' })
           .setIssuer(client.client_id)
@@ -109,6 +109,22 @@ for (const { backend, skip } of await backendMatrix()) {
       assert.equal((await call(await assertion({ jti }))).status, 200);
       assert.equal((await call(await assertion({ jti }))).status, 401, 'a replayed jti is refused');
       assert.equal((await call(await assertion({ life: 301 }))).status, 401, 'lifetime over 300 s');
+      // Issue 10 §5: issued in the future, or valid for more than 300 s from now.
+      assert.equal((await call(await assertion({ ahead: 365 * 86400 }))).status, 401, 'iat a year ahead');
+      assert.equal((await call(await assertion({ ahead: 60 }))).status, 401, 'iat beyond the clock skew');
+      assert.equal((await call(await assertion({ ahead: 8, life: 298 }))).status, 401, 'exp − now over 300 s');
+      // The jti is kept until exp plus the 10 s skew, for as long as the assertion is accepted.
+      const store = ctx.server.services.store;
+      const kept: number[] = [];
+      const use = store.useAssertionJti.bind(store);
+      store.useAssertionJti = (c, j, until) => (kept.push(until), use(c, j, until));
+      try {
+        const a = await assertion({ life: 60 });
+        assert.equal((await call(a)).status, 200);
+        assert.deepEqual(kept, [(decodeJwt(a).exp! + 10) * 1000]);
+      } finally {
+        store.useAssertionJti = use;
+      }
       assert.equal((await call(await assertion({ aud: 'https://elsewhere.example/' }))).status, 401, 'wrong audience');
       const other = rsaKeyPair();
       const forged = await new SignJWT({ jti: randomUUID() }).setProtectedHeader({ alg: 'RS256' }).setIssuer(client.client_id).setSubject(client.client_id).setAudience(ctx.server.issuer).setIssuedAt().setExpirationTime('2m').sign(await importPKCS8(other.privatePem, 'RS256'));

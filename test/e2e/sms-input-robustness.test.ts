@@ -34,7 +34,7 @@ for (const { backend, skip } of await backendMatrix()) {
           [`verify ${tag}`, () => t.server.post('/passwordless/verify', { client_id: app.client_id, connection: 'sms', phone_number: w, verification_code: '123456' })],
           [`co ${tag}`, () => t.server.post('/co/authenticate', { client_id: app.client_id, credential_type: PASSWORDLESS_OTP_GRANT, realm: 'sms', username: w, otp: '1' }, { origin: t.server.baseUrl })],
           [`verify_redirect ${tag}`, () => fetch(`${t.server.baseUrl}/passwordless/verify_redirect`, {
-            method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: t.server.baseUrl },
             body: new URLSearchParams({ client_id: app.client_id, connection: 'sms', phone_number: String(w), verification_code: '1' }),
           })],
           [`users ${tag}`, () => api('POST', '/users', { connection: 'sms', phone_number: w })],

@@ -32,9 +32,10 @@ export class CookieJar {
     return res;
   }
 
-  /** POSTs a form (application/x-www-form-urlencoded), as a browser submits one. */
+  /** POSTs a form (application/x-www-form-urlencoded), as a browser submits one: with the page's `Origin`. */
   postForm(path: string, fields: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
-    return this.fetch(path, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(fields).toString() });
+    const origin = new URL(this.#base).origin;
+    return this.fetch(path, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin, ...headers }, body: new URLSearchParams(fields).toString() });
   }
 }
 

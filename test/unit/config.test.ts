@@ -68,6 +68,17 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads SESAME_SECRET_PREVIOUS as a list and SESAME_DEV_MAIL as exactly "log" (issue 10)', () => {
+    const a = 'a'.repeat(32);
+    const b = 'b'.repeat(40);
+    assert.deepEqual(loadConfig({ SESAME_SECRET_PREVIOUS: ` ${a} , ${b} ` }).secretPrevious, [a, b]);
+    assert.deepEqual(loadConfig({}).secretPrevious, []);
+    assert.throws(() => loadConfig({ SESAME_SECRET_PREVIOUS: `${a},short` }), /SESAME_SECRET_PREVIOUS/);
+    assert.equal(loadConfig({ SESAME_DEV_MAIL: 'log' }).devMail, 'log');
+    assert.equal(loadConfig({}).devMail, undefined);
+    assert.throws(() => loadConfig({ SESAME_DEV_MAIL: 'yes' }), /SESAME_DEV_MAIL must be "log"/);
+  });
+
   it('accepts postgres and in-memory SQLite URLs, and 0 to disable the start limit', () => {
     assert.equal(loadConfig({ SESAME_DATABASE_URL: 'postgres://u@h:5432/db' }).databaseUrl, 'postgres://u@h:5432/db');
     assert.equal(loadConfig({ SESAME_DATABASE_URL: 'sqlite::memory:' }).databaseUrl, 'sqlite::memory:');

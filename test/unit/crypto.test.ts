@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Keyring, randomDigits, randomId, randomSecret } from '../../src/core/crypto.ts';
+import { Keyring, SealError, randomDigits, randomId, randomSecret } from '../../src/core/crypto.ts';
+import { legacyHash, legacySeal } from '../helpers/legacy-seal.ts';
 import { decodeTelemetry, newLogId } from '../../src/core/logs.ts';
 import { validateTotp } from '../../src/core/otp.ts';
 
@@ -27,15 +28,54 @@ describe('crypto helpers', () => {
     const a = new Keyring('a'.repeat(32));
     const b = new Keyring('b'.repeat(32));
     const h = a.hash('otp', '123456');
-    assert.match(h, /^[0-9a-f]{64}$/);
+    assert.match(h, new RegExp(`^${a.keyId}\\.[0-9a-f]{64}$`));
     assert.ok(a.verify('otp', '123456', h));
     assert.ok(!a.verify('otp', '123457', h));
     assert.ok(!a.verify('client-secret', '123456', h), 'purposes are separated');
     assert.ok(!b.verify('otp', '123456', h), 'another key does not verify');
     assert.ok(!a.verify('otp', '123456', 'zz'), 'malformed stored hash is a mismatch, not a crash');
-    const sealed = a.encrypt('private key');
-    assert.equal(a.decrypt(sealed), 'private key');
-    assert.throws(() => b.decrypt(sealed));
+    assert.ok(!a.verify('otp', '123456', `${a.keyId}.zz`));
+    const sealed = a.seal('signing:k1', 'private key');
+    assert.match(sealed, new RegExp(`^v2\\.${a.keyId}\\.`));
+    assert.equal(a.open('signing:k1', sealed), 'private key');
+    assert.throws(() => b.open('signing:k1', sealed), SealError);
+  });
+
+  it('binds a sealed value to its purpose and row, and pins the 128-bit tag (issue 10 §3)', () => {
+    const k = new Keyring('k'.repeat(32));
+    const sealed = k.seal('signing:kid1', '{"d":"private"}');
+    assert.throws(() => k.open('signing:kid2', sealed), SealError, 'another row');
+    assert.throws(() => k.open('sms:twilio:con_1', sealed), SealError, 'another purpose (another key, another AAD)');
+    const [v, kid, iv, tag, ct] = sealed.split('.') as [string, string, string, string, string];
+    const short = Buffer.from(tag, 'base64url').subarray(0, 12).toString('base64url');
+    assert.throws(() => k.open('signing:kid1', [v, kid, iv, short, ct].join('.')), SealError, 'a truncated tag is refused');
+    const flipped = Buffer.from(ct, 'base64url');
+    flipped[0]! ^= 1;
+    assert.throws(() => k.open('signing:kid1', [v, kid, iv, tag, flipped.toString('base64url')].join('.')), SealError);
+    assert.throws(() => k.open('signing:kid1', 'v9.x.y'), SealError);
+  });
+
+  it('rotates: previous secrets open and verify, new values use the current one, old formats still read', () => {
+    const A = 'A'.repeat(32);
+    const B = 'B'.repeat(32);
+    const old = new Keyring(A);
+    const rotated = new Keyring(B, [A]);
+    assert.deepEqual(rotated.previousKeyIds, [old.keyId]);
+    const sealed = old.seal('smtp', 'pw');
+    const hashed = old.hash('client-secret', 's3');
+    assert.equal(rotated.open('smtp', sealed), 'pw');
+    assert.ok(rotated.verify('client-secret', 's3', hashed));
+    assert.ok(!rotated.isCurrent(sealed) && !rotated.isCurrent(hashed));
+    assert.ok(rotated.isCurrent(rotated.seal('smtp', 'pw')) && rotated.isCurrent(rotated.hash('x', 'y')));
+    assert.ok(rotated.hashCandidates('client-secret', 's3').includes(hashed));
+    assert.equal(rotated.hashCandidates('client-secret', 's3')[0], rotated.hash('client-secret', 's3'), 'current first');
+    assert.throws(() => new Keyring(B).open('smtp', sealed), /SESAME_SECRET_PREVIOUS/);
+    // What Sesame wrote before key ids: v1 ciphertexts without AAD and bare hex hashes.
+    assert.equal(rotated.open('smtp', legacySeal(A, 'older')), 'older');
+    assert.equal(old.open('signing:any', legacySeal(A, 'older')), 'older');
+    assert.ok(rotated.verify('otp', '42', legacyHash(A, 'otp', '42')));
+    assert.ok(rotated.hashCandidates('otp', '42').includes(legacyHash(A, 'otp', '42')));
+    assert.throws(() => new Keyring(B).open('smtp', legacySeal(A, 'older')), SealError);
   });
 
   it('makes 56-digit, time-ordered log ids', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import type { Keyring } from '../../src/core/crypto.ts';
+import { Keyring } from '../../src/core/crypto.ts';
 import { KeyManager } from '../../src/core/keys.ts';
 import type { SigningKeyRecord, Store } from '../../src/store/types.ts';
 
@@ -13,7 +13,7 @@ async function keyManager(): Promise<KeyManager> {
     listSigningKeys: async () => rows,
     insertSigningKey: async (r: SigningKeyRecord) => void rows.push(r),
   } as unknown as Store;
-  const keyring = { encrypt: (s: string) => s, decrypt: (s: string) => s } as unknown as Keyring;
+  const keyring = new Keyring('unit-test-secret-0123456789abcdefghijkl');
   const km = new KeyManager(store, keyring);
   await km.init();
   return km;

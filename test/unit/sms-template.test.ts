@@ -67,34 +67,36 @@ describe('SMS secrets at rest', () => {
   };
 
   it('seals both secrets, opens them back to Auth0\'s shape, and is idempotent both ways', () => {
-    const sealed = sealSmsSecrets(keyring, plain);
+    const sealed = sealSmsSecrets(keyring, plain, 'con_1');
     const text = JSON.stringify(sealed);
     assert.ok(!text.includes('twilio-token-plain') && !text.includes('gateway-secret-plain'), text);
     assert.equal('twilio_token' in sealed, false);
-    assert.match(sealed.twilio_token_enc as string, /^v1\./);
+    assert.match(sealed.twilio_token_enc as string, /^v2\./);
     const auth = sealed.gateway_authentication as Record<string, unknown>;
     assert.equal('secret' in auth, false);
-    assert.match(auth.secret_enc as string, /^v1\./);
-    assert.deepEqual(sealSmsSecrets(keyring, sealed), sealed, 'sealing sealed options changes nothing');
+    assert.match(auth.secret_enc as string, /^v2\./);
+    assert.deepEqual(sealSmsSecrets(keyring, sealed, 'con_1'), sealed, 'sealing sealed options changes nothing');
 
-    const opened = openSmsSecrets(keyring, sealed);
+    const opened = openSmsSecrets(keyring, sealed, 'con_1');
     assert.deepEqual(opened, plain);
-    assert.deepEqual(openSmsSecrets(keyring, opened), plain, 'opening open options changes nothing');
+    assert.deepEqual(openSmsSecrets(keyring, opened, 'con_1'), plain, 'opening open options changes nothing');
     assert.equal(plain.twilio_token, 'twilio-token-plain', 'the input is not modified');
     assert.equal(plain.gateway_authentication.secret, 'gateway-secret-plain');
     assert.equal(/twilio_token_enc|"secret_enc"/.test(JSON.stringify(plain)), false);
   });
 
-  it('passes options without secrets through, and keeps what another key cannot decrypt sealed', () => {
+  it('passes options without secrets through, and leaves out what another key or row cannot open', () => {
     for (const o of [{}, { provider: 'twilio', twilio_token: null }, { gateway_authentication: null }, { gateway_authentication: { method: 'bearer' } }]) {
-      assert.deepEqual(sealSmsSecrets(keyring, o), o);
-      assert.deepEqual(openSmsSecrets(keyring, o), o);
+      assert.deepEqual(sealSmsSecrets(keyring, o, 'con_1'), o);
+      assert.deepEqual(openSmsSecrets(keyring, o, 'con_1'), o);
     }
-    const sealed = sealSmsSecrets(keyring, { twilio_token: 't' });
+    const sealed = sealSmsSecrets(keyring, { twilio_token: 't' }, 'con_1');
     const other = new Keyring('o'.repeat(32));
-    assert.deepEqual(openSmsSecrets(other, sealed), sealed);
+    assert.deepEqual(openSmsSecrets(other, sealed, 'con_1'), {});
+    assert.deepEqual(openSmsSecrets(keyring, sealed, 'con_2'), {}, 'sealed for another connection: not opened, not shown');
+    assert.deepEqual(openSmsSecrets(keyring, sealed, 'con_1'), { twilio_token: 't' });
     // A new plain value replaces an older sealed one.
-    const replaced = sealSmsSecrets(keyring, { ...sealed, twilio_token: 'new' });
-    assert.deepEqual(openSmsSecrets(keyring, replaced), { twilio_token: 'new' });
+    const replaced = sealSmsSecrets(keyring, { ...sealed, twilio_token: 'new' }, 'con_1');
+    assert.deepEqual(openSmsSecrets(keyring, replaced, 'con_1'), { twilio_token: 'new' });
   });
 });

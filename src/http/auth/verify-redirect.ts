@@ -43,6 +43,11 @@ export function registerVerifyRedirect(app: FastifyInstance, s: Services): void 
 
   app.post('/passwordless/verify_redirect', async (req, reply) => {
     const lang = negotiateLocale(undefined, header(req, 'accept-language'));
+    // Login CSRF (issue 10 §4): the fields of a link requested by an attacker for their own address,
+    // POSTed from their site, would sign the victim's browser into the attacker's account. The form
+    // is Sesame's own confirmation page, so the POST must come from this origin; the GET above
+    // stays a read-only page for mail scanners.
+    if (!sameOrigin(s, req)) return sendLinkPage(s, reply, 403, lang, linkErrorView(lang, 'cross_site'));
     const link = readLink(req.body);
     if (!link) return sendLinkPage(s, reply, 400, lang, linkErrorView(lang, 'incomplete'));
     const [found, connection] = await Promise.all([s.store.getClient(link.client_id), s.store.getConnectionByName(link.connection)]);
@@ -168,6 +173,20 @@ function failureLog(v: Visit, description: string): Promise<void> {
     description: text,
     details: { error: { message: text }, method: sms ? 'sms_code' : 'magic_link' },
   }, v.s.now())]);
+}
+
+/**
+ * The Fetch Metadata header (`Sec-Fetch-Site: same-origin`, sent by current browsers to trustworthy
+ * origins) or an `Origin` equal to the issuer's or to the origin the request was addressed to.
+ * Browsers send `Origin` with every cross-origin POST and with same-origin form POSTs; a request
+ * with neither (or `Origin: null`) is refused.
+ */
+function sameOrigin(s: Services, req: FastifyRequest): boolean {
+  const site = header(req, 'sec-fetch-site');
+  if (site !== undefined) return site === 'same-origin';
+  const origin = header(req, 'origin');
+  if (origin === undefined || origin === 'null') return false;
+  return origin === new URL(s.issuer).origin || origin === `${req.protocol}://${req.headers.host ?? ''}`;
 }
 
 /** The transaction the link's `state` names, if it is one of the link's client (a link of an API start carries the app's state). */

@@ -4,7 +4,7 @@ import type { Connection } from '../../core/model.ts';
 import { effectiveFraudGuards, validateFraudGuards } from '../../core/fraud-guards.ts';
 import { validateTotp } from '../../core/otp.ts';
 import { validateSmsOptions } from '../../sms/options.ts';
-import { openSmsSecrets, sealSmsSecrets } from '../../sms/secrets.ts';
+import { openSmsSecrets, sealSmsSecrets, storageOnlyField } from '../../sms/secrets.ts';
 import { conflict, invalidBody, notFound } from '../../errors/api-error.ts';
 import { type EmailOptions, TemplateError, validateEmailTemplate } from '../../mail/templates.ts';
 import type { Services } from '../../services.ts';
@@ -56,11 +56,11 @@ export function registerConnections(api: FastifyInstance, s: Services): void {
    */
   const view = async (c: Connection) => ({
     ...c,
-    options: c.strategy === 'sms' ? { ...openSmsSecrets(s.keyring, c.options), fraud_guards: effectiveFraudGuards(c.options) } : c.options,
+    options: c.strategy === 'sms' ? { ...openSmsSecrets(s.keyring, c.options, c.id), fraud_guards: effectiveFraudGuards(c.options) } : c.options,
     enabled_clients: await store.listEnabledClients(c.id),
   });
-  /** What is stored: SMS secrets sealed with the keyring. */
-  const stored = (strategy: string, options: Record<string, unknown>) => (strategy === 'sms' ? sealSmsSecrets(s.keyring, options) : options);
+  /** What is stored: SMS secrets sealed with the keyring, bound to the connection. */
+  const stored = (id: string, strategy: string, options: Record<string, unknown>) => (strategy === 'sms' ? sealSmsSecrets(s.keyring, options, id) : options);
 
   /** Every listed client must exist: enabling a typo would silently do nothing. */
   const checkClients = async (ids: string[]) => {
@@ -127,12 +127,13 @@ export function registerConnections(api: FastifyInstance, s: Services): void {
       if (await store.getConnectionByName(b.name!)) throw conflict('A connection with the same name already exists', 'connection_conflict');
       if (b.enabled_clients) await checkClients(b.enabled_clients);
       const now = new Date(s.now()).toISOString();
+      const id = `con_${randomId(16)}`;
       const conn: Connection = {
-        id: `con_${randomId(16)}`,
+        id,
         name: b.name!,
         strategy,
         ...(b.display_name !== undefined ? { display_name: b.display_name } : {}),
-        options: stored(strategy, b.options ?? {}),
+        options: stored(id, strategy, b.options ?? {}),
         realms: b.realms ?? [b.name!],
         is_domain_connection: b.is_domain_connection ?? false,
         ...(b.metadata !== undefined ? { metadata: b.metadata } : {}),
@@ -165,7 +166,7 @@ export function registerConnections(api: FastifyInstance, s: Services): void {
       // PATCH replaces the whole `options` object, as on Auth0 (spec §4, PL-GW warning).
       if (b.options !== undefined) checkOptions(current.strategy, b.options);
       // A PATCH that echoes a GET's options keeps working: secrets are sealed again, guards as given.
-      if (b.options !== undefined) b.options = stored(current.strategy, b.options);
+      if (b.options !== undefined) b.options = stored(current.id, current.strategy, b.options);
       if (b.enabled_clients) await checkClients(b.enabled_clients);
       const { enabled_clients: enabled, ...fields } = b;
       const next: Connection = { ...current, ...fields, updated_at: new Date(s.now()).toISOString() };
@@ -237,6 +238,8 @@ export function registerConnections(api: FastifyInstance, s: Services): void {
  */
 function checkOptions(strategy: string, options: Record<string, unknown> | undefined): void {
   if (options === undefined) return;
+  const sealed = storageOnlyField(options);
+  if (sealed) throw invalidBody(`options.${sealed} is written by Sesame only: send the secret in the clear and Sesame seals it`);
   const totpError = validateTotp(options.totp);
   if (totpError) throw invalidBody(totpError);
   for (const flag of ['disable_signup', 'brute_force_protection'] as const) {

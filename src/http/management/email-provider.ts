@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { conflict, invalidBody, notFound } from '../../errors/api-error.ts';
-import { EMAIL_PROVIDER_SETTING } from '../../mail/transport.ts';
+import { EMAIL_PROVIDER_SETTING, SMTP_CONTEXT } from '../../mail/transport.ts';
 import type { Services } from '../../services.ts';
 import type { EmailProvider } from '../../store/types.ts';
 import { requireScopes } from './auth.ts';
@@ -103,7 +103,7 @@ export function registerEmailProvider(api: FastifyInstance, s: Services): void {
  */
 function sealed(s: Services, p: EmailProvider, previousPass: string | undefined): EmailProvider {
   const { smtp_pass: pass, ...credentials } = p.credentials;
-  const enc = typeof pass === 'string' ? s.keyring.encrypt(pass) : previousPass;
+  const enc = typeof pass === 'string' ? s.keyring.seal(SMTP_CONTEXT, pass) : previousPass;
   return { ...p, credentials, ...(enc !== undefined ? { smtp_pass_enc: enc } : {}) };
 }
 

@@ -3,6 +3,7 @@ import { randomId } from '../../core/crypto.ts';
 import { invalidBody, notFound } from '../../errors/api-error.ts';
 import type { Services } from '../../services.ts';
 import type { LogStreamDoc, LogStreamRecord } from '../../store/types.ts';
+import { streamContext } from '../../logs/stream-delivery.ts';
 import { requireScopes } from './auth.ts';
 import { idParams } from './schemas.ts';
 
@@ -115,14 +116,15 @@ export function registerLogStreams(api: FastifyInstance, s: Services): void {
     async (req) => {
       const { signingSecret, ...sink } = req.body.sink;
       const now = s.now();
+      const id = `lst_${randomId(16)}`;
       const record: LogStreamRecord = {
-        id: `lst_${randomId(16)}`,
+        id,
         doc: {
           name: req.body.name ?? 'HTTP log stream',
           type: 'http',
           status: 'active',
           sink: checkedSink({ httpContentFormat: 'JSONARRAY', httpContentType: 'application/json', ...sink }),
-          signing_secret_enc: s.keyring.encrypt(signingSecret),
+          signing_secret_enc: s.keyring.seal(streamContext(id), signingSecret),
         },
         // Every log_id starts with `90` and the 15-digit epoch ms (core/logs.ts): this bound is
         // below every log written from now on and above every earlier one.
@@ -151,7 +153,7 @@ export function registerLogStreams(api: FastifyInstance, s: Services): void {
         ...(req.body.name !== undefined ? { name: req.body.name } : {}),
         ...(req.body.status !== undefined ? { status: req.body.status } : {}),
         sink: checkedSink({ ...current.doc.sink, ...sink }),
-        ...(signingSecret !== undefined ? { signing_secret_enc: s.keyring.encrypt(signingSecret) } : {}),
+        ...(signingSecret !== undefined ? { signing_secret_enc: s.keyring.seal(streamContext(current.id), signingSecret) } : {}),
       };
       const updated = { ...current, doc };
       if (!(await store.updateLogStream(updated))) throw streamNotFound();

@@ -18,6 +18,7 @@ const t = defineMessages({
     other_why: 'For your security, this link must be finished in the browser where you entered your email address. It was opened in a different browser or on another device.',
     other_how: 'Go back to the page that says “Check your inbox” and enter this code there:',
     other_expiry: 'The code works once and only while the link is valid ({minutes} min). If you did not try to sign in, ignore this page.',
+    other_warning: 'Never read this code out or send it to anyone, even someone who says they are from the application or its support: nobody legitimate ever asks for it, and whoever types it in is signed in to your account.',
     relay_title: 'Enter the code from your other device',
     relay_label: 'Code shown on the other device',
     relay_wrong: 'That code is not right. {remaining} tries left.',
@@ -33,6 +34,7 @@ const t = defineMessages({
     used: 'This sign-in link has already been used. If you still need to sign in, request a new link from the application.',
     session_expired: 'The sign-in this link belongs to has expired. Go back to the application and sign in again.',
     done: 'This sign-in is already complete. You can close this page.',
+    cross_site: 'This sign-in can only be finished from its own confirmation page. Open the link from the email again.',
     relay_dead: 'This code can no longer be used: it was used, it expired, or it was tried 3 times. Open the link in the email again to get a new code.',
     config: 'This link cannot finish signing in to {app}: {detail} Contact the application’s support.',
     p_redirect_uri: 'the return address it asks for is not registered for the application.',
@@ -53,6 +55,7 @@ const t = defineMessages({
     other_why: 'Pour votre sécurité, ce lien doit être terminé dans le navigateur où vous avez saisi votre adresse e-mail. Il a été ouvert dans un autre navigateur ou sur un autre appareil.',
     other_how: 'Revenez à la page « Consultez votre boîte de réception » et saisissez-y ce code :',
     other_expiry: 'Le code ne sert qu’une fois et seulement tant que le lien est valide ({minutes} min). Si vous n’avez pas essayé de vous connecter, ignorez cette page.',
+    other_warning: 'Ne lisez ni n’envoyez jamais ce code à personne, même à quelqu’un qui se présente comme l’application ou son support : personne de légitime ne vous le demandera, et celui qui le saisit est connecté à votre compte.',
     relay_title: 'Saisissez le code de votre autre appareil',
     relay_label: 'Code affiché sur l’autre appareil',
     relay_wrong: 'Ce code n’est pas le bon. Essais restants : {remaining}.',
@@ -68,6 +71,7 @@ const t = defineMessages({
     used: 'Ce lien de connexion a déjà été utilisé. Si vous devez encore vous connecter, demandez un nouveau lien depuis l’application.',
     session_expired: 'La connexion à laquelle ce lien appartient a expiré. Revenez à l’application et connectez-vous à nouveau.',
     done: 'Cette connexion est déjà terminée. Vous pouvez fermer cette page.',
+    cross_site: 'Cette connexion ne peut être terminée que depuis sa propre page de confirmation. Ouvrez à nouveau le lien de l’e-mail.',
     relay_dead: 'Ce code ne peut plus être utilisé : il a déjà servi, il a expiré ou il a été essayé 3 fois. Ouvrez à nouveau le lien de l’e-mail pour obtenir un nouveau code.',
     config: 'Ce lien ne peut pas terminer la connexion à {app} : {detail} Contactez le support de l’application.',
     p_redirect_uri: 'l’adresse de retour demandée n’est pas enregistrée pour l’application.',
@@ -81,7 +85,7 @@ const t = defineMessages({
 });
 
 export type LinkErrorReason =
-  | 'incomplete' | 'invalid' | 'expired' | 'exhausted' | 'blocked' | 'used' | 'session_expired' | 'done';
+  | 'incomplete' | 'invalid' | 'expired' | 'exhausted' | 'blocked' | 'used' | 'session_expired' | 'done' | 'cross_site';
 
 /** The parameters a magic link carries (spec §3.5), forwarded unchanged by the confirm form. */
 export const LINK_FIELDS = [
@@ -125,6 +129,7 @@ export function otherDeviceView(lang: Locale, relayCode: string, minutes: number
 <p>${escapeHtml(t(lang, 'other_why'))}</p>
 <p>${escapeHtml(t(lang, 'other_how'))}</p>
 <p class="relay" data-testid="relay-code">${escapeHtml(relayCode)}</p>
+<p class="alert" role="alert" data-testid="relay-warning">${escapeHtml(t(lang, 'other_warning'))}</p>
 <p class="muted">${escapeHtml(t(lang, 'other_expiry', { minutes: Math.max(1, minutes) }))}</p>`;
   return { title: t(lang, 'other_title'), body };
 }

@@ -151,6 +151,12 @@ export abstract class SqlRefs {
       .compile();
     await this.refWriteOne(q);
   }
+  async rehashClientSecret(clientId: string, from: string, to: string) {
+    const q = this.db.updateTable('clients').set({ secret_hash: to }).where('client_id', '=', clientId).where('secret_hash', '=', from).compile();
+    return this.refWrite(function* () {
+      return (yield q).changes > 0;
+    });
+  }
   async deleteClient(clientId: string) {
     const db = this.db;
     return this.refWrite(function* () {

@@ -8,6 +8,7 @@ import { compileLogQuery, logToRow } from './log-sql.ts';
 import type { BruteForcePolicy, LoginBlockFilter, LoginFailureKey } from '../types.ts';
 import { clearLoginBlocksQuery, clearLoginFailuresQuery, listLoginBlocksQuery, loginBlockQuery, purgeLoginFailuresQuery, recordLoginFailureOp, toLoginBlock } from './brute-force-sql.ts';
 import type { Op, Result } from './executor.ts';
+import { staleHashes } from './key-report-sql.ts';
 import { migrateToLatest } from './migrate.ts';
 import { USER_COLUMNS } from './queries.ts';
 import { SqlIdentifierLimits } from './identifier-limits-sql.ts';
@@ -452,6 +453,15 @@ export class SqlStore extends SqlIdentifierLimits implements Store {
     return this.#keysWrite(function* () {
       return (yield revoke).changes > 0;
     });
+  }
+  async resealSigningKey(kid: string, sealed: string) {
+    const q = this.#keysDb().updateTable('signing_keys').set({ private_jwk_enc: sealed }).where('kid', '=', kid).compile();
+    return this.#keysWrite(function* () {
+      return (yield q).changes > 0;
+    });
+  }
+  hashesNotUnder(keyId: string, now: number) {
+    return staleHashes(this.db, keyId, now);
   }
   /** The key table with the lifecycle dates (migration 2026-11-28T02-00-signing-key-next). */
   #keysDb() {

@@ -20,7 +20,7 @@ const A0DEPLOY = join('node_modules', 'auth0-deploy-cli', 'lib', 'index.js');
  * the ones Sesame has no feature for as an Auth0 tenant that does not use them.
  */
 // One backend: deploy-cli costs about a CPU-minute per run, and every route it calls is covered on
-// both backends by the e2e suites (management-api, absent-features); this file proves the tool's flow.
+// both backends by the e2e suites (management-api, absent-features, roles); this file proves the tool's flow.
 for (const { backend, skip } of (await backendMatrix()).filter((b) => b.backend === 'sqlite')) {
   describe(`auth0-deploy-cli export and import [${backend}]`, { skip }, () => {
     let server: TestServer;

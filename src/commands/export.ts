@@ -3,6 +3,7 @@ import { ApiFailure, ManagementApi, connect } from '../migration/api.ts';
 import { CONNECTION_OPTIONS, connectionFlags, parse } from '../migration/args.ts';
 import { readTenant } from '../tenant-io/document.ts';
 import { formatFor, serialize } from '../tenant-io/format.ts';
+import { describeMissing, missingSecrets } from '../tenant-io/secrets.ts';
 import { withErrors } from './migration-report.ts';
 import type { Command } from './types.ts';
 
@@ -35,7 +36,10 @@ export const exportCommand: Command = {
       const { values } = parse(argv, { ...connection, output: { type: 'string' }, format: { type: 'string' }, 'include-secrets': { type: 'boolean' } });
       const format = formatFor(values.output, values.format);
       const api = new ManagementApi(await connect(connectionFlags(values), io.env));
-      const text = serialize((await readTenant(api, { includeSecrets: values['include-secrets'] === true })).doc, format);
+      const { doc } = await readTenant(api, { includeSecrets: values['include-secrets'] === true });
+      const text = serialize(doc, format);
+      // Every secret the document lacks is named, with the flag that supplies it (issue 11).
+      for (const m of missingSecrets(doc)) io.stderr.write(`${describeMissing(m, 'is left out')}\n`);
       if (values.output === undefined) io.stdout.write(text);
       else {
         try {

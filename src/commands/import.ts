@@ -6,6 +6,7 @@ import { readTenant } from '../tenant-io/document.ts';
 import { applySet, parseDocument } from '../tenant-io/format.ts';
 import { plan } from '../tenant-io/plan.ts';
 import { sanitizeDocument } from '../tenant-io/sanitize.ts';
+import { describeMissing, missingSecrets } from '../tenant-io/secrets.ts';
 import { acceptedFields, dropUnsupported } from '../tenant-io/target.ts';
 import { withErrors } from './migration-report.ts';
 import { confirm } from './confirm.ts';
@@ -72,6 +73,12 @@ export const importCommand: Command = {
       const wanted = accepted ? dropUnsupported(desired, accepted, (line) => io.stderr.write(`${line}\n`)) : desired;
       const current = await readTenant(api, { includeSecrets: false });
       const changes = plan(current, wanted, values.prune === true);
+      // A connection or provider created without its secret cannot send: say so before anything is
+      // changed. One that exists keeps the target's secret (a PATCH without it keeps it).
+      for (const m of missingSecrets(wanted)) {
+        const created = m.section === 'connections' ? !current.connectionIds.has(m.name!) : m.section === 'emailProvider' ? current.doc.emailProvider === undefined : false;
+        if (created) io.stderr.write(`warning: ${describeMissing(m, `is not in ${file}`)}\n`);
+      }
       if (changes.length === 0) {
         io.stderr.write(`${api.conn.base} already matches ${file}; nothing to change.\n`);
         return 0;

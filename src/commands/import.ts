@@ -29,7 +29,8 @@ Exit 0 done, 2 error or not confirmed.
   --client-secret SECRET   (default: SESAME_BOOTSTRAP_CLIENT_ID/SECRET)
   --dry-run                Print the changes, change nothing
   --prune                  Also delete what FILE does not list
-  --set path=value         Set a value in FILE's document, e.g. emailProvider.credentials.smtp_pass=…
+  --set path=value         Set a value in FILE's document; a list item is named by its name:
+                           emailProvider.credentials.smtp_pass=…, connections.sms.options.twilio_token=…
   --yes                    Do not ask for confirmation
 `;
 

@@ -29,6 +29,8 @@ export interface BuiltApp {
   services: Services;
   /** What the first start created (secrets are only here, printed once by the CLI). */
   report: BootstrapReport;
+  /** The data folder (generated secret, src/local.ts); undefined for an in-memory database. */
+  dataDir: string | undefined;
 }
 
 // Under load the live heap stays near 20 MB, but V8 lets the old space grow to about four times that
@@ -92,7 +94,7 @@ export async function buildApp(config: Config, opts: { now?: () => number; logge
       await services.mail.stop();
       await store.close();
     });
-    return { app, services, report };
+    return { app, services, report, dataDir };
   } catch (err) {
     await store.close();
     throw err;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ApiFailure, ManagementApi, connect } from '../migration/api.ts';
-import { CONNECTION_OPTIONS, connectionFlags } from '../migration/args.ts';
+import { CONNECTION_OPTIONS, CREDENTIALS_USAGE, DOMAIN_USAGE, connectionFlags } from '../migration/args.ts';
 import { readTenant } from '../tenant-io/document.ts';
 import { applySet, parseDocument } from '../tenant-io/format.ts';
 import { plan } from '../tenant-io/plan.ts';
@@ -23,26 +23,27 @@ Fields the target does not accept (an Auth0 setting Sesame does not implement, p
 On a terminal it asks for confirmation; without one it needs --yes and otherwise refuses (exit 2).
 Exit 0 done, 2 error or not confirmed.
 
-  --domain host[:port]     Management API at https://host[:port]/ (default: SESAME_ISSUER)
+${DOMAIN_USAGE}
   --token TOKEN            Management API token with the read:, create:, update: (and delete:) scopes
-  --client-id ID           …or a client_credentials grant with this client
-  --client-secret SECRET   (default: SESAME_BOOTSTRAP_CLIENT_ID/SECRET)
+${CREDENTIALS_USAGE}
   --dry-run                Print the changes, change nothing
   --prune                  Also delete what FILE does not list
   --set path=value         Set a value in FILE's document; a list item is named by its name:
                            emailProvider.credentials.smtp_pass=…, connections.sms.options.twilio_token=…
   --yes                    Do not ask for confirmation
+
+Examples:
+  sesame import tenant.yaml --dry-run                  # the local server, after npm start
+  sesame import tenant.yaml --domain https://auth.example.com --yes \\
+    --set emailProvider.credentials.smtp_pass=… --set connections.sms.options.twilio_token=…
 `;
 
 /** Issue 4 §3: `sesame import`. */
 export const importCommand: Command = {
   name: 'import',
   summary: 'Make the tenant match an exported file (--dry-run, --prune)',
+  usage: USAGE,
   async run(argv, io) {
-    if (argv.includes('--help') || argv.includes('-h')) {
-      io.stdout.write(USAGE);
-      return 0;
-    }
     return withErrors(io, async () => {
       const { since: _since, ...connection } = CONNECTION_OPTIONS;
       let parsed;

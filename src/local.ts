@@ -11,6 +11,8 @@ import { dirname, join } from 'node:path';
 export interface LocalState {
   /** The issuer of the last start on this data folder (the port bound, when it was derived). */
   issuer?: string;
+  /** Every issuer a start on this data folder has served as: where the client below may be sent. */
+  issuers?: string[];
   /** The Management client generated on the first start (not SESAME_BOOTSTRAP_CLIENT_*, which the environment already has). */
   client_id?: string;
   client_secret?: string;
@@ -43,6 +45,8 @@ export function readLocalState(dataDir: string | undefined): LocalState {
 export function writeLocalState(dataDir: string | undefined, patch: LocalState): void {
   if (!dataDir || !existsSync(dataDir)) return;
   const file = join(dataDir, LOCAL_FILE);
-  writeFileSync(file, `${JSON.stringify({ ...readLocalState(dataDir), ...patch }, null, 2)}\n`, { mode: 0o600 });
+  const before = readLocalState(dataDir);
+  const issuers = [...new Set([...(Array.isArray(before.issuers) ? before.issuers : []), ...(patch.issuer ? [patch.issuer] : [])])];
+  writeFileSync(file, `${JSON.stringify({ ...before, ...patch, issuers }, null, 2)}\n`, { mode: 0o600 });
   chmodSync(file, 0o600); // writeFileSync's mode applies only when it creates the file
 }

@@ -42,9 +42,10 @@ export function domainBase(domain: string): string {
 /**
  * Where to connect and with which token: `--domain` with `--token` or `--client-id`/`--client-secret`
  * (client_credentials, audience `<base>api/v2/`, as Auth0 requires). Without `--domain`: SESAME_ISSUER,
- * else the issuer the local server last started with. Without credentials: SESAME_BOOTSTRAP_CLIENT_*,
- * else the Management client the local server generated, and only for that server's own issuer
- * (src/local.ts): a local secret is never sent anywhere else.
+ * else the one SESAME_PORT implies, else the issuer the local server last started with. Without
+ * credentials: SESAME_BOOTSTRAP_CLIENT_*, else the Management client the local server generated, and
+ * only for an issuer a server on that data folder has served as (src/local.ts): a local secret is
+ * never sent anywhere else.
  */
 export async function connect(flags: ConnectionFlags, env: NodeJS.ProcessEnv): Promise<Connection> {
   const databaseUrl = env.SESAME_DATABASE_URL?.trim() || SETTINGS.find((x) => x.env === 'SESAME_DATABASE_URL')!.default!;
@@ -52,7 +53,10 @@ export async function connect(flags: ConnectionFlags, env: NodeJS.ProcessEnv): P
   let base: string;
   if (flags.domain !== undefined) base = domainBase(flags.domain);
   else {
-    const issuer = env.SESAME_ISSUER?.trim() || local.issuer;
+    // The server's own configuration first; a port of 0 was chosen at listen, so the last start knows.
+    const port = env.SESAME_PORT?.trim();
+    const derived = port && port !== '0' ? `${env.SESAME_TLS_CERT?.trim() ? 'https' : 'http'}://localhost:${port}/` : undefined;
+    const issuer = env.SESAME_ISSUER?.trim() || derived || local.issuer;
     if (!issuer) throw new ApiFailure('No server given: pass --domain (host[:port] or a URL such as http://localhost:3000), set SESAME_ISSUER, or run this in the folder where `sesame start` keeps ./data.');
     if (!URL.canParse(issuer)) throw new ApiFailure(`SESAME_ISSUER is not a URL: ${issuer}`);
     const u = new URL(issuer);
@@ -62,7 +66,7 @@ export async function connect(flags: ConnectionFlags, env: NodeJS.ProcessEnv): P
     if (flags.token.trim() === '') throw new ApiFailure('--token is empty');
     return { base, token: flags.token.trim() };
   }
-  const localClient = local.issuer === base && flags.clientId === undefined ? local : {};
+  const localClient = Array.isArray(local.issuers) && local.issuers.includes(base) && flags.clientId === undefined ? local : {};
   const clientId = flags.clientId ?? (env.SESAME_BOOTSTRAP_CLIENT_ID?.trim() || localClient.client_id);
   const clientSecret = flags.clientSecret ?? (env.SESAME_BOOTSTRAP_CLIENT_SECRET?.trim() || localClient.client_secret);
   if (!clientId || !clientSecret) {

@@ -14,8 +14,8 @@ export const CONNECTION_OPTIONS = {
 
 /** Where the server is; the default is the local one (migration/local.ts). */
 export const DOMAIN_USAGE = `  --domain HOST|URL        host[:port] means https://host[:port]/; or a full URL such as
-                           http://localhost:3000 (default: SESAME_ISSUER, else the issuer the
-                           local server in ./data last started with)`;
+                           http://localhost:3000 (default: SESAME_ISSUER, else localhost at
+                           SESAME_PORT, else the issuer the local server last started with)`;
 export const CREDENTIALS_USAGE = `  --client-id ID           …or a client_credentials grant with this client
   --client-secret SECRET   (default: SESAME_BOOTSTRAP_CLIENT_ID/SECRET, else the Management
                            client the local server generated, remembered in its data folder)`;

@@ -40,7 +40,7 @@ function serve(cwd: string, env: Record<string, string>): { child: ChildProcess;
   const child = spawn(process.execPath, [...ENTRY, 'start'], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const base = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no banner; output:\n${out}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`no banner; output:\n${out}`)), 120_000);
     const onData = (d: Buffer) => {
       out += d.toString();
       const m = /Sesame is listening on (http:\/\/\S+)/.exec(out);

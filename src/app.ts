@@ -9,6 +9,7 @@ import { Keyring } from './core/crypto.ts';
 import { KeyManager } from './core/keys.ts';
 import { installErrorHandler, sendError } from './errors/error-handler.ts';
 import { registerAuthRoutes } from './http/auth/index.ts';
+import { registerHome } from './http/home.ts';
 import { registerManagementRoutes } from './http/management/index.ts';
 import { registerOpenApi } from './http/management/openapi.ts';
 import { registerPages } from './http/pages/index.ts';
@@ -18,6 +19,7 @@ import { resolveSecret } from './secret.ts';
 import type { Services } from './services.ts';
 import { type BootstrapReport, bootstrap } from './bootstrap.ts';
 import { openStore } from './store/index.ts';
+import { prettyStream } from './logs/pretty.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -30,6 +32,8 @@ export interface BuiltApp {
   services: Services;
   /** What the first start created (secrets are only here, printed once by the CLI). */
   report: BootstrapReport;
+  /** The data folder (generated secret, src/local.ts); undefined for an in-memory database. */
+  dataDir: string | undefined;
 }
 
 // Under load the live heap stays near 20 MB, but V8 lets the old space grow to about four times that
@@ -41,13 +45,16 @@ setFlagsFromString('--heap-growing-percent=100');
 /** Paths whose values must never reach a log line (STYLE.md; "secrets and codes never in logs"). */
 const REDACT = ['req.headers.authorization', 'req.headers.cookie', 'req.body', 'res.headers["set-cookie"]'];
 
+/** SESAME_LOG_FORMAT, or by default readable lines for a person at a terminal and JSON for anything else. */
+const prettyLogs = (config: Config) => config.logFormat === 'pretty' || (config.logFormat === undefined && process.stdout.isTTY === true);
+
 /**
  * Builds the application without listening (STYLE.md §12): opens and migrates the store, loads keys,
  * seeds a new database, registers every route. `listen()` lives in server.ts.
  */
 export async function buildApp(config: Config, opts: { now?: () => number; logger?: boolean } = {}): Promise<BuiltApp> {
   const app = Fastify({
-    logger: opts.logger === false ? false : { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' } },
+    logger: opts.logger === false ? false : { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' }, ...(prettyLogs(config) ? { stream: prettyStream(process.stdout) } : {}) },
     // X-Forwarded-For/-Proto/-Host count only from the peers SESAME_TRUST_PROXY names (issue 10 §2);
     // request.ip, .protocol and .host then describe the client. auth0-forwarded-for is a separate,
     // per-client decision (spec §1.1, src/http/end-user-ip.ts).
@@ -89,12 +96,13 @@ export async function buildApp(config: Config, opts: { now?: () => number; logge
     await app.register(cookie);
     registerAuthRoutes(app, services);
     registerPages(app, services);
+    registerHome(app, services);
     registerManagementRoutes(app, services);
     app.addHook('onClose', async () => {
       await services.mail.stop();
       await store.close();
     });
-    return { app, services, report };
+    return { app, services, report, dataDir };
   } catch (err) {
     await store.close();
     throw err;

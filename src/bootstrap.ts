@@ -71,20 +71,17 @@ export async function bootstrap(s: Services): Promise<BootstrapReport> {
 }
 
 /**
- * Management grants are stored under `<issuer>api/v2/`. When the issuer changes (a new SESAME_ISSUER,
- * or the port bound at listen), grants on an old management audience move to the current one, and
- * the bootstrap client always holds every scope.
+ * Management grants are stored under `<issuer>api/v2/`. The bootstrap client holds every scope on the
+ * current issuer's audience. Grants on another issuer's audience are kept, never moved: a second
+ * start with another port or SESAME_ISSUER on the same database (a one-off command, a test run) must
+ * not take the Management API away from a server already running as the first (issue 11).
  */
 export async function syncManagementGrants(s: Services): Promise<void> {
   const audience = managementAudience(s.issuer);
-  for (const g of await s.store.listClientGrants({})) {
-    if (g.audience !== audience && /\/api\/v2\/$/.test(g.audience) && g.id.startsWith('cgr_mgmt_')) {
-      await s.store.deleteClientGrant(g.id);
-      await s.store.putClientGrant({ ...g, audience });
-    }
-  }
   const mgmt = await s.store.getSetting<string>(MGMT_CLIENT);
-  if (mgmt && (await s.store.getClient(mgmt))) {
-    await s.store.putClientGrant({ id: `cgr_mgmt_${mgmt.slice(0, 24)}`, client_id: mgmt, audience, scope: [...MANAGEMENT_SCOPES] });
-  }
+  if (!mgmt || !(await s.store.getClient(mgmt))) return;
+  const [existing] = await s.store.listClientGrants({ clientId: mgmt, audience });
+  // One grant per (client, audience): the first keeps its historical id, later ones get their own.
+  const id = existing?.id ?? ((await s.store.listClientGrants({ clientId: mgmt })).length === 0 ? `cgr_mgmt_${mgmt.slice(0, 24)}` : `cgr_mgmt_${randomId(16)}`);
+  await s.store.putClientGrant({ id, client_id: mgmt, audience, scope: [...MANAGEMENT_SCOPES] });
 }

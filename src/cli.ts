@@ -7,6 +7,7 @@ import { importCommand } from './commands/import.ts';
 import { secretsCommand } from './commands/secrets.ts';
 import type { Command, CommandIO } from './commands/types.ts';
 import { SETTINGS } from './config/schema.ts';
+import { VERSION } from './version.ts';
 
 /** Every command, in the order `sesame help` lists them. A new command is one module plus one line here. */
 const COMMANDS: Command[] = [startCommand, migrationReportCommand, enforceCommand, logsCommand, exportCommand, importCommand, secretsCommand];
@@ -15,7 +16,8 @@ const HELP = `Usage: sesame <command> [options]
 
 Commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(18)}${c.summary}`).join('\n')}
-  help              Show this help
+  help              Show this help (sesame <command> --help: its options and an example)
+  version           Print the version (also --version, -v)
 
 Configuration comes from the environment:
 ${SETTINGS.map((s) => `  ${s.env.padEnd(32)}${s.doc}${s.default ? ` Default: ${s.default}` : ''}`).join('\n')}
@@ -29,10 +31,21 @@ export async function main(argv: string[], io: CommandIO = processIO()): Promise
     io.stdout.write(HELP);
     return 0;
   }
+  if (name === 'version' || name === '--version' || name === '-v') {
+    io.stdout.write(`sesame ${VERSION}\n`);
+    return 0;
+  }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
     io.stderr.write(`Unknown command "${name}".\n\n${HELP}`);
     return 2;
   }
-  return command.run(argv.slice(1), io);
+  const rest = argv.slice(1);
+  // Answered here for every command, before it reads configuration or opens anything: asking for
+  // help never starts a server or touches a database.
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout.write(command.usage);
+    return 0;
+  }
+  return command.run(rest, io);
 }

@@ -21,7 +21,8 @@ export async function listen(app: FastifyInstance, services: Services): Promise<
   services.mail.start();
   startPurge(app, services);
   startLogJobs(app, services);
-  return `${scheme}://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  return `${scheme}://${host}:${port}`;
 }
 
 /**

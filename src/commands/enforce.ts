@@ -20,6 +20,11 @@ ${CONNECTION_USAGE}
   --force                  Turn it on even when calls would break
   --off                    Turn enforcement off (no report)
   --yes                    Do not ask for confirmation
+
+Examples:
+  sesame enforce                                       # report, then ask before turning it on
+  sesame enforce --since 14d --yes                     # in a pipeline: no prompt
+  sesame enforce --off --yes                           # roll back
 `;
 
 type Settings = { flags?: Record<string, boolean> };
@@ -28,11 +33,8 @@ type Settings = { flags?: Record<string, boolean> };
 export const enforceCommand: Command = {
   name: 'enforce',
   summary: 'Turn passwordless client-authentication enforcement on when ready (--off: off)',
+  usage: USAGE,
   async run(argv, io) {
-    if (argv.includes('--help') || argv.includes('-h')) {
-      io.stdout.write(USAGE);
-      return 0;
-    }
     return withErrors(io, async () => {
       const { values } = parse(argv, { ...CONNECTION_OPTIONS, force: { type: 'boolean' }, off: { type: 'boolean' }, yes: { type: 'boolean' } });
       if (values.off && values.force) throw new ApiFailure('--off and --force exclude each other');
@@ -63,10 +65,22 @@ export const enforceCommand: Command = {
       if ((after.flags?.[FEATURE_ID] === true) !== target) throw new ApiFailure(`The server did not apply the flag: it still answers ${FEATURE_ID}=${String(after.flags?.[FEATURE_ID])}`);
       io.stdout.write(
         target
-          ? `Enforcement turned on at ${api.conn.base}: unauthenticated /passwordless/start calls from confidential applications now get 403. Roll back with: sesame enforce --off\n`
+          ? `Enforcement turned on at ${api.conn.base}: unauthenticated /passwordless/start calls from confidential applications now get 403. Roll back with: ${rollback(values, io.stdin.isTTY === true)}\n`
           : `Enforcement turned off at ${api.conn.base}: unauthenticated calls are accepted again (with a depnote log each).\n`,
       );
       return 0;
     });
   },
 };
+
+/**
+ * The rollback command as it works from where it is printed: with the server it was run against, and
+ * `--yes` when there is no terminal to confirm on (confirm.ts refuses to prompt then).
+ */
+function rollback(flags: { domain?: string; token?: string; 'client-id'?: string }, tty: boolean): string {
+  const { domain } = flags;
+  const quoted = domain === undefined ? '' : ` --domain ${/^[\w.:/-]+$/.test(domain) ? domain : `'${domain.replaceAll("'", "'\\''")}'`}`;
+  // Credentials given as flags are needed again; secrets are never printed, only their place.
+  const creds = flags.token !== undefined ? ' --token <token>' : flags['client-id'] !== undefined ? ' --client-id <id> --client-secret <secret>' : '';
+  return `sesame enforce --off${quoted}${creds}${tty ? '' : ' --yes'}`;
+}

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ApiFailure, ManagementApi, connect } from '../migration/api.ts';
-import { CONNECTION_OPTIONS, connectionFlags } from '../migration/args.ts';
+import { CONNECTION_OPTIONS, CREDENTIALS_USAGE, DOMAIN_USAGE, connectionFlags } from '../migration/args.ts';
 import { readTenant } from '../tenant-io/document.ts';
 import { applySet, parseDocument } from '../tenant-io/format.ts';
 import { plan } from '../tenant-io/plan.ts';
 import { sanitizeDocument } from '../tenant-io/sanitize.ts';
+import { describeMissing, missingSecrets } from '../tenant-io/secrets.ts';
 import { acceptedFields, dropUnsupported } from '../tenant-io/target.ts';
 import { withErrors } from './migration-report.ts';
 import { confirm } from './confirm.ts';
@@ -22,25 +23,27 @@ Fields the target does not accept (an Auth0 setting Sesame does not implement, p
 On a terminal it asks for confirmation; without one it needs --yes and otherwise refuses (exit 2).
 Exit 0 done, 2 error or not confirmed.
 
-  --domain host[:port]     Management API at https://host[:port]/ (default: SESAME_ISSUER)
+${DOMAIN_USAGE}
   --token TOKEN            Management API token with the read:, create:, update: (and delete:) scopes
-  --client-id ID           …or a client_credentials grant with this client
-  --client-secret SECRET   (default: SESAME_BOOTSTRAP_CLIENT_ID/SECRET)
+${CREDENTIALS_USAGE}
   --dry-run                Print the changes, change nothing
   --prune                  Also delete what FILE does not list
-  --set path=value         Set a value in FILE's document, e.g. emailProvider.credentials.smtp_pass=…
+  --set path=value         Set a value in FILE's document; a list item is named by its name:
+                           emailProvider.credentials.smtp_pass=…, connections.sms.options.twilio_token=…
   --yes                    Do not ask for confirmation
+
+Examples:
+  sesame import tenant.yaml --dry-run                  # the local server, after npm start
+  sesame import tenant.yaml --domain https://auth.example.com --yes \\
+    --set emailProvider.credentials.smtp_pass=… --set connections.sms.options.twilio_token=…
 `;
 
 /** Issue 4 §3: `sesame import`. */
 export const importCommand: Command = {
   name: 'import',
   summary: 'Make the tenant match an exported file (--dry-run, --prune)',
+  usage: USAGE,
   async run(argv, io) {
-    if (argv.includes('--help') || argv.includes('-h')) {
-      io.stdout.write(USAGE);
-      return 0;
-    }
     return withErrors(io, async () => {
       const { since: _since, ...connection } = CONNECTION_OPTIONS;
       let parsed;
@@ -72,6 +75,12 @@ export const importCommand: Command = {
       const wanted = accepted ? dropUnsupported(desired, accepted, (line) => io.stderr.write(`${line}\n`)) : desired;
       const current = await readTenant(api, { includeSecrets: false });
       const changes = plan(current, wanted, values.prune === true);
+      // A connection or provider created without its secret cannot send: say so before anything is
+      // changed. One that exists keeps the target's secret (a PATCH without it keeps it).
+      for (const m of missingSecrets(wanted)) {
+        const created = m.section === 'connections' ? !current.connectionIds.has(m.name!) : m.section === 'emailProvider' ? current.doc.emailProvider === undefined : false;
+        if (created) io.stderr.write(`warning: ${describeMissing(m, `is not in ${file}`)}\n`);
+      }
       if (changes.length === 0) {
         io.stderr.write(`${api.conn.base} already matches ${file}; nothing to change.\n`);
         return 0;

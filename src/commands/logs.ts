@@ -3,7 +3,16 @@ import { openStore } from '../store/index.ts';
 import { commandConfig } from './config.ts';
 import type { Command } from './types.ts';
 
-const USAGE = 'Usage: sesame logs prune --older-than <n>s|m|h|d   (e.g. --older-than 30d)\n';
+const USAGE = `Usage: sesame logs prune --older-than <n>s|m|h|d
+
+Deletes the logs older than the age from the configured database (SESAME_DATABASE_URL) now, in
+the same batches as the hourly retention job, and prints how many. Exit 0 done, 2 bad usage.
+
+  --older-than AGE         A whole number followed by s, m, h or d
+
+Example:
+  sesame logs prune --older-than 30d
+`;
 
 /**
  * `sesame logs prune --older-than 30d`: deletes logs older than the age from the configured database,
@@ -13,6 +22,7 @@ const USAGE = 'Usage: sesame logs prune --older-than <n>s|m|h|d   (e.g. --older-
 export const logsCommand: Command = {
   name: 'logs',
   summary: 'prune --older-than <n>s|m|h|d: delete older logs now',
+  usage: USAGE,
   async run(argv, io) {
     const [sub, ...rest] = argv;
     let age: string | undefined;

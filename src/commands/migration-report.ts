@@ -14,17 +14,19 @@ kind of caller, with the fix for each. Exit 0 ready, 1 not ready, 2 error.
 ${CONNECTION_USAGE}
   --markdown               Markdown table instead of the text table
   --json                   One JSON document {ready, window, total, applications}
+
+Examples:
+  sesame migration-report                              # the local server, after npm start
+  sesame migration-report --domain http://localhost:3000 --since 7d --markdown
+  sesame migration-report --domain tenant.eu.auth0.com --client-id … --client-secret … --json
 `;
 
 /** Issue 4 §1: the readiness report, against Sesame or any Auth0-compatible Management API. */
 export const migrationReportCommand: Command = {
   name: 'migration-report',
   summary: 'Report the callers that would break if enforcement were on',
+  usage: USAGE,
   async run(argv, io) {
-    if (argv.includes('--help') || argv.includes('-h')) {
-      io.stdout.write(USAGE);
-      return 0;
-    }
     return withErrors(io, async () => {
       const { values } = parse(argv, { ...CONNECTION_OPTIONS, markdown: { type: 'boolean' }, json: { type: 'boolean' } });
       if (values.markdown && values.json) throw new ApiFailure('--markdown and --json exclude each other');

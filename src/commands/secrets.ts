@@ -29,6 +29,7 @@ interface Tally {
 export const secretsCommand: Command = {
   name: 'secrets',
   summary: 'reseal: move stored secrets to SESAME_SECRET after a rotation',
+  usage: USAGE,
   async run(argv, io) {
     if (argv[0] !== 'reseal' || argv.length > 1) {
       (argv[0] === '--help' || argv[0] === '-h' ? io.stdout : io.stderr).write(USAGE);
@@ -99,6 +100,8 @@ async function resealAll(store: Store, keyring: Keyring): Promise<Tally> {
   }
 
   for (const stream of await store.listLogStreams()) {
+    // A stream created without a signing secret (Auth0's body) delivers unsigned: nothing to reseal.
+    if (stream.doc.signing_secret_enc === undefined) continue;
     const value = count('log stream secrets', `log stream ${stream.id}`, reseal(streamContext(stream.id), stream.doc.signing_secret_enc));
     if (value) await store.updateLogStream({ ...stream, doc: { ...stream.doc, signing_secret_enc: value } });
   }

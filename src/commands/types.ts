@@ -7,6 +7,8 @@ export interface Command {
   name: string;
   /** One line for `sesame help`. */
   summary: string;
+  /** What `sesame <name> --help` prints: every option and an example. src/cli.ts answers --help, so `run` never sees it. */
+  usage: string;
   run(argv: string[], io: CommandIO): Promise<number>;
 }
 

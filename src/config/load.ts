@@ -32,7 +32,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   };
 
   const port = int('SESAME_PORT', 3000, 0, 65535);
-  const host = str('SESAME_HOST') ?? '0.0.0.0';
+  // Dual stack: `localhost` may resolve to ::1 (issue 11).
+  const host = str('SESAME_HOST') ?? '::';
   const tlsCert = str('SESAME_TLS_CERT');
   const tlsKey = str('SESAME_TLS_KEY');
   if ((tlsCert === undefined) !== (tlsKey === undefined)) errors.push('SESAME_TLS_CERT and SESAME_TLS_KEY must be set together');
@@ -93,6 +94,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
 
   const logLevel = str('SESAME_LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) errors.push(`SESAME_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  const logFormat = str('SESAME_LOG_FORMAT');
+  if (logFormat !== undefined && logFormat !== 'json' && logFormat !== 'pretty') errors.push(`SESAME_LOG_FORMAT must be json or pretty (got "${logFormat}")`);
 
   // An origin only: Sesame appends Twilio's versioned path itself (issue 5 §1).
   let twilioApiUrl = 'https://api.twilio.com';
@@ -128,6 +131,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     tlsKey,
     startLimitPerHour: int('SESAME_START_LIMIT_PER_HOUR', 50, 0, 1_000_000_000),
     logLevel,
+    logFormat: logFormat as Config['logFormat'],
     mailMaxAttempts: int('SESAME_MAIL_MAX_ATTEMPTS', 6, 1, 100),
     mailRetryBaseMs: int('SESAME_MAIL_RETRY_BASE_MS', 2000, 1, 86_400_000),
     mailPollMs: int('SESAME_MAIL_POLL_MS', 1000, 10, 3_600_000),

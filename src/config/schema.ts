@@ -28,6 +28,8 @@ export interface Config {
   /** Per-IP `/passwordless/start` calls per hour; 0 turns the limit off (spec §7: 50/h). */
   readonly startLimitPerHour: number;
   readonly logLevel: string;
+  /** `json`, `pretty`, or undefined: pretty on a terminal, JSON otherwise. */
+  readonly logFormat: 'json' | 'pretty' | undefined;
   /** Mail outbox: sending attempts before an `fn` log, and the first retry delay (doubles each time). */
   readonly mailMaxAttempts: number;
   readonly mailRetryBaseMs: number;
@@ -62,7 +64,7 @@ export interface Setting {
 /** Documentation of every variable, in README order; `docs/configuration.md` mirrors it. */
 export const SETTINGS: readonly Setting[] = [
   { env: 'SESAME_PORT', default: '3000', doc: 'TCP port to listen on.' },
-  { env: 'SESAME_HOST', default: '0.0.0.0', doc: 'Interface to bind.' },
+  { env: 'SESAME_HOST', default: '::', doc: 'Interface to bind. `::` listens on IPv6 and IPv4 (dual stack), so `localhost` works whether it resolves to `::1` or `127.0.0.1`; set `0.0.0.0` on a machine without IPv6.' },
   { env: 'SESAME_ISSUER', default: 'http://localhost:<port>/', doc: 'Public base URL; normalised to end in `/`. The `iss` of every token and the discovery `issuer`.' },
   { env: 'SESAME_DATABASE_URL', default: 'sqlite:./data/sesame.db', doc: '`sqlite:<path>`, `sqlite::memory:` or `postgres://user@host:port/db`.' },
   { env: 'SESAME_SECRET', doc: 'Key material (≥ 32 characters) for HMACs and encryption at rest. Generated and saved beside the database on first start when unset.' },
@@ -80,6 +82,7 @@ export const SETTINGS: readonly Setting[] = [
   { env: 'SESAME_IDENTIFIER_FAILURE_LIMIT', default: '20', doc: 'Failed code/link verifications of one email or phone number from all IPs after which each further failure delays the next attempt (60 s, doubling; 429 `too_many_attempts` + `Retry-After`; one `limit_wc` log). Forgotten after a success or 24 h without failure. `0` turns it off.' },
   { env: 'SESAME_IDENTIFIER_MAX_DELAY_SECONDS', default: '3600', doc: 'Longest delay of the per-identifier back-off above.' },
   { env: 'SESAME_LOG_LEVEL', default: 'info', doc: '`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`.' },
+  { env: 'SESAME_LOG_FORMAT', default: 'pretty on a terminal, else json', doc: '`json` (one JSON object a line, for log collectors) or `pretty` (coloured, readable lines).' },
   { env: 'SESAME_MAIL_MAX_ATTEMPTS', default: '6', doc: 'SMTP attempts per message before it is given up (and an `fn` log written).' },
   { env: 'SESAME_MAIL_RETRY_BASE_MS', default: '2000', doc: 'First retry delay; doubles after every failure.' },
   { env: 'SESAME_MAIL_POLL_MS', default: '1000', doc: 'How often the mail worker looks for due messages besides being woken by new ones.' },

@@ -30,14 +30,15 @@ export function formatBody(format: LogStreamDoc['sink']['httpContentFormat'], lo
 
 /**
  * POSTs one batch; resolves when the receiver answered 2xx, throws otherwise (the worker retries the
- * same batch). Redirects are not followed: a receiver that moved must be reconfigured.
+ * same batch). Redirects are not followed: a receiver that moved must be reconfigured. Without a
+ * secret (a stream created with Auth0's body) the request is unsigned, as Auth0 sends it.
  */
-export async function deliver(sink: LogStreamDoc['sink'], secret: string, logs: LogEvent[], signal: AbortSignal): Promise<void> {
+export async function deliver(sink: LogStreamDoc['sink'], secret: string | undefined, logs: LogEvent[], signal: AbortSignal): Promise<void> {
   const body = formatBody(sink.httpContentFormat, logs);
   const headers: Record<string, string> = {};
   for (const h of sink.httpCustomHeaders ?? []) headers[h.header] = h.value;
   headers['content-type'] = sink.httpContentType;
-  headers[SIGNATURE_HEADER] = sign(secret, body, Math.floor(Date.now() / 1000));
+  if (secret !== undefined) headers[SIGNATURE_HEADER] = sign(secret, body, Math.floor(Date.now() / 1000));
   if (sink.httpAuthorization) headers.authorization = sink.httpAuthorization;
   const res = await fetch(sink.httpEndpoint, { method: 'POST', headers, body, redirect: 'manual', signal });
   await res.body?.cancel().catch(() => {});

@@ -103,7 +103,7 @@ export class LogStreamWorker {
       if (logs.length === 0) return;
       try {
         const signal = AbortSignal.any([this.#abort.signal, AbortSignal.timeout(this.#o.timeoutMs)]);
-        await deliver(stream.doc.sink, this.#o.keyring.open(streamContext(stream.id), stream.doc.signing_secret_enc), logs, signal);
+        await deliver(stream.doc.sink, stream.doc.signing_secret_enc === undefined ? undefined : this.#o.keyring.open(streamContext(stream.id), stream.doc.signing_secret_enc), logs, signal);
       } catch (err) {
         if (this.#stopped) return;
         const count = (this.#failures.get(id)?.count ?? 0) + 1;

@@ -4,6 +4,9 @@
  * with a message an operator can act on. TLS trust is Node's: the system store plus
  * NODE_EXTRA_CA_CERTS, as the Auth0 SDKs assume `https://{domain}/` (spec §8.4).
  */
+import { SETTINGS } from '../config/schema.ts';
+import { dataDirOf, readLocalState } from '../local.ts';
+
 export class ApiFailure extends Error {}
 
 export interface Connection {
@@ -19,23 +22,42 @@ export interface ConnectionFlags {
   clientSecret?: string;
 }
 
-/** `host[:port]` → `https://host[:port]/`; a scheme, path or anything else is refused. */
+/**
+ * `host[:port]` → `https://host[:port]/` (Auth0's form: a tenant domain), or a full http(s) URL such
+ * as `http://localhost:3000` for a development server; anything else is refused.
+ */
 export function domainBase(domain: string): string {
-  if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(domain)) throw new ApiFailure(`--domain must be host or host:port (got "${domain}")`);
+  if (domain.includes('://')) {
+    if (!URL.canParse(domain)) throw new ApiFailure(`--domain is not a URL (got "${domain}")`);
+    const u = new URL(domain);
+    if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.search || u.hash || u.username || u.password) {
+      throw new ApiFailure(`--domain must be host[:port] or an http(s) URL without query or credentials (got "${domain}")`);
+    }
+    return `${u.origin}${u.pathname.endsWith('/') ? u.pathname : `${u.pathname}/`}`;
+  }
+  if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(domain)) throw new ApiFailure(`--domain must be host[:port] or a URL such as http://localhost:3000 (got "${domain}")`);
   return `https://${domain}/`;
 }
 
 /**
  * Where to connect and with which token: `--domain` with `--token` or `--client-id`/`--client-secret`
- * (client_credentials, audience `https://<domain>/api/v2/`, as Auth0 requires); without `--domain`,
- * the local configuration (SESAME_ISSUER and the bootstrap Management client).
+ * (client_credentials, audience `<base>api/v2/`, as Auth0 requires). Without `--domain`: SESAME_ISSUER,
+ * else the one SESAME_PORT implies, else the issuer the local server last started with. Without
+ * credentials: SESAME_BOOTSTRAP_CLIENT_*, else the Management client the local server generated, and
+ * only for an issuer a server on that data folder has served as (src/local.ts): a local secret is
+ * never sent anywhere else.
  */
 export async function connect(flags: ConnectionFlags, env: NodeJS.ProcessEnv): Promise<Connection> {
+  const databaseUrl = env.SESAME_DATABASE_URL?.trim() || SETTINGS.find((x) => x.env === 'SESAME_DATABASE_URL')!.default!;
+  const local = readLocalState(dataDirOf(databaseUrl));
   let base: string;
   if (flags.domain !== undefined) base = domainBase(flags.domain);
   else {
-    const issuer = env.SESAME_ISSUER?.trim();
-    if (!issuer) throw new ApiFailure('No server given: pass --domain host[:port] or set SESAME_ISSUER.');
+    // The server's own configuration first; a port of 0 was chosen at listen, so the last start knows.
+    const port = env.SESAME_PORT?.trim();
+    const derived = port && port !== '0' ? `${env.SESAME_TLS_CERT?.trim() ? 'https' : 'http'}://localhost:${port}/` : undefined;
+    const issuer = env.SESAME_ISSUER?.trim() || derived || local.issuer;
+    if (!issuer) throw new ApiFailure('No server given: pass --domain (host[:port] or a URL such as http://localhost:3000), set SESAME_ISSUER, or run this in the folder where `sesame start` keeps ./data.');
     if (!URL.canParse(issuer)) throw new ApiFailure(`SESAME_ISSUER is not a URL: ${issuer}`);
     const u = new URL(issuer);
     base = `${u.origin}${u.pathname.endsWith('/') ? u.pathname : `${u.pathname}/`}`;
@@ -44,8 +66,9 @@ export async function connect(flags: ConnectionFlags, env: NodeJS.ProcessEnv): P
     if (flags.token.trim() === '') throw new ApiFailure('--token is empty');
     return { base, token: flags.token.trim() };
   }
-  const clientId = flags.clientId ?? env.SESAME_BOOTSTRAP_CLIENT_ID?.trim();
-  const clientSecret = flags.clientSecret ?? env.SESAME_BOOTSTRAP_CLIENT_SECRET?.trim();
+  const localClient = Array.isArray(local.issuers) && local.issuers.includes(base) && flags.clientId === undefined ? local : {};
+  const clientId = flags.clientId ?? (env.SESAME_BOOTSTRAP_CLIENT_ID?.trim() || localClient.client_id);
+  const clientSecret = flags.clientSecret ?? (env.SESAME_BOOTSTRAP_CLIENT_SECRET?.trim() || localClient.client_secret);
   if (!clientId || !clientSecret) {
     throw new ApiFailure('No credentials: pass --token, or --client-id and --client-secret (or set SESAME_BOOTSTRAP_CLIENT_ID/SECRET).');
   }

@@ -12,10 +12,16 @@ export const CONNECTION_OPTIONS = {
   since: { type: 'string', default: '30d' },
 } as const;
 
-export const CONNECTION_USAGE = `  --domain host[:port]     Management API at https://host[:port]/ (default: SESAME_ISSUER)
+/** Where the server is; the default is the local one (migration/local.ts). */
+export const DOMAIN_USAGE = `  --domain HOST|URL        host[:port] means https://host[:port]/; or a full URL such as
+                           http://localhost:3000 (default: SESAME_ISSUER, else localhost at
+                           SESAME_PORT, else the issuer the local server last started with)`;
+export const CREDENTIALS_USAGE = `  --client-id ID           …or a client_credentials grant with this client
+  --client-secret SECRET   (default: SESAME_BOOTSTRAP_CLIENT_ID/SECRET, else the Management
+                           client the local server generated, remembered in its data folder)`;
+export const CONNECTION_USAGE = `${DOMAIN_USAGE}
   --token TOKEN            Management API token with read:logs and read:clients
-  --client-id ID           …or a client_credentials grant with this client
-  --client-secret SECRET   (default: SESAME_BOOTSTRAP_CLIENT_ID/SECRET)
+${CREDENTIALS_USAGE}
   --since <n>s|m|h|d|ISO   Window start (default 30d); the window ends now`;
 
 /** parseArgs with strict checking; a usage mistake becomes an ApiFailure (exit 2). */

@@ -120,3 +120,34 @@ export function resealSmsSecrets(reseal: (context: string, sealed: string) => Re
   if (isObject(out.gateway_authentication)) out = { ...out, gateway_authentication: redo(out.gateway_authentication, GATEWAY_SECRET_SEALED, gatewayContext(connectionId)) };
   return { options: out, changed, errors };
 }
+
+/**
+ * The options as the Management API shows them: provider secrets left out, plain or sealed, so
+ * `read:connections` does not hand out the means to send texts on the tenant's bill (issue 11,
+ * "Secrets"). They are write-only, like a client's secret and the SMTP password.
+ */
+export function hideSmsSecrets(options: Options): Options {
+  const { twilio_token: _t, [TWILIO_TOKEN_SEALED]: _s, ...out } = options;
+  const auth = out.gateway_authentication;
+  if (!isObject(auth)) return out;
+  const { secret: _a, [GATEWAY_SECRET_SEALED]: _b, ...rest } = auth;
+  return { ...out, gateway_authentication: rest };
+}
+
+/**
+ * A PATCH replaces `options` whole (spec §4), yet a GET never shows the secrets: sealed secrets the
+ * new options leave out are carried over from the stored ones, so echoing a GET keeps them. The
+ * gateway secret is carried only while `gateway_authentication` stays an object.
+ */
+export function keepSmsSecrets(next: Options, stored: Options): Options {
+  let out = next;
+  if (out.twilio_token === undefined && out[TWILIO_TOKEN_SEALED] === undefined && typeof stored[TWILIO_TOKEN_SEALED] === 'string') {
+    out = { ...out, [TWILIO_TOKEN_SEALED]: stored[TWILIO_TOKEN_SEALED] };
+  }
+  const auth = out.gateway_authentication;
+  const storedAuth = stored.gateway_authentication;
+  if (isObject(auth) && isObject(storedAuth) && auth.secret === undefined && auth[GATEWAY_SECRET_SEALED] === undefined && typeof storedAuth[GATEWAY_SECRET_SEALED] === 'string') {
+    out = { ...out, gateway_authentication: { ...auth, [GATEWAY_SECRET_SEALED]: storedAuth[GATEWAY_SECRET_SEALED] } };
+  }
+  return out;
+}

@@ -161,8 +161,8 @@ export interface LogStreamDoc {
     httpContentType: string;
     httpCustomHeaders?: { header: string; value: string }[];
   };
-  /** `sink.signingSecret`, encrypted with the Keyring; never returned. */
-  signing_secret_enc: string;
+  /** `sink.signingSecret`, encrypted with the Keyring; never returned. Absent: deliveries are unsigned. */
+  signing_secret_enc?: string;
 }
 
 /** One sliding-window limit: at most `max` events under `key` within the last `windowMs`. */

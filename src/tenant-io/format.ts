@@ -49,7 +49,11 @@ export function parseDocument(text: string, file: string): TenantDoc {
   return doc as TenantDoc;
 }
 
-/** `--set a.b.c=value`: sets a string at a dotted path, making the objects on the way. */
+/**
+ * `--set a.b.c=value`: sets a string at a dotted path, making the objects on the way. In a list the
+ * next part names an item (`connections.sms.options.twilio_token`, `clients.Storefront.client_secret`):
+ * by `name`, or `identifier` for resource servers.
+ */
 export function applySet(doc: TenantDoc, assignment: string): void {
   const eq = assignment.indexOf('=');
   if (eq <= 0) throw new ApiFailure(`--set needs path=value (got "${assignment.split('=')[0]}")`);
@@ -57,7 +61,17 @@ export function applySet(doc: TenantDoc, assignment: string): void {
   if (path.some((p) => p === '' || p === '__proto__' || p === 'constructor' || p === 'prototype')) throw new ApiFailure(`--set: invalid path ${assignment.slice(0, eq)}`);
   if (!(SECTIONS as readonly string[]).includes(path[0]!) || path.length < 2) throw new ApiFailure(`--set: the path must start with one of ${SECTIONS.join(', ')}`);
   let at = doc as Obj;
-  for (const p of path.slice(0, -1)) {
+  const parts = path.slice(0, -1);
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
+    if (Array.isArray(at[p])) {
+      const key = parts[i + 1];
+      const item = key === undefined ? undefined : (at[p] as unknown[]).find((o) => isObj(o) && (o.name === key || o.identifier === key));
+      if (!isObj(item)) throw new ApiFailure(`--set: ${path.slice(0, i + 1).join('.')} lists no item named "${key ?? ''}"`);
+      at = item;
+      i++;
+      continue;
+    }
     if (at[p] === undefined) at[p] = {};
     if (!isObj(at[p])) throw new ApiFailure(`--set: ${assignment.slice(0, eq)} goes through something that is not an object`);
     at = at[p] as Obj;

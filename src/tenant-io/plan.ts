@@ -46,8 +46,10 @@ export function plan(current: Snapshot, desired: TenantDoc, prune: boolean): Cha
         apply: async (api, ids, out) => {
           const made = await api.post<Obj>('clients', want);
           ids.clientIds.set(name, String(made.client_id));
-          // Printed once: Sesame keeps only a hash of it (spec §5).
-          if (typeof made.client_secret === 'string' && want.client_secret === undefined) out(`  client ${name}: client_id ${String(made.client_id)}, new client_secret ${made.client_secret}`);
+          // Printed once: Sesame keeps only a hash of it (spec §5). A public application
+          // (`token_endpoint_auth_method: none`) has no secret to use, whatever the server answers.
+          const isPublic = (made.token_endpoint_auth_method ?? want.token_endpoint_auth_method) === 'none';
+          if (typeof made.client_secret === 'string' && want.client_secret === undefined && !isPublic) out(`  client ${name}: client_id ${String(made.client_id)}, new client_secret ${made.client_secret}`);
         },
       });
       continue;

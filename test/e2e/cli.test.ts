@@ -33,7 +33,7 @@ function startCli(cwd: string, env: Record<string, string> = {}): Running {
   return {
     child,
     out,
-    waitFor(re, timeoutMs = 20_000) {
+    waitFor(re, timeoutMs = 60_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
           const m = out.join('').match(re);

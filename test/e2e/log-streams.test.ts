@@ -26,6 +26,8 @@ class Receiver {
   badSignatures = 0;
   failed = 0;
   failWith: number | null = null;
+  /** Accept requests without a signature (a stream created with Auth0's body, which has no secret). */
+  acceptUnsigned = false;
   port = 0;
   /** Requests being handled at once: above 1 would mean two deliverers of one stream. */
   inFlight = 0;
@@ -59,8 +61,9 @@ class Receiver {
     const body = Buffer.concat(chunks).toString('utf8');
     this.requests.push({ headers: req.headers, body });
     const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(String(req.headers['x-sesame-signature'] ?? ''));
+    const unsigned = this.acceptUnsigned && req.headers['x-sesame-signature'] === undefined;
     const expected = m ? createHmac('sha256', SECRET).update(`${m[1]}.${body}`).digest() : undefined;
-    if (!m || !expected || !timingSafeEqual(expected, Buffer.from(m[2]!, 'hex')) || Math.abs(Date.now() / 1000 - Number(m[1])) > 300) {
+    if (!unsigned && (!m || !expected || !timingSafeEqual(expected, Buffer.from(m[2]!, 'hex')) || Math.abs(Date.now() / 1000 - Number(m[1])) > 300)) {
       this.badSignatures++;
       res.writeHead(401).end();
       return;
@@ -114,7 +117,7 @@ for (const { backend, skip } of await backendMatrix()) {
 
     it('CRUD: the secret is write-only; bad input is a 400 in Auth0 shape; scopes are required', async () => {
       const bad = [
-        { type: 'http', sink: { httpEndpoint: receiver.url } }, // no signingSecret
+        { type: 'http', sink: {} }, // no httpEndpoint
         { type: 'http', sink: { httpEndpoint: 'ftp://x/', signingSecret: SECRET } },
         { type: 'http', sink: { httpEndpoint: 'not a url', signingSecret: SECRET } },
         { type: 'eventbridge', sink: { httpEndpoint: receiver.url, signingSecret: SECRET } },
@@ -251,6 +254,49 @@ for (const { backend, skip } of await backendMatrix()) {
       for (const r of receiver.requests) {
         const item = JSON.parse(r.body) as { log_id?: unknown };
         assert.ok(!Array.isArray(item) && typeof item.log_id === 'string', 'one {log_id, data} object per request');
+      }
+    });
+
+    it("Auth0's exact body (no signingSecret) creates a stream; its deliveries are unsigned, authorised by httpAuthorization", async () => {
+      for (const st of await mgmt(server, 'GET', '/log-streams')) {
+        await fetch(`${server.baseUrl}/api/v2/log-streams/${st.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${await server.mgmtToken()}` } });
+      }
+      await new Promise((r) => setTimeout(r, 1500)); // let any batch in flight land
+      receiver.received = [];
+      receiver.requests = [];
+      receiver.acceptUnsigned = true;
+      try {
+        // The body of Auth0's "Create a log stream" example for type http, unchanged.
+        const body = {
+          name: 'auth0-shaped',
+          type: 'http',
+          sink: { httpEndpoint: receiver.url, httpAuthorization: 'Bearer auth0-style', httpContentFormat: 'JSONARRAY', httpContentType: 'application/json' },
+        };
+        const created = await mgmtCall(server, 'POST', '/log-streams', body);
+        assert.equal(created.status, 200, JSON.stringify(created.json));
+        assert.deepEqual(created.json, { id: created.json.id, name: 'auth0-shaped', type: 'http', status: 'active', sink: body.sink });
+        const logs = fakeLogs(3, 'auth0-shaped');
+        await server.services.store.appendLogs(logs);
+        await until(() => logs.every((l) => receiver.received.includes(l.log_id)), 20_000, 'the 3 logs');
+        // Only this stream's requests: a late batch of an earlier test's stream may still land.
+        const ours = receiver.requests.filter((r) => r.body.includes('auth0-shaped '));
+        assert.ok(ours.length > 0);
+        for (const r of ours) {
+          assert.equal(r.headers['x-sesame-signature'], undefined, 'no secret, no signature');
+          assert.equal(r.headers.authorization, 'Bearer auth0-style');
+        }
+        // A secret added later signs the next deliveries.
+        await mgmt(server, 'PATCH', `/log-streams/${created.json.id}`, { sink: { signingSecret: SECRET } });
+        receiver.acceptUnsigned = false;
+        receiver.requests = [];
+        const more = fakeLogs(2, 'auth0-shaped-signed');
+        await server.services.store.appendLogs(more);
+        await until(() => more.every((l) => receiver.received.includes(l.log_id)), 20_000, 'the signed logs');
+        const signed = receiver.requests.filter((r) => r.body.includes('auth0-shaped-signed '));
+        assert.ok(signed.length > 0 && signed.every((r) => typeof r.headers['x-sesame-signature'] === 'string'));
+        await fetch(`${server.baseUrl}/api/v2/log-streams/${created.json.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${await server.mgmtToken()}` } });
+      } finally {
+        receiver.acceptUnsigned = false;
       }
     });
   });

@@ -149,7 +149,7 @@ for (const { backend, skip } of await backendMatrix()) {
       const sms = (await s.services.store.getConnection(smsId))!;
       assert.equal(openSmsSecrets(s.services.keyring, sms.options, sms.id).twilio_token, TWILIO_TOKEN);
       const stream = (await s.services.store.getLogStream(streamId))!;
-      assert.equal(s.services.keyring.open(streamContext(streamId), stream.doc.signing_secret_enc), STREAM_SECRET);
+      assert.equal(s.services.keyring.open(streamContext(streamId), stream.doc.signing_secret_enc!), STREAM_SECRET);
       const provider = (await s.services.store.getSetting<EmailProvider>('email_provider'))!;
       assert.equal(s.services.keyring.open('smtp', provider.smtp_pass_enc!), LEGACY_PASS, 'a v1 value from before key ids opens');
       // New values are B's.
@@ -183,7 +183,7 @@ for (const { backend, skip } of await backendMatrix()) {
       const sms = (await s.services.store.getConnection(smsId))!;
       assert.equal(openSmsSecrets(s.services.keyring, sms.options, sms.id).twilio_token, TWILIO_TOKEN);
       const stream = (await s.services.store.getLogStream(streamId))!;
-      assert.equal(s.services.keyring.open(streamContext(streamId), stream.doc.signing_secret_enc), STREAM_SECRET);
+      assert.equal(s.services.keyring.open(streamContext(streamId), stream.doc.signing_secret_enc!), STREAM_SECRET);
       assert.equal(s.services.keyring.open('smtp', (await s.services.store.getSetting<EmailProvider>('email_provider'))!.smtp_pass_enc!), LEGACY_PASS);
       const user = uniqueEmail('after');
       const res = await otpLogin(s, app, user, await startCode(s, app, user));

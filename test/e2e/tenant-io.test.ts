@@ -8,6 +8,7 @@ import { backendMatrix } from '../helpers/backends.ts';
 import { cli } from '../helpers/cli.ts';
 import { MGMT, type TestServer, bootServer } from '../helpers/boot.ts';
 import { makeTestCert, trustedFetch } from '../helpers/tls.ts';
+import { openSmsSecrets } from '../../src/sms/secrets.ts';
 
 const SMTP_PASS = 'smtp-password-never-exported';
 const API = 'https://orders.example.com/';
@@ -114,6 +115,16 @@ for (const { backend, skip } of await backendMatrix()) {
       assert.deepEqual(doc.emailProvider.credentials, { smtp_host: 'smtp.example.com', smtp_port: 587, smtp_user: 'mailer' });
       assert.ok(!text.includes(SMTP_PASS) && !text.includes('Sesame Management Client') && !text.includes(MGMT.client_id));
       assert.ok(!text.includes(`${a.issuer}api/v2/`));
+      // Every secret left out is named on stderr, with the --set that supplies it (issue 11).
+      assert.ok(!text.includes(TWILIO_TOKEN));
+      const named = json.stderr.split('\n').filter((l) => l.includes('is left out'));
+      assert.deepEqual(named, [
+        "client Billing Worker: client_secret is left out; a new secret is generated when the client is created, and printed once. Supply it at import with --set 'clients.Billing Worker.client_secret=<value>'",
+        "client Default App: client_secret is left out; a new secret is generated when the client is created, and printed once. Supply it at import with --set 'clients.Default App.client_secret=<value>'",
+        "client Storefront: client_secret is left out; a new secret is generated when the client is created, and printed once. Supply it at import with --set 'clients.Storefront.client_secret=<value>'",
+        'connection sms: options.twilio_token is left out; it cannot send texts ("Twilio is not configured"). Supply it at import with --set \'connections.sms.options.twilio_token=<value>\'',
+        "emailProvider: credentials.smtp_pass is left out; SMTP servers that require a login refuse the mail. Supply it at import with --set 'emailProvider.credentials.smtp_pass=<value>'",
+      ]);
     });
 
     it('--dry-run into a fresh B lists the changes and changes nothing; without a terminal or --yes it refuses', async () => {
@@ -143,6 +154,10 @@ for (const { backend, skip } of await backendMatrix()) {
       const run = await cli(['import', file, ...conn(b), '--yes', '--set', `emailProvider.credentials.smtp_pass=${SMTP_PASS}`], env);
       assert.equal(run.code, 0, run.stderr);
       assert.ok(!run.stdout.includes(SMTP_PASS) && !run.stderr.includes(SMTP_PASS));
+      // The SMS connection is created without its token: the import says it cannot send, and how to fix it.
+      assert.deepEqual(run.stderr.split('\n').filter((l) => l.startsWith('warning:')), [
+        `warning: connection sms: options.twilio_token is not in ${file}; it cannot send texts ("Twilio is not configured"). Supply it at import with --set 'connections.sms.options.twilio_token=<value>'`,
+      ]);
       const secret = /client Billing Worker: client_id (\S+), new client_secret (\S+)/.exec(run.stdout);
       assert.ok(secret, run.stdout);
       assert.deepEqual(await exported(b), JSON.parse(readFileSync(file, 'utf8')));
@@ -162,27 +177,33 @@ for (const { backend, skip } of await backendMatrix()) {
       assert.match(again.stderr, /nothing to change/);
     });
 
-    it('SMS provider secrets are exported only with --include-secrets, and an import without them keeps the target’s', async () => {
+    it('SMS provider secrets are never exported; --set supplies them at import, and an import without them keeps the target’s', async () => {
       const plain = await exported(a);
-      assert.ok(!JSON.stringify(plain).includes(TWILIO_TOKEN));
       const withSecrets = await cli(['export', ...conn(a), '--format', 'json', '--include-secrets'], env);
       assert.equal(withSecrets.code, 0, withSecrets.stderr);
-      const sms = (JSON.parse(withSecrets.stdout).connections as any[]).find((c) => c.name === 'sms');
-      assert.equal(sms.options.twilio_token, TWILIO_TOKEN);
+      assert.ok(!withSecrets.stdout.includes(TWILIO_TOKEN), 'the server never returns it');
+      assert.match(withSecrets.stderr, /connection sms: options\.twilio_token is left out/);
 
-      // B got the connection from a file without the token: the operator sets it there, then a later
-      // import of a changed template (PATCH replaces options whole) must not wipe it.
       const [bSms] = (await api(b, 'GET', '/connections?name=sms')) as any[];
-      await api(b, 'PATCH', `/connections/${bSms.id}`, { options: { ...bSms.options, twilio_token: 'token-set-on-b' } });
+      const token = async () => openSmsSecrets(b.services.keyring, (await b.services.store.getConnection(bSms.id))!.options, bSms.id).twilio_token;
       const file = join(dir, 'sms.json');
       const changed = { ...plain, connections: (plain.connections as any[]).map((c) => (c.name === 'sms' ? { ...c, options: { ...c.options, template: 'Code @@password@@' } } : c)) };
       writeFileSync(file, JSON.stringify(changed));
+      const set = await cli(['import', file, ...conn(b), '--yes', '--set', 'connections.sms.options.twilio_token=token-set-on-b'], env);
+      assert.equal(set.code, 0, set.stderr);
+      assert.match(set.stdout, /update connection sms/);
+      assert.ok(!set.stdout.includes('token-set-on-b') && !set.stderr.includes('token-set-on-b'));
+      assert.equal(await token(), 'token-set-on-b', '--set reached the connection by its name');
+
+      // A later import of a changed template (PATCH replaces options whole) must not wipe it.
+      writeFileSync(file, JSON.stringify({ ...changed, connections: (changed.connections as any[]).map((c) => (c.name === 'sms' ? { ...c, options: { ...c.options, template: 'Code: @@password@@' } } : c)) }));
       const run = await cli(['import', file, ...conn(b), '--yes'], env);
       assert.equal(run.code, 0, run.stderr);
       assert.match(run.stdout, /update connection sms/);
+      assert.doesNotMatch(run.stderr, /warning:/, 'an existing connection keeps its token');
       const now = await api(b, 'GET', `/connections/${bSms.id}`);
-      assert.equal(now.options.template, 'Code @@password@@');
-      assert.equal(now.options.twilio_token, 'token-set-on-b');
+      assert.equal(now.options.template, 'Code: @@password@@');
+      assert.equal(await token(), 'token-set-on-b');
       // Back to A's options for the tests that follow (an import only adds and changes keys).
       const { template: _t, ...restored } = now.options;
       await api(b, 'PATCH', `/connections/${bSms.id}`, { options: restored });
@@ -253,6 +274,22 @@ for (const { backend, skip } of await backendMatrix()) {
       assert.equal(again.code, 0, again.stderr);
       assert.equal(again.stdout, '', 'no change lines: the import is idempotent');
       assert.match(again.stderr, /nothing to change/);
+    });
+
+    it('prints a new secret for a confidential client only: a public application has none', async () => {
+      const file = join(dir, 'public.json');
+      writeFileSync(file, JSON.stringify({
+        clients: [
+          { name: 'Pocket SPA', app_type: 'spa', token_endpoint_auth_method: 'none', callbacks: ['https://pocket.example.com/'] },
+          { name: 'Pocket Worker', app_type: 'non_interactive', grant_types: ['client_credentials'] },
+        ],
+      }));
+      const run = await cli(['import', file, ...conn(b), '--yes'], env);
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /create client Pocket SPA/);
+      assert.doesNotMatch(run.stdout, /client Pocket SPA: .*client_secret/);
+      assert.match(run.stdout, /client Pocket Worker: client_id \S+, new client_secret \S+/);
+      for (const c of (await api(b, 'GET', '/clients')) as any[]) if (c.name.startsWith('Pocket ')) await api(b, 'DELETE', `/clients/${c.client_id}`);
     });
 
     it('a bad file or flag exits 2 with a clear message', async () => {

@@ -7,7 +7,8 @@ describe('loadConfig', () => {
   it('applies the documented defaults', () => {
     const c = loadConfig({});
     assert.equal(c.port, 3000);
-    assert.equal(c.host, '0.0.0.0');
+    assert.equal(c.host, '::', 'dual stack: localhost may resolve to ::1');
+    assert.equal(c.logFormat, undefined, 'pretty on a terminal, JSON otherwise');
     assert.equal(c.issuer, 'http://localhost:3000/');
     assert.equal(c.issuerExplicit, false);
     assert.equal(c.databaseUrl, 'sqlite:./data/sesame.db');
@@ -93,5 +94,13 @@ describe('loadConfig', () => {
       assert.throws(() => loadConfig({ SESAME_TWILIO_API_URL: bad }), (err: unknown) =>
         err instanceof ConfigError && err.errors.length === 1 && err.errors[0]!.startsWith('SESAME_TWILIO_API_URL must be an http(s) origin'), bad);
     }
+  });
+});
+
+describe('SESAME_LOG_FORMAT', () => {
+  it('is json, pretty or unset, and anything else is a configuration error', () => {
+    assert.equal(loadConfig({ SESAME_LOG_FORMAT: 'json' }).logFormat, 'json');
+    assert.equal(loadConfig({ SESAME_LOG_FORMAT: 'pretty' }).logFormat, 'pretty');
+    assert.throws(() => loadConfig({ SESAME_LOG_FORMAT: 'xml' }), (e: unknown) => e instanceof ConfigError && /SESAME_LOG_FORMAT must be json or pretty/.test(e.message));
   });
 });

@@ -4,7 +4,7 @@ import type { Connection } from '../../core/model.ts';
 import { effectiveFraudGuards, validateFraudGuards } from '../../core/fraud-guards.ts';
 import { validateTotp } from '../../core/otp.ts';
 import { validateSmsOptions } from '../../sms/options.ts';
-import { openSmsSecrets, sealSmsSecrets, storageOnlyField } from '../../sms/secrets.ts';
+import { hideSmsSecrets, keepSmsSecrets, sealSmsSecrets, storageOnlyField } from '../../sms/secrets.ts';
 import { conflict, invalidBody, notFound } from '../../errors/api-error.ts';
 import { type EmailOptions, TemplateError, validateEmailTemplate } from '../../mail/templates.ts';
 import type { Services } from '../../services.ts';
@@ -51,12 +51,13 @@ export function registerConnections(api: FastifyInstance, s: Services): void {
     return conn;
   };
   /**
-   * As Auth0 shows it: SMS provider secrets opened (they are sealed at rest, src/sms/secrets.ts) and
-   * the toll-fraud guards in force, defaults included (issue 5 §4), so an operator sees what applies.
+   * As Auth0 shows it, except that SMS provider secrets are write-only (sealed at rest and never
+   * returned, src/sms/secrets.ts; docs/auth0-compat.md), with the toll-fraud guards in force,
+   * defaults included (issue 5 §4), so an operator sees what applies.
    */
   const view = async (c: Connection) => ({
     ...c,
-    options: c.strategy === 'sms' ? { ...openSmsSecrets(s.keyring, c.options, c.id), fraud_guards: effectiveFraudGuards(c.options) } : c.options,
+    options: c.strategy === 'sms' ? { ...hideSmsSecrets(c.options), fraud_guards: effectiveFraudGuards(c.options) } : c.options,
     enabled_clients: await store.listEnabledClients(c.id),
   });
   /** What is stored: SMS secrets sealed with the keyring, bound to the connection. */
@@ -165,8 +166,12 @@ export function registerConnections(api: FastifyInstance, s: Services): void {
       const b = req.body;
       // PATCH replaces the whole `options` object, as on Auth0 (spec §4, PL-GW warning).
       if (b.options !== undefined) checkOptions(current.strategy, b.options);
-      // A PATCH that echoes a GET's options keeps working: secrets are sealed again, guards as given.
-      if (b.options !== undefined) b.options = stored(current.id, current.strategy, b.options);
+      // A PATCH that echoes a GET's options keeps working: secrets it leaves out (a GET never shows
+      // them) are kept, new ones sealed, guards as given.
+      if (b.options !== undefined) {
+        b.options = stored(current.id, current.strategy, b.options);
+        if (current.strategy === 'sms') b.options = keepSmsSecrets(b.options, current.options);
+      }
       if (b.enabled_clients) await checkClients(b.enabled_clients);
       const { enabled_clients: enabled, ...fields } = b;
       const next: Connection = { ...current, ...fields, updated_at: new Date(s.now()).toISOString() };

@@ -14,7 +14,7 @@ interface SinkInput extends Partial<Sink> {
 interface CreateInput {
   name?: string;
   type: 'http';
-  sink: SinkInput & { httpEndpoint: string; signingSecret: string };
+  sink: SinkInput & { httpEndpoint: string };
 }
 interface PatchInput {
   name?: string;
@@ -36,7 +36,7 @@ const sinkFields = {
   httpContentFormat: { type: 'string', enum: FORMATS },
   httpContentType: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[^\\r\\n]*$' },
   httpCustomHeaders: { type: 'array', maxItems: 20, items: headerItem },
-  /** Sesame's: the HMAC key of `X-Sesame-Signature`. Write-only. */
+  /** Sesame's, optional: the HMAC key of `X-Sesame-Signature`. Write-only. */
   signingSecret: { type: 'string', minLength: 32, maxLength: 1024 },
 } as const;
 const name = { type: 'string', minLength: 1, maxLength: 128 } as const;
@@ -47,7 +47,7 @@ const createBody = {
   properties: {
     name,
     type: { type: 'string', enum: ['http'] },
-    sink: { type: 'object', additionalProperties: false, required: ['httpEndpoint', 'signingSecret'], properties: sinkFields },
+    sink: { type: 'object', additionalProperties: false, required: ['httpEndpoint'], properties: sinkFields },
   },
 } as const;
 const patchBody = {
@@ -124,7 +124,9 @@ export function registerLogStreams(api: FastifyInstance, s: Services): void {
           type: 'http',
           status: 'active',
           sink: checkedSink({ httpContentFormat: 'JSONARRAY', httpContentType: 'application/json', ...sink }),
-          signing_secret_enc: s.keyring.seal(streamContext(id), signingSecret),
+          // Auth0's body has no signingSecret: such a stream delivers unsigned, as Auth0's do, and
+          // the receiver relies on httpAuthorization (docs/auth0-compat.md, Log streams).
+          ...(signingSecret !== undefined ? { signing_secret_enc: s.keyring.seal(streamContext(id), signingSecret) } : {}),
         },
         // Every log_id starts with `90` and the 15-digit epoch ms (core/logs.ts): this bound is
         // below every log written from now on and above every earlier one.

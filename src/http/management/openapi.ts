@@ -76,7 +76,7 @@ export function openApiPath(url: string): { path: string; params: string[] } {
 
 function tagOf(url: string): Tag {
   if (url.startsWith('/api/v2/') || url === '/api/v2') return 'management';
-  if (url === '/login' || url.startsWith('/login/')) return 'pages';
+  if (url === '/' || url === '/login' || url.startsWith('/login/')) return 'pages';
   return 'authentication';
 }
 

@@ -11,11 +11,13 @@ import { installErrorHandler, sendError } from './errors/error-handler.ts';
 import { registerAuthRoutes } from './http/auth/index.ts';
 import { registerManagementRoutes } from './http/management/index.ts';
 import { registerOpenApi } from './http/management/openapi.ts';
+import { installNulGuard } from './http/nul.ts';
 import { registerPages } from './http/pages/index.ts';
 import { createMailDelivery } from './mail/thread.ts';
 import { resolveSecret } from './secret.ts';
 import type { Services } from './services.ts';
 import { type BootstrapReport, bootstrap } from './bootstrap.ts';
+import { idleErrorLogger } from './store/db-errors.ts';
 import { openStore } from './store/index.ts';
 
 declare module 'fastify' {
@@ -59,7 +61,7 @@ export async function buildApp(config: Config, opts: { now?: () => number; logge
     ...(config.tlsCert && config.tlsKey ? { https: { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } } : {}),
   }) as unknown as FastifyInstance;
 
-  const { store, dataDir } = await openStore(config.databaseUrl);
+  const { store, dataDir } = await openStore(config.databaseUrl, { onBackgroundError: idleErrorLogger(app.log) });
   try {
     const secret = resolveSecret(config, dataDir, app.log);
     const keyring = new Keyring(secret);
@@ -82,6 +84,7 @@ export async function buildApp(config: Config, opts: { now?: () => number; logge
 
     app.decorate('sesame', services);
     installErrorHandler(app);
+    installNulGuard(app); // before any route: it guards them all
     registerOpenApi(app, services); // first: it collects every route registered after it
     await app.register(formbody);
     await app.register(cookie);

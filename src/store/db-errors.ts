@@ -21,6 +21,9 @@ const PG_UNAVAILABLE = new Set([
   '40P01', // deadlock_detected: as above
 ]);
 
+/** `ALTER DATABASE … ALLOW_CONNECTIONS false` (maintenance): 55000 with this text, at connect. */
+const NOT_ACCEPTING = 'is not currently accepting connections';
+
 /** Socket-level failures (Node's errno codes) on the way to the database. */
 const NET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 
@@ -39,6 +42,7 @@ const PG_DRIVER_MESSAGES = [
 
 export function classifyDbError(err: unknown): DbErrorKind | undefined {
   if (!(err instanceof Error)) return undefined;
+  if (PG_DRIVER_MESSAGES.some((m) => err.message.includes(m)) || err.message.includes(NOT_ACCEPTING)) return 'unavailable';
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string') {
     if (PG_UNAVAILABLE.has(code) || code.startsWith('08')) return 'unavailable';
@@ -49,7 +53,6 @@ export function classifyDbError(err: unknown): DbErrorKind | undefined {
     // A SQLSTATE: five characters of digits and capitals (pg's DatabaseError).
     if (/^[0-9A-Z]{5}$/.test(code) && err.constructor.name === 'DatabaseError') return 'failed';
   }
-  if (PG_DRIVER_MESSAGES.some((m) => err.message.includes(m))) return 'unavailable';
   if (err.constructor.name === 'DatabaseError' || err.constructor.name === 'SqliteError') return 'failed';
   // An AggregateError from a connect that tried several addresses (localhost → ::1, 127.0.0.1).
   if (err instanceof AggregateError && err.errors.some((e) => classifyDbError(e) === 'unavailable')) return 'unavailable';

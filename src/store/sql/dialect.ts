@@ -65,6 +65,11 @@ export async function openDatabase(url: string, opts: DbOptions = {}): Promise<O
   // dropped the client and opens a fresh one on demand: log it and carry on (issue 11).
   const onError = opts.onBackgroundError ?? ((err: Error) => process.emitWarning(`PostgreSQL idle connection error: ${err.message}`));
   pool.on('error', onError);
+  // A client checked out of the pool (between two statements of a transaction) has no listener of
+  // the pool's: its 'error' would be unheard too. The statement in flight, or the next one, fails
+  // with the same error (a 503 through db-errors.ts), and the pool discards the broken client when
+  // it is released, so this listener only keeps the event from ending the process.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   // The generated secret of a PostgreSQL deployment is kept in ./data, as for the default SQLite file.
   mkdirSync('./data', { recursive: true });

@@ -35,3 +35,4 @@ port.on('message', (m: unknown) => {
   }
 });
 worker.start();
+port.postMessage({ ready: true });

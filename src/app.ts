@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Writable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
@@ -39,16 +40,23 @@ export interface BuiltApp {
 // extra major collections (README, Benchmark).
 setFlagsFromString('--heap-growing-percent=100');
 
-/** Paths whose values must never reach a log line (STYLE.md; "secrets and codes never in logs"). */
-const REDACT = ['req.headers.authorization', 'req.headers.cookie', 'req.body', 'res.headers["set-cookie"]'];
+/**
+ * Paths whose values must never reach a log line (STYLE.md; "secrets and codes never in logs"). The
+ * unhandled-error line carries the request (error-handler.ts): its credentials, cookies and body
+ * (codes, secrets) are censored here.
+ */
+const REDACT = [
+  'req.headers.authorization', 'req.headers.cookie', 'req.body', 'res.headers["set-cookie"]',
+  'request.headers.authorization', 'request.headers.cookie', 'request.query', 'request.body',
+];
 
 /**
  * Builds the application without listening (STYLE.md §12): opens and migrates the store, loads keys,
  * seeds a new database, registers every route. `listen()` lives in server.ts.
  */
-export async function buildApp(config: Config, opts: { now?: () => number; logger?: boolean } = {}): Promise<BuiltApp> {
+export async function buildApp(config: Config, opts: { now?: () => number; logger?: boolean; logStream?: Writable } = {}): Promise<BuiltApp> {
   const app = Fastify({
-    logger: opts.logger === false ? false : { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' } },
+    logger: opts.logger === false ? false : { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' }, ...(opts.logStream ? { stream: opts.logStream } : {}) },
     // X-Forwarded-For/-Proto/-Host count only from the peers SESAME_TRUST_PROXY names (issue 10 §2);
     // request.ip, .protocol and .host then describe the client. auth0-forwarded-for is a separate,
     // per-client decision (spec §1.1, src/http/end-user-ip.ts).

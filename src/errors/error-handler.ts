@@ -48,8 +48,12 @@ export function sendError(err: FastifyError | Error, req: FastifyRequest, reply:
   }
 
   // Anything else is ours: never leak internals (STYLE.md §4, `expose`).
-  if (db) req.log.error({ err: describeDbError(err) }, 'database error');
-  else req.log.error({ err }, 'unhandled error');
+  // The request goes with it, to find the cause; app.ts censors its credentials, cookies, query and
+  // body (codes, secrets), and the path is logged without its query string.
+  const request = { method: req.method, url: req.url.split('?', 1)[0], headers: req.headers, query: req.query, body: req.body };
+  // (`request`, not `req`: Fastify's `req` serializer would keep only the method and URL.)
+  if (db) req.log.error({ err: describeDbError(err), request }, 'database error');
+  else req.log.error({ err, request }, 'unhandled error');
   const surface = surfaceOf(req);
   if (surface === 'management') return reply.code(500).send(new ApiError(500, GENERIC_500).toJSON());
   if (surface === 'page') return sendPage(req, reply, new PageError(500, 'server_error', GENERIC_500));

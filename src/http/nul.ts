@@ -8,16 +8,33 @@ import { surfaceOf } from '../errors/surface.ts';
  * PostgreSQL text cannot hold U+0000 and fails the whole statement. Inputs holding it are refused at
  * the boundary so they are a 400 on both backends rather than a 500 on one.
  *
- * Returns the JSON pointer of the first string (or key) holding U+0000; bodies are small (64 KB limit).
+ * Returns the JSON pointer of the first string (or key) holding U+0000, at any depth: a walk with its
+ * own stack, since a 64 KB body of nested arrays is 32,000 levels deep (too deep for recursion).
  */
-export function nulPath(v: unknown, path = '', depth = 0): string | undefined {
-  if (typeof v === 'string') return v.includes('\0') ? path || '/' : undefined;
-  if (v === null || typeof v !== 'object' || depth > 64) return undefined;
-  for (const [k, child] of Object.entries(v)) {
-    const childPath = `${path}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`;
-    if (k.includes('\0')) return childPath;
-    const found = nulPath(child, childPath, depth + 1);
-    if (found !== undefined) return found;
+export function nulPath(root: unknown): string | undefined {
+  // Each entry links to its parent, so a path is spelled out only for the value that holds NUL.
+  type Node = { v: unknown; key: string; parent: Node | undefined };
+  const pointer = (n: Node | undefined): string => {
+    const keys: string[] = [];
+    for (let at = n; at?.parent !== undefined; at = at.parent) keys.push(at.key.replace(/~/g, '~0').replace(/\//g, '~1'));
+    return keys.length ? `/${keys.reverse().join('/')}` : '/';
+  };
+  const stack: Node[] = [{ v: root, key: '', parent: undefined }];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    const v = node.v;
+    if (typeof v === 'string') {
+      if (v.includes('\0')) return pointer(node);
+      continue;
+    }
+    if (v === null || typeof v !== 'object') continue;
+    const keys = Object.keys(v);
+    // Pushed in reverse so that the first offending field is the one reported.
+    for (let i = keys.length - 1; i >= 0; i--) {
+      const child: Node = { v: (v as Record<string, unknown>)[keys[i]!], key: keys[i]!, parent: node };
+      if (keys[i]!.includes('\0')) return pointer(child);
+      stack.push(child);
+    }
   }
   return undefined;
 }

@@ -45,6 +45,9 @@ for (const { backend, skip } of await backendMatrix()) {
         ['/oauth/revoke', { method: 'POST', headers: FORM, body: 'client_id=%00&token=x' }],
         ['/oauth/revoke', { method: 'POST', headers: FORM, body: 'client_id=abc&token=x%00' }],
         ['/oauth/token', { method: 'POST', headers: FORM, body: 'grant_type=client_credentials&client_id=a%00&client_secret=b' }],
+        // Decoded past the HTTP layer: client_secret_basic credentials (found by the fuzz test).
+        ['/oauth/revoke', { method: 'POST', headers: { ...FORM, authorization: `Basic ${Buffer.from('a\u0000:b').toString('base64')}` }, body: 'token=x' }],
+        ['/oauth/token', { method: 'POST', headers: { ...FORM, authorization: `Basic ${Buffer.from('a:b%00').toString('base64')}` }, body: 'grant_type=client_credentials' }],
         ['/oauth/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ grant_type: 'x', client_id: 'a', deep: [{ a: { b: ['\u0000'] } }] }) }],
         ['/passwordless/start', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ client_id: web.client_id, connection: 'email', email: 'a@b.co', send: 'code', 'k\u0000': 1 }) }],
         ['/co/authenticate', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ client_id: web.client_id, credential_type: 'x', username: 'a\u0000' }) }],

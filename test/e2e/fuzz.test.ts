@@ -59,6 +59,7 @@ for (const { backend, skip } of await backendMatrix()) {
       const good: Record<string, string> = {
         client_id: srv.defaultApp.client_id, client_secret: srv.defaultApp.client_secret, connection: 'email', email: 'fuzz@example.com',
         send: 'code', realm: 'email', username: 'fuzz@example.com', scope: 'openid', response_type: 'code', redirect_uri: 'https://app.example.com/cb',
+        file: `${srv.defaultApp.client_id}.js`, id: srv.defaultApp.client_id, returnTo: 'https://app.example.com/', token: 'x'.repeat(40),
       };
       const requests = Array.from({ length: COUNT }, (_, i) => request(g, ops[i % ops.length]!, good, token, srv.baseUrl));
       const failures: string[] = [];
@@ -113,7 +114,15 @@ interface Req {
 
 /** One malformed request for `op`: most of it plausible, one or more parts broken. */
 function request(g: Gen, op: Op, good: Record<string, string>, token: string, base: string): Req {
-  const value = (name: string): string => (g.chance(0.5) && good[name] !== undefined ? good[name]! : name === 'grant_type' && g.chance(0.5) ? g.pick(GRANTS) : g.nastyString(name));
+  // A plausible value reaches the code behind the parsers (and the database); NUL spliced into one
+  // is the input PostgreSQL cannot store, so it comes often, in every position.
+  const plausible = (name: string) => (Object.hasOwn(good, name) ? good[name]! : undefined) ?? (name === 'grant_type' ? g.pick(GRANTS) : name);
+  const value = (name: string): string => {
+    const roll = g.int(20);
+    if (roll < 9) return plausible(name);
+    if (roll < 14) return withNul(g, plausible(name));
+    return g.nastyString(name);
+  };
   // The path: each parameter plausible, encoded garbage, or broken percent-encoding.
   const path = op.path.replace(/\{(\w+)\}/g, (_, name: string) =>
     g.pick([() => enc(value(name)), () => '%E0%A4%A', () => '%00', () => enc(g.nastyString('id')), () => srvIdLike(g)])(),
@@ -167,6 +176,12 @@ function request(g: Gen, op: Op, good: Record<string, string>, token: string, ba
   }
   const what = `${op.method} ${url.slice(base.length, base.length + 120)}${body !== undefined ? ` ${headers['content-type']} ${body.slice(0, 80)}` : ''}`;
   return { what, url, init: { method: op.method, headers, ...(body !== undefined ? { body } : {}) } };
+}
+
+/** `v` with U+0000 at its start, its end or inside. */
+function withNul(g: Gen, v: string): string {
+  const at = g.pick([0, v.length, Math.floor(v.length / 2)]);
+  return `${v.slice(0, at)}\0${v.slice(at)}`;
 }
 
 /** Percent-encoding that survives lone surrogates (sent as U+FFFD; the raw form goes in bodies). */

@@ -4,13 +4,17 @@ import { classifyDbError, describeDbError } from '../../src/store/db-errors.ts';
 
 /** Structural stand-ins for the drivers' errors (their class names and codes are what is read). */
 class DatabaseError extends Error {
-  constructor(message: string, readonly code: string) {
+  readonly code: string;
+  constructor(message: string, code: string) {
     super(message);
+    this.code = code;
   }
 }
 class SqliteError extends Error {
-  constructor(message: string, readonly code: string) {
+  readonly code: string;
+  constructor(message: string, code: string) {
     super(message);
+    this.code = code;
   }
 }
 const sys = (code: string) => Object.assign(new Error(`connect ${code} 127.0.0.1:5432`), { code });

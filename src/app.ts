@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Writable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
@@ -12,12 +13,14 @@ import { registerAuthRoutes } from './http/auth/index.ts';
 import { registerHome } from './http/home.ts';
 import { registerManagementRoutes } from './http/management/index.ts';
 import { registerOpenApi } from './http/management/openapi.ts';
+import { installNulGuard } from './http/nul.ts';
 import { registerPages } from './http/pages/index.ts';
 import { checkDevMail } from './mail/dev-mode.ts';
 import { createMailDelivery } from './mail/thread.ts';
 import { resolveSecret } from './secret.ts';
 import type { Services } from './services.ts';
 import { type BootstrapReport, bootstrap } from './bootstrap.ts';
+import { idleErrorLogger } from './store/db-errors.ts';
 import { openStore } from './store/index.ts';
 import { prettyStream } from './logs/pretty.ts';
 
@@ -42,8 +45,15 @@ export interface BuiltApp {
 // extra major collections (README, Benchmark).
 setFlagsFromString('--heap-growing-percent=100');
 
-/** Paths whose values must never reach a log line (STYLE.md; "secrets and codes never in logs"). */
-const REDACT = ['req.headers.authorization', 'req.headers.cookie', 'req.body', 'res.headers["set-cookie"]'];
+/**
+ * Paths whose values must never reach a log line (STYLE.md; "secrets and codes never in logs"). The
+ * unhandled-error line carries the request (error-handler.ts): its credentials, cookies and body
+ * (codes, secrets) are censored here.
+ */
+const REDACT = [
+  'req.headers.authorization', 'req.headers.cookie', 'req.body', 'res.headers["set-cookie"]',
+  'request.headers.authorization', 'request.headers.cookie', 'request.query', 'request.body',
+];
 
 /** SESAME_LOG_FORMAT, or by default readable lines for a person at a terminal and JSON for anything else. */
 const prettyLogs = (config: Config) => config.logFormat === 'pretty' || (config.logFormat === undefined && process.stdout.isTTY === true);
@@ -52,9 +62,13 @@ const prettyLogs = (config: Config) => config.logFormat === 'pretty' || (config.
  * Builds the application without listening (STYLE.md §12): opens and migrates the store, loads keys,
  * seeds a new database, registers every route. `listen()` lives in server.ts.
  */
-export async function buildApp(config: Config, opts: { now?: () => number; logger?: boolean } = {}): Promise<BuiltApp> {
+export async function buildApp(config: Config, opts: { now?: () => number; logger?: boolean; logStream?: Writable } = {}): Promise<BuiltApp> {
   const app = Fastify({
-    logger: opts.logger === false ? false : { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' }, ...(prettyLogs(config) ? { stream: prettyStream(process.stdout) } : {}) },
+    logger: opts.logger === false ? false : {
+      level: config.logLevel,
+      redact: { paths: REDACT, censor: '[redacted]' },
+      ...(opts.logStream ? { stream: opts.logStream } : prettyLogs(config) ? { stream: prettyStream(process.stdout) } : {}),
+    },
     // X-Forwarded-For/-Proto/-Host count only from the peers SESAME_TRUST_PROXY names (issue 10 §2);
     // request.ip, .protocol and .host then describe the client. auth0-forwarded-for is a separate,
     // per-client decision (spec §1.1, src/http/end-user-ip.ts).
@@ -67,7 +81,7 @@ export async function buildApp(config: Config, opts: { now?: () => number; logge
     ...(config.tlsCert && config.tlsKey ? { https: { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } } : {}),
   }) as unknown as FastifyInstance;
 
-  const { store, dataDir } = await openStore(config.databaseUrl);
+  const { store, dataDir } = await openStore(config.databaseUrl, { onBackgroundError: idleErrorLogger(app.log) });
   try {
     await checkDevMail(config, store);
     const secret = resolveSecret(config, dataDir, app.log);
@@ -91,6 +105,7 @@ export async function buildApp(config: Config, opts: { now?: () => number; logge
 
     app.decorate('sesame', services);
     installErrorHandler(app);
+    installNulGuard(app); // before any route: it guards them all
     registerOpenApi(app, services); // first: it collects every route registered after it
     await app.register(formbody);
     await app.register(cookie);

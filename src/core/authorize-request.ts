@@ -39,6 +39,9 @@ function str(q: Query, name: string): string | undefined {
  * back to the application (AuthorizeError, with `redirect` set to where they go).
  */
 export async function parseAuthorize(s: Services, q: Query): Promise<ParsedAuthorize> {
+  // NUL is refused for every route by the HTTP layer, except here (http/nul.ts): until the client
+  // and redirect_uri are known good it is a page, after that it goes back to the application.
+  if (hasNul(q.client_id) || hasNul(q.redirect_uri)) throw new PageError(400, 'invalid_characters', 'Strings must not contain NUL characters');
   const clientId = str(q, 'client_id');
   if (!clientId) throw new PageError(400, 'invalid_request', 'Missing required parameter: client_id');
   const found = await s.store.getClient(clientId);
@@ -53,7 +56,7 @@ export async function parseAuthorize(s: Services, q: Query): Promise<ParsedAutho
   }
 
   // From here on, errors are sent back to the application's redirect_uri.
-  const state = typeof q.state === 'string' && q.state.length <= MAX ? q.state : undefined;
+  const state = typeof q.state === 'string' && q.state.length <= MAX && !q.state.includes('\0') ? q.state : undefined;
   const rawType = str(q, 'response_type');
   const responseType = rawType !== undefined ? RESPONSE_TYPES[rawType.trim().split(/\s+/).join(' ')] : undefined;
   const implicit = responseType !== undefined && responseType !== 'code';
@@ -66,6 +69,8 @@ export async function parseAuthorize(s: Services, q: Query): Promise<ParsedAutho
       ...(state !== undefined ? { state } : {}),
     });
 
+  const withNul = Object.keys(q).find((k) => hasNul(k) || hasNul(q[k]));
+  if (withNul !== undefined) throw fail('invalid_request', `Strings must not contain NUL characters (at /${withNul.replace(/\0/g, '')})`);
   if (rawType === undefined) throw fail('invalid_request', 'Missing required parameter: response_type');
   if (!responseType) throw fail('unsupported_response_type', `Unsupported response type: ${rawType.slice(0, 64)}`);
   if (!RESPONSE_MODES.includes(mode)) throw fail('invalid_request', `Unsupported response_mode: ${String(rawMode).slice(0, 64)}`);
@@ -115,6 +120,9 @@ export async function parseAuthorize(s: Services, q: Query): Promise<ParsedAutho
   };
   return { client, params, connection };
 }
+
+/** A query value (a string, or an array of them for a repeated name) holding U+0000. */
+const hasNul = (v: unknown): boolean => (typeof v === 'string' ? v.includes('\0') : Array.isArray(v) && v.some(hasNul));
 
 const opt = <K extends string>(k: K, v: string | undefined) => (v !== undefined ? ({ [k]: v } as Record<K, string>) : {});
 

@@ -72,11 +72,17 @@ function parseBasic(header: string | undefined): { id: string; secret: string } 
   const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
   const i = decoded.indexOf(':');
   if (i < 0) throw accessDenied();
+  let id: string;
+  let secret: string;
   try {
-    return { id: decodeURIComponent(decoded.slice(0, i)), secret: decodeURIComponent(decoded.slice(i + 1)) };
+    id = decodeURIComponent(decoded.slice(0, i));
+    secret = decodeURIComponent(decoded.slice(i + 1));
   } catch {
     throw accessDenied();
   }
+  // The header is decoded here, past the HTTP layer's NUL guard (http/nul.ts): refuse it as it would.
+  if (id.includes('\0') || secret.includes('\0')) throw badRequest('invalid_request', 'Strings must not contain NUL characters (at Authorization)');
+  return { id, secret };
 }
 
 const keyCache = new Map<string, KeyObject>();

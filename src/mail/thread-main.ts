@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import type { Config } from '../config/schema.ts';
+import { idleErrorLogger } from '../store/db-errors.ts';
 import { openStore } from '../store/index.ts';
 import { MailWorker } from './worker.ts';
 
@@ -20,7 +21,7 @@ const lines = new Writable({
   },
 });
 const log = pino({ level: config.logLevel }, lines);
-const { store } = await openStore(config.databaseUrl);
+const { store } = await openStore(config.databaseUrl, { onBackgroundError: idleErrorLogger(log) });
 const worker = new MailWorker({ store, config, log });
 
 port.on('message', (m: unknown) => {
@@ -34,3 +35,4 @@ port.on('message', (m: unknown) => {
   }
 });
 worker.start();
+port.postMessage({ ready: true });

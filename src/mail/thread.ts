@@ -2,11 +2,14 @@ import { Worker } from 'node:worker_threads';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/schema.ts';
 import type { MailDelivery } from '../services.ts';
+import { describeDbError } from '../store/db-errors.ts';
 import type { Store } from '../store/types.ts';
 import { MailWorker } from './worker.ts';
 
 const STOP_WAIT_MS = 12_000;
+/** A thread that died is restarted after 1 s, 2 s, 4 s … at most a minute; a start that got as far as its database resets it. */
 const RESTART_MS = 1_000;
+const MAX_RESTART_MS = 60_000;
 const LEVELS: Record<number, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'> = {
   10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal',
 };
@@ -48,6 +51,7 @@ export class MailThread implements MailDelivery {
   #exited: Promise<void> = Promise.resolve();
   #running = false;
   #wakeQueued = false;
+  #restartMs = RESTART_MS;
 
   constructor(deps: { config: Config; log: FastifyBaseLogger }) {
     this.#config = deps.config;
@@ -83,16 +87,26 @@ export class MailThread implements MailDelivery {
 
   #spawn(): void {
     const worker = newThread({ config: { ...this.#config } });
-    worker.on('message', (m: { log?: string }) => {
+    let failure: Error | undefined;
+    worker.on('message', (m: { log?: string; ready?: boolean }) => {
       if (typeof m.log === 'string') this.#relay(m.log);
+      // The thread opened its database: whatever ends it later is a new failure, not a repeat.
+      if (m.ready === true) this.#restartMs = RESTART_MS;
     });
-    worker.on('error', (err) => this.#log.error({ err: err.message }, 'mail thread failed'));
+    // Logged once, with the exit below: the error (an exception, a failed start, memory) and its restart.
+    worker.on('error', (err) => (failure = err));
     this.#exited = new Promise((resolve) =>
-      worker.once('exit', () => {
+      worker.once('exit', (code) => {
         this.#worker = undefined;
         resolve();
-        // Rows stay in the outbox; a fresh thread picks them up.
-        if (this.#running) setTimeout(() => this.#running && this.#spawn(), RESTART_MS).unref();
+        if (!this.#running) return;
+        // Rows stay in the outbox; a fresh thread picks them up. Back-off: a thread that cannot start
+        // (database down) must not spin.
+        const delay = this.#restartMs;
+        this.#restartMs = Math.min(delay * 2, MAX_RESTART_MS);
+        const err = failure ? describeDbError(failure) : undefined;
+        this.#log.error({ exit_code: code, err, restart_in_ms: delay }, 'mail thread stopped unexpectedly; restarting it');
+        setTimeout(() => this.#running && this.#spawn(), delay).unref();
       }),
     );
     this.#worker = worker;

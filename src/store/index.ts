@@ -1,4 +1,4 @@
-import { openDatabase } from './sql/dialect.ts';
+import { type DbOptions, openDatabase } from './sql/dialect.ts';
 import { SqlStore } from './sql/sql-store.ts';
 import type { Store } from './types.ts';
 
@@ -8,8 +8,8 @@ export interface OpenedStore {
 }
 
 /** Opens and migrates the store named by SESAME_DATABASE_URL. */
-export async function openStore(url: string): Promise<OpenedStore> {
-  const { db, dialect, dataDir, sqlite } = await openDatabase(url);
+export async function openStore(url: string, opts: DbOptions = {}): Promise<OpenedStore> {
+  const { db, dialect, dataDir, sqlite } = await openDatabase(url, opts);
   const store = new SqlStore(db, dialect, sqlite);
   await store.migrate();
   return { store, dataDir };

@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { listen } from '../../src/server.ts';
@@ -24,7 +25,7 @@ export interface TestServer {
  * Boots the real server on port 0 (STYLE.md §12) on a fresh database of the given backend. The
  * environment is the product's own: tests change behaviour only through SESAME_* variables.
  */
-export async function bootServer(opts: { backend?: Backend; env?: Record<string, string>; now?: () => number } = {}): Promise<TestServer> {
+export async function bootServer(opts: { backend?: Backend; env?: Record<string, string>; now?: () => number; logStream?: Writable } = {}): Promise<TestServer> {
   const db = await freshDatabase(opts.backend ?? 'sqlite');
   const config = loadConfig({
     SESAME_PORT: '0',
@@ -36,7 +37,7 @@ export async function bootServer(opts: { backend?: Backend; env?: Record<string,
     SESAME_LOG_LEVEL: process.env.SESAME_TEST_LOG_LEVEL ?? 'silent',
     ...opts.env,
   });
-  const { app, services, report } = await buildApp(config, { now: opts.now });
+  const { app, services, report } = await buildApp(config, { now: opts.now, ...(opts.logStream ? { logStream: opts.logStream } : {}) });
   const baseUrl = await listen(app, services);
   let token: string | undefined;
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>

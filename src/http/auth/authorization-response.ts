@@ -1,6 +1,8 @@
 import type { FastifyReply } from 'fastify';
 import type { AuthorizationResponse } from '../../core/authorize.ts';
 import { escapeHtml } from '../pages/html.ts';
+import { pageCsp } from '../pages/layout.ts';
+import { newNonce } from '../pages/page-context.ts';
 
 /**
  * Sends the result of a browser sign-in back to the application in its response mode:
@@ -19,10 +21,19 @@ export function sendAuthorizationResponse(reply: FastifyReply, r: AuthorizationR
       return reply.redirect(`${r.redirect_uri.split('#')[0]}#${encoded}`, 302);
     case 'form_post': {
       const inputs = Object.entries(r.params).map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}">`).join('');
-      return reply.type('text/html; charset=utf-8').send(
-        `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Submit</title></head><body onload="document.forms[0].submit()">` +
-          `<form method="post" action="${escapeHtml(r.redirect_uri)}">${inputs}<noscript><button type="submit">Continue</button></noscript></form></body></html>`,
-      );
+      // The same policy as every hosted page (layout.ts): the submit runs from a nonce'd script, not
+      // an inline handler, and the page that carries the tokens can never be framed (clickjacking).
+      const nonce = newNonce();
+      return reply
+        .type('text/html; charset=utf-8')
+        .header('content-security-policy', pageCsp(nonce))
+        .header('x-frame-options', 'DENY')
+        .header('referrer-policy', 'no-referrer')
+        .send(
+          `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Submit</title></head><body>` +
+            `<form method="post" action="${escapeHtml(r.redirect_uri)}">${inputs}<noscript><button type="submit">Continue</button></noscript></form>` +
+            `<script nonce="${nonce}">document.forms[0].submit();</script></body></html>`,
+        );
     }
     case 'web_message': {
       // The message goes only to the application's origin (never '*'): tokens must not leak to

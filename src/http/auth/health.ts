@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services.ts';
+import { describeDbError } from '../../store/db-errors.ts';
 
 /** Liveness and readiness in one: 200 when the database answers, 503 when it does not. */
 export function registerHealth(app: FastifyInstance, s: Services): void {
@@ -8,7 +9,7 @@ export function registerHealth(app: FastifyInstance, s: Services): void {
       await s.store.ping();
       return { status: 'ok', database: 'ok' };
     } catch (err) {
-      s.log.error({ err }, 'health check: database unreachable');
+      s.log.warn({ err: describeDbError(err) }, 'health check: database unreachable');
       return reply.code(503).send({ status: 'unavailable', database: 'unreachable' });
     }
   });

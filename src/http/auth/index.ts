@@ -1,8 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { badRequest } from '../../errors/oauth-error.ts';
 import type { Services } from '../../services.ts';
 import { installCors } from '../cors.ts';
-import { nulPath } from '../nul.ts';
 import { registerAuthorize } from './authorize.ts';
 import { registerCoAuthenticate } from './co-authenticate.ts';
 import { registerDiscovery } from './discovery.ts';
@@ -21,11 +19,6 @@ import { registerVerifyRedirect } from './verify-redirect.ts';
 
 /** The Authentication API surface (spec §1, §3, §8.4). */
 export function registerAuthRoutes(app: FastifyInstance, s: Services): void {
-  app.addHook('preHandler', async (req) => {
-    if (req.url.startsWith('/api/v2')) return; // the Management API validates with its own schemas
-    const at = nulPath(req.body) ?? nulPath(req.query);
-    if (at !== undefined) throw badRequest('invalid_request', `Strings must not contain NUL characters (at ${at})`);
-  });
   installCors(app, s);
   registerHealth(app, s);
   registerCoAuthenticate(app, s);

@@ -20,6 +20,14 @@ const t = defineMessages({
     too_many_requests: 'Too many sign-in emails were requested from your network. Try again later.',
     too_many_codes_title: 'Please wait',
     too_many_codes: 'Too many sign-in emails were requested for this address. Try again later.',
+    invalid_characters_title: 'Request refused',
+    invalid_characters: 'This request holds characters that are not allowed. Go back to the application and try again.',
+    request_too_large_title: 'Request refused',
+    request_too_large: 'This request is too large. Go back to the application and try again.',
+    temporarily_unavailable_title: 'Temporarily unavailable',
+    temporarily_unavailable: 'The service is temporarily unavailable. Wait a few seconds and try again.',
+    server_error_title: 'Something went wrong',
+    server_error: 'Something went wrong on our side. Try again in a moment.',
   },
   fr: {
     title: 'Une erreur est survenue',
@@ -34,13 +42,21 @@ const t = defineMessages({
     too_many_requests: 'Trop d’e-mails de connexion ont été demandés depuis votre réseau. Réessayez plus tard.',
     too_many_codes_title: 'Veuillez patienter',
     too_many_codes: 'Trop d’e-mails de connexion ont été demandés pour cette adresse. Réessayez plus tard.',
+    invalid_characters_title: 'Requête refusée',
+    invalid_characters: 'Cette requête contient des caractères non autorisés. Retournez dans l’application et réessayez.',
+    request_too_large_title: 'Requête refusée',
+    request_too_large: 'Cette requête est trop volumineuse. Retournez dans l’application et réessayez.',
+    temporarily_unavailable_title: 'Service momentanément indisponible',
+    temporarily_unavailable: 'Le service est momentanément indisponible. Patientez quelques secondes et réessayez.',
+    server_error_title: 'Une erreur est survenue',
+    server_error: 'Une erreur est survenue de notre côté. Réessayez dans un instant.',
   },
 });
 
 type MessageKey = Parameters<typeof t>[1];
 
 /** Page errors whose text this module owns, so they are shown in the page's language. */
-const KNOWN = ['login_expired', 'invalid_csrf', 'resend_too_soon', 'too_many_requests', 'too_many_codes'] as const;
+const KNOWN = ['login_expired', 'invalid_csrf', 'resend_too_soon', 'too_many_requests', 'too_many_codes', 'invalid_characters', 'request_too_large', 'temporarily_unavailable', 'server_error'] as const;
 export type KnownPageError = (typeof KNOWN)[number];
 const isKnown = (code: string): code is KnownPageError => (KNOWN as readonly string[]).includes(code);
 

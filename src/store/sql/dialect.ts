@@ -14,11 +14,19 @@ export interface OpenedDb {
   dataDir: string | undefined;
 }
 
+export interface DbOptions {
+  /** Where driver errors outside any query go (an idle PostgreSQL connection that was terminated). */
+  onBackgroundError?: (err: Error) => void;
+}
+
+/** How long a request waits for a PostgreSQL connection before it is a 503 (db-errors.ts). */
+const PG_CONNECT_TIMEOUT_MS = 5_000;
+
 /**
  * Opens the configured database. Drivers are imported lazily so that the one not configured never
  * loads (STYLE.md §10).
  */
-export async function openDatabase(url: string): Promise<OpenedDb> {
+export async function openDatabase(url: string, opts: DbOptions = {}): Promise<OpenedDb> {
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length);
     const memory = file === ':memory:';
@@ -49,7 +57,19 @@ export async function openDatabase(url: string): Promise<OpenedDb> {
   const pg = (await import('pg')).default;
   // int8 columns hold epoch milliseconds, well inside Number's exact range.
   pg.types.setTypeParser(20, (v: string) => Number(v));
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // Without a connect timeout a request waits forever for a database that is down; with it, the
+  // wait ends in an error that db-errors.ts classifies as unavailable (503).
+  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS });
+  // An idle client whose connection the server ends (pg_terminate_backend, a restart, a failover)
+  // emits 'error' on the pool; unheard, that event would end the process. The pool has already
+  // dropped the client and opens a fresh one on demand: log it and carry on (issue 11).
+  const onError = opts.onBackgroundError ?? ((err: Error) => process.emitWarning(`PostgreSQL idle connection error: ${err.message}`));
+  pool.on('error', onError);
+  // A client checked out of the pool (between two statements of a transaction) has no listener of
+  // the pool's: its 'error' would be unheard too. The statement in flight, or the next one, fails
+  // with the same error (a 503 through db-errors.ts), and the pool discards the broken client when
+  // it is released, so this listener only keeps the event from ending the process.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   // The generated secret of a PostgreSQL deployment is kept in ./data, as for the default SQLite file.
   mkdirSync('./data', { recursive: true });

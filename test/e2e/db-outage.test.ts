@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { PG_ADMIN, backendMatrix, freshDatabase } from '../helpers/backends.ts';
+import { MGMT } from '../helpers/boot.ts';
+import { type ServerProcess, startServerProcess } from '../helpers/server-process.ts';
+
+/** What a driver says; none of it may reach a response. */
+const DRIVER_TEXT = /terminating connection|administrator command|Connection terminated|not currently accepting|ECONNREFUSED|57P01|DatabaseError/i;
+
+/**
+ * Issue 11: PostgreSQL terminates Sesame's connections (pg_terminate_backend, as a failover or a
+ * restart does) while requests are in flight, and refuses new ones for a moment. The server, in a
+ * process of its own so that a crash shows as an exit, answers every request 200 or a clean 503,
+ * /health is 503 during the blip and 200 again within seconds, and the process never exits.
+ */
+const pgMatrix = (await backendMatrix()).filter((b) => b.backend === 'postgres');
+for (const { skip } of pgMatrix) {
+  describe('a PostgreSQL outage under load [postgres]', { skip }, () => {
+    let db: Awaited<ReturnType<typeof freshDatabase>>;
+    let srv: ServerProcess;
+    let admin: pg.Client;
+    let name: string;
+    before(async () => {
+      db = await freshDatabase('postgres');
+      name = new URL(db.url).pathname.slice(1);
+      srv = await startServerProcess({
+        SESAME_DATABASE_URL: db.url,
+        SESAME_SECRET: 'test-secret-0123456789abcdefghijklmnopqrstuvwxyz',
+        SESAME_BOOTSTRAP_CLIENT_ID: MGMT.client_id,
+        SESAME_BOOTSTRAP_CLIENT_SECRET: MGMT.client_secret,
+        SESAME_LOG_LEVEL: 'warn',
+      });
+      admin = new pg.Client({ connectionString: PG_ADMIN });
+      await admin.connect();
+    });
+    after(async () => {
+      await admin?.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`).catch(() => {});
+      await admin?.end();
+      await srv?.stop();
+      await db?.drop();
+    });
+
+    it('answers 200 or a clean 503 through the blip, /health follows the database, and the process lives on', async (t) => {
+      const t0 = Date.now();
+      const token = await getToken(srv.baseUrl);
+      const auth = { authorization: `Bearer ${token}` };
+      const seen = new Map<number, number>();
+      const bad: string[] = [];
+      let loading = true;
+      const record = async (what: string, res: Promise<Response>) => {
+        let r: Response;
+        const t1 = Date.now();
+        try {
+          r = await res;
+          if (Date.now() - t1 > 1000) t.diagnostic(`${what} took ${Date.now() - t1} ms → ${r.status}`);
+        } catch (err) {
+          bad.push(`${what}: no response (${(err as Error).message})`);
+          return;
+        }
+        const text = await r.text();
+        seen.set(r.status, (seen.get(r.status) ?? 0) + 1);
+        if (r.status !== 200 && r.status !== 503) bad.push(`${what} → ${r.status} ${text.slice(0, 200)}`);
+        if (DRIVER_TEXT.test(text)) bad.push(`${what}: driver text leaked: ${text.slice(0, 200)}`);
+        if (r.status === 503) {
+          // Each surface's envelope (never an assert here: a loop must not reject while others run).
+          const body = JSON.parse(text) as Record<string, unknown>;
+          const shaped = what.startsWith('/api/v2') ? body.statusCode === 503 && body.error === 'Service Unavailable' : body.error === 'temporarily_unavailable';
+          if (!shaped || !r.headers.get('retry-after')) bad.push(`${what}: 503 without its envelope or Retry-After: ${text}`);
+        }
+      };
+      const loop = async () => {
+        while (loading) {
+          await record('/oauth/token', fetch(`${srv.baseUrl}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: tokenBody(srv.baseUrl) }));
+          await record('/api/v2/clients', fetch(`${srv.baseUrl}/api/v2/clients?per_page=5`, { headers: auth }));
+          await record('/api/v2/logs', fetch(`${srv.baseUrl}/api/v2/logs?per_page=5`, { headers: auth }));
+        }
+      };
+      t.diagnostic(`server up, load starts at ${Date.now() - t0} ms`);
+      let recovered = Infinity;
+      const loops = [loop(), loop(), loop()];
+      try {
+      await sleep(500);
+
+      // The blip: new connections refused, every existing one terminated.
+      await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
+      await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+      await until(async () => (await health(srv.baseUrl)) === 503, '/health to answer 503 during the outage', 5000);
+      await sleep(1000);
+      await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
+      const back = Date.now();
+      await until(async () => (await health(srv.baseUrl)) === 200, '/health to answer 200 again', 5000);
+      recovered = Date.now() - back;
+
+      // Once more, with connections allowed all along: a failover's reconnect.
+      await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+      await sleep(1000);
+      } finally {
+        loading = false;
+        await Promise.all(loops);
+      }
+
+      t.diagnostic(`load done at ${Date.now() - t0} ms: ${JSON.stringify([...seen])}`);
+      assert.deepEqual(bad, []);
+      assert.ok((seen.get(503) ?? 0) > 0, `no request saw the outage: ${JSON.stringify([...seen])}`);
+      assert.ok((seen.get(200) ?? 0) > 0);
+      assert.ok(recovered < 5000, `recovered in ${recovered} ms`);
+      // Every surface works again, and the process never exited.
+      const r = await fetch(`${srv.baseUrl}/api/v2/clients?per_page=5`, { headers: auth });
+      assert.equal(r.status, 200);
+      assert.equal(srv.exitCode(), undefined, srv.output().slice(-2000));
+      assert.doesNotMatch(srv.output(), /uncaught|unhandled/i);
+      assert.match(srv.output(), /database unavailable; answered 503/);
+      // It still exits only on purpose: SIGTERM drains and exits 0.
+      assert.equal(await srv.stop(), 0);
+      t.diagnostic(`stopped at ${Date.now() - t0} ms`);
+    });
+  });
+}
+
+const tokenBody = (base: string) => JSON.stringify({ grant_type: 'client_credentials', ...MGMT, audience: `${base.replace('127.0.0.1', 'localhost')}/api/v2/` });
+
+async function getToken(base: string): Promise<string> {
+  const res = await fetch(`${base}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: tokenBody(base) });
+  const json = (await res.json()) as { access_token?: string };
+  assert.ok(json.access_token, JSON.stringify(json));
+  return json.access_token;
+}
+
+async function health(base: string): Promise<number> {
+  // A refused connection is a dead process: 0, which no wait accepts.
+  return (await fetch(`${base}/health`).catch(() => ({ status: 0 }))).status;
+}
+
+async function until(cond: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}

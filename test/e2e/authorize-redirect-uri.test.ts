@@ -51,7 +51,7 @@ for (const { backend, skip } of await backendMatrix()) {
     for (const uri of FORGED) {
       it(`answers a 400 page and no Location for ${uri}`, async () => {
         for (const withSession of [true, false]) {
-          for (const extra of [{}, { response_mode: 'form_post' }, { response_type: 'bogus' }]) {
+          for (const extra of [{}, { response_mode: 'form_post' }, { response_type: 'bogus' }] as Record<string, string>[]) {
             const res = await authorize({ redirect_uri: uri, ...extra }, withSession);
             const body = await res.text();
             const what = `${uri} ${JSON.stringify(extra)} session=${withSession}`;

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { SignJWT, decodeJwt, importPKCS8 } from 'jose';
 import { backendMatrix } from '../helpers/backends.ts';
 import { createClient, rsaKeyPair, uniqueEmail } from '../helpers/fixtures.ts';
-import { useMailServer } from '../helpers/mail-server.ts';
+import { queuedMessages, useMailServer } from '../helpers/mail-server.ts';
 import { extractCode } from '../helpers/smtp-sink.ts';
 
 const DEPRECATION =
@@ -21,11 +21,7 @@ for (const { backend, skip } of await backendMatrix()) {
 
     const setFlag = (on: boolean) =>
       ctx.server.services.store.putSetting('tenant', { friendly_name: 'T', flags: { enforce_client_authentication_on_passwordless_start: on } });
-    /** Every message ever queued, whatever the mail worker has done with it since. */
-    const outboxTotal = async () => {
-      const { store } = ctx.server.services;
-      return (await store.countOutbox('pending')) + (await store.countOutbox('sent')) + (await store.countOutbox('failed'));
-    };
+    const outboxTotal = () => queuedMessages(ctx.server);
 
     it('sends a code for a confidential client that authenticates with client_secret, without a depnote', async () => {
       const { client, secret } = await createClient(ctx.server, { app_type: 'regular_web' });

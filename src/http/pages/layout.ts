@@ -64,7 +64,7 @@ legend{font-weight:600;margin:0 0 6px}
 .choice{display:flex;gap:10px;align-items:center;margin:0 0 8px}
 .choice label{margin:0;font-weight:400}
 input[type=radio]{accent-color:var(--primary);width:1.15em;height:1.15em;margin:0;flex:none}
-.address{display:inline-block;max-width:100%;overflow-wrap:anywhere}
+.address,.address strong span{display:inline-block;max-width:100%;overflow-wrap:anywhere}
 .alert{background:#fef2f2;color:#991b1b;border:1px solid #fecaca;border-radius:6px;padding:12px;margin:0 0 16px}
 .notice{background:#f0fdf4;color:#166534;border:1px solid #bbf7d0;border-radius:6px;padding:12px;margin:0 0 16px}
 .relay{font:700 2rem/1.2 ui-monospace,monospace;letter-spacing:.15em;text-align:center;margin:0 0 16px}

@@ -144,14 +144,18 @@ const notice = (lang: Locale, key: LoginMessage | undefined) => (key ? `<p class
 /** Marks the field invalid and ties it to its message for screen readers (WCAG 3.3.1). */
 const invalid = (key: Message | undefined, id: string) => (key ? ` aria-invalid="true" aria-describedby="${id}"` : '');
 /**
- * A message naming the email address. The address is one unbreakable box (`.address`, an
- * inline-block) that moves to the next line whole when it fits there; only an address wider than
- * the card wraps inside, and then after `@` or before a dot ("browser3@" / "example" / ".com"),
- * never in the middle of a label, so it never scrolls the page sideways at phone width either.
+ * A message naming the email address. The address is one box (`.address`, an inline-block) that
+ * moves to the next line whole when it fits there; only an address wider than the card wraps
+ * inside, and then between its parts, after `@` or before a dot ("browser3@" / "example" / ".com"),
+ * each part an inline-block of its own, so never at a hyphen or inside a label (a single part wider
+ * than the card still wraps rather than scrolling the page sideways). Punctuation right after the
+ * address goes into its box, so a full-width address never leaves a lone "." on the next line.
  */
 function withEmail(lang: Locale, key: LoginMessage, email: string): string {
-  const breakable = email.split(/(?<=@)|(?=\.)/).map(e).join('<wbr>');
-  return e(t(lang, key, { email: '\u0000' })).replace('\u0000', `<strong class="address" data-testid="address">${breakable}</strong>`);
+  const parts = email.split(/(?<=@)|(?=\.)/).map((part) => `<span>${e(part)}</span>`).join('');
+  const [before = '', after = ''] = t(lang, key, { email: '\u0000' }).split('\u0000');
+  const punctuation = /^[.,;:!?)]*/.exec(after)![0];
+  return `${e(before)}<span class="address"><strong data-testid="address">${parts}</strong>${e(punctuation)}</span>${e(after.slice(punctuation.length))}`;
 }
 /**
  * A message naming the number it was sent to, all digits but the last four hidden (as the logs mask

@@ -59,6 +59,17 @@ export const SCOPE_TABLE: Record<string, readonly string[]> = {
   'PATCH /api/v2/resource-servers/{id}': ['update:resource_servers'],
   'DELETE /api/v2/resource-servers/{id}': ['delete:resource_servers'],
 
+  'GET /api/v2/roles': ['read:roles'],
+  'POST /api/v2/roles': ['create:roles'],
+  'GET /api/v2/roles/{id}': ['read:roles'],
+  'PATCH /api/v2/roles/{id}': ['update:roles'],
+  'DELETE /api/v2/roles/{id}': ['delete:roles'],
+  'GET /api/v2/roles/{id}/permissions': ['read:roles'],
+  'POST /api/v2/roles/{id}/permissions': ['update:roles'],
+  'DELETE /api/v2/roles/{id}/permissions': ['update:roles'],
+  'GET /api/v2/roles/{id}/users': ['read:users', 'read:roles', 'read:role_members'],
+  'POST /api/v2/roles/{id}/users': ['update:roles', 'create:role_members'],
+
   'GET /api/v2/tenants/settings': ['read:tenant_settings'],
   'PATCH /api/v2/tenants/settings': ['update:tenant_settings'],
 
@@ -73,5 +84,11 @@ export const SCOPE_TABLE: Record<string, readonly string[]> = {
   'PATCH /api/v2/users/{id}': ['update:users'],
   'DELETE /api/v2/users/{id}': ['delete:users'],
   'GET /api/v2/users-by-email': ['read:users'],
+  'GET /api/v2/users/{id}/permissions': ['read:users'],
+  'POST /api/v2/users/{id}/permissions': ['update:users'],
+  'DELETE /api/v2/users/{id}/permissions': ['update:users'],
+  'GET /api/v2/users/{id}/roles': ['read:users', 'read:roles', 'read:role_members'],
+  'POST /api/v2/users/{id}/roles': ['update:users', 'create:role_members'],
+  'DELETE /api/v2/users/{id}/roles': ['update:users', 'delete:role_members'],
 };
 

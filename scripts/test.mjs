@@ -2,11 +2,17 @@
 // `npm test`: unit, end-to-end, SDK-compatibility and browser suites with node's test runner. Each
 // e2e file runs against SQLite and PostgreSQL (see test/helpers/backends.ts); the browser files drive
 // Debian's Chromium (test/helpers/browser.ts). Files run two at a time, one per core of the CI machine.
+//
+// Whatever reporter shows the run (spec on a terminal or in CI, TAP when piped), the last line is
+// the one CI reads: `tests: N passed, N failed, N skipped (4m41s)`, counted by
+// scripts/summary-reporter.mjs from the runner's events, not parsed from its text.
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const dirs = ['test/unit', 'test/e2e', 'test/compat', 'test/browser'];
+const dirs = (process.env.SESAME_TEST_DIRS ?? 'test/unit,test/e2e,test/compat,test/browser').split(',');
 const files = dirs.flatMap((d) => {
   try {
     return readdirSync(d).filter((f) => f.endsWith('.test.ts')).sort().map((f) => join(d, f));
@@ -20,7 +26,38 @@ if (selected.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-const args = ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000'];
-if (process.env.CI === 'true') args.push('--test-reporter=spec');
+
+const tmp = mkdtempSync(join(tmpdir(), 'sesame-test-'));
+const summaryFile = join(tmp, 'summary.json');
+// node's own default: spec on a terminal, TAP otherwise; CI always gets spec.
+const visible = process.env.CI === 'true' || process.stdout.isTTY ? 'spec' : 'tap';
+const args = [
+  '--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000',
+  `--test-reporter=${visible}`, '--test-reporter-destination=stdout',
+  `--test-reporter=${fileURLToPath(new URL('./summary-reporter.mjs', import.meta.url))}`, `--test-reporter-destination=${summaryFile}`,
+];
+const started = Date.now();
 const r = spawnSync(process.execPath, [...args, ...selected], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+const elapsed = formatDuration(Date.now() - started);
+
+let totals;
+try {
+  totals = JSON.parse(readFileSync(summaryFile, 'utf8'));
+} catch {
+  // The runner died before reporting (killed, out of memory): say so on the line CI reads.
+  totals = undefined;
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}
+if (totals) {
+  console.log(`tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped (${elapsed})`);
+} else {
+  console.log(`tests: 0 passed, 1 failed, 0 skipped (${elapsed}) — the test runner ended without a summary (${r.signal ?? `exit ${r.status}`})`);
+}
+const ok = r.status === 0 && totals !== undefined && totals.failed === 0;
+process.exit(ok ? 0 : (r.status || 1));
+
+function formatDuration(ms) {
+  const s = Math.round(ms / 1000);
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+}

@@ -143,6 +143,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     identifierStartsPerDay: int('SESAME_IDENTIFIER_STARTS_PER_DAY', 30, 0, 1_000_000_000),
     identifierFailureLimit: int('SESAME_IDENTIFIER_FAILURE_LIMIT', 20, 0, 1_000_000),
     identifierMaxDelaySeconds: int('SESAME_IDENTIFIER_MAX_DELAY_SECONDS', 3600, 1, 30 * 86_400),
+    twilioTimeoutMs: int('SESAME_TWILIO_TIMEOUT_MS', 10_000, 50, 300_000),
+    smsGatewayTimeoutMs: int('SESAME_SMS_GATEWAY_TIMEOUT_MS', 30_000, 50, 300_000),
     ...overrides,
   };
   if (errors.length > 0) throw new ConfigError(errors);

@@ -53,6 +53,9 @@ export interface Config {
   readonly identifierFailureLimit: number;
   /** Longest such delay (the first is 60 s, or this if shorter; each failure doubles it). */
   readonly identifierMaxDelaySeconds: number;
+  /** Per-attempt timeouts of the SMS providers (issue 5 §2; Auth0's gateway waits 30 s, spec §4). */
+  readonly twilioTimeoutMs: number;
+  readonly smsGatewayTimeoutMs: number;
 }
 
 export interface Setting {
@@ -90,4 +93,6 @@ export const SETTINGS: readonly Setting[] = [
   { env: 'SESAME_LOG_RETENTION_DAYS', default: '30', doc: 'Logs older than this are deleted (at start, then hourly); `0` keeps them forever.' },
   { env: 'SESAME_TRUST_PROXY', default: 'false', doc: 'Behind a load balancer: which peers may name the client in `X-Forwarded-For`/`-Proto`/`-Host`. `false` (headers ignored), a hop count (`1` = one proxy in front), a comma-separated list of proxy IPs/CIDRs (`10.0.0.0/8,fd00::/8`, or `loopback`, `linklocal`, `uniquelocal`), or `true` (every hop: only when nothing but the proxy can reach Sesame). Every per-IP limit and log then sees the real client.' },
   { env: 'SESAME_TWILIO_API_URL', default: 'https://api.twilio.com', doc: 'Origin of the Twilio REST API used by SMS connections with provider `twilio`; Sesame appends `/2010-04-01/Accounts/{sid}/Messages.json`.' },
+  { env: 'SESAME_TWILIO_TIMEOUT_MS', default: '10000', doc: 'How long one call to Twilio may take before the start fails with `Timeout while calling Twilio: ETIMEDOUT` (a timeout is not retried).' },
+  { env: 'SESAME_SMS_GATEWAY_TIMEOUT_MS', default: '30000', doc: "How long one call to an SMS gateway may take (Auth0's 30 s) before the start fails with `Timeout while calling the SMS gateway: ETIMEDOUT`." },
 ];

@@ -3,9 +3,6 @@ import { type SmsMessage, type SmsReceipt, type SmsRequestInfo, SmsProviderError
 import { TransportError, postWithRetry } from './http.ts';
 import { forwardsRequestInfo } from './options.ts';
 
-/** Per attempt: Auth0's gateway timeout (spec §4, PL-GW). */
-export const GATEWAY_TIMEOUT_MS = 30_000;
-
 /** Lifetime of the bearer JWT: one request, plus a retry and clock skew. */
 export const GATEWAY_JWT_TTL_S = 60;
 
@@ -34,8 +31,9 @@ const fail = (description: string) => new SmsProviderError('sms_provider_error',
  * Only the status counts. Auth0 documents 200 as success; any 2xx is accepted here, since a
  * gateway answering 201 or 202 ("queued") has taken the message. Error texts are Auth0's, byte for
  * byte (spec §1.4): connection errors reuse the "Unexpected response" pattern with the errno code.
+ * `timeoutMs` is per attempt (SESAME_SMS_GATEWAY_TIMEOUT_MS: Auth0's 30 s, spec §4, by default).
  */
-export async function sendGateway(options: GatewayOptions, message: SmsMessage, req: SmsRequestInfo, nowMs: number): Promise<SmsReceipt> {
+export async function sendGateway(options: GatewayOptions, message: SmsMessage, req: SmsRequestInfo, nowMs: number, timeoutMs: number): Promise<SmsReceipt> {
   const url = typeof options.gateway_url === 'string' ? options.gateway_url : undefined;
   if (!url) throw fail('The SMS gateway is not configured: gateway_url is required');
 
@@ -49,7 +47,7 @@ export async function sendGateway(options: GatewayOptions, message: SmsMessage, 
 
   let status: number;
   try {
-    ({ status } = await postWithRetry(url, { headers, body: JSON.stringify(payload), timeoutMs: GATEWAY_TIMEOUT_MS, readBody: false }));
+    ({ status } = await postWithRetry(url, { headers, body: JSON.stringify(payload), timeoutMs, readBody: false }));
   } catch (err) {
     if (!(err instanceof TransportError)) throw err;
     if (err.code === 'ETIMEDOUT') throw fail('Timeout while calling the SMS gateway: ETIMEDOUT');

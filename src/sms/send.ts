@@ -21,7 +21,7 @@ export interface SmsContext {
  */
 export async function sendSms(ctx: SmsContext, options: Record<string, unknown>, message: SmsMessage, req: SmsRequestInfo): Promise<SmsReceipt> {
   const provider = providerOf(options);
-  if (provider === 'twilio') return sendTwilio(ctx.config.twilioApiUrl, options, message);
-  if (provider === 'sms_gateway') return sendGateway(options, message, req, ctx.now());
+  if (provider === 'twilio') return sendTwilio(ctx.config.twilioApiUrl, ctx.config.twilioTimeoutMs, options, message);
+  if (provider === 'sms_gateway') return sendGateway(options, message, req, ctx.now(), ctx.config.smsGatewayTimeoutMs);
   throw new SmsProviderError('sms_provider_error', `Unknown SMS provider: ${provider.slice(0, 64)}`);
 }

@@ -1,9 +1,6 @@
 import { type SmsMessage, type SmsReceipt, SmsProviderError } from './types.ts';
 import { TransportError, postWithRetry } from './http.ts';
 
-/** Per attempt (issue 5 §2). */
-export const TWILIO_TIMEOUT_MS = 10_000;
-
 /** Twilio's "The 'To' number … is not a valid phone number." Lock shows it as bad.phone_number (spec §1.4). */
 const INVALID_TO = 21211;
 
@@ -21,9 +18,10 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== 
  * Sends one SMS with Twilio's Messages API: POST `{apiUrl}/2010-04-01/Accounts/{sid}/Messages.json`,
  * form-encoded, Basic auth `sid:token`. `MessagingServiceSid` wins over `From` and `From` is then
  * omitted (issue 5 §1), since Twilio picks the sender from the service. Failures become
- * SmsProviderError with Auth0's `<message> (Code: <code>)` description (spec §1.4).
+ * SmsProviderError with Auth0's `<message> (Code: <code>)` description (spec §1.4). `timeoutMs` is per
+ * attempt (SESAME_TWILIO_TIMEOUT_MS, 10 s by default).
  */
-export async function sendTwilio(apiUrl: string, options: TwilioOptions, message: SmsMessage): Promise<SmsReceipt> {
+export async function sendTwilio(apiUrl: string, timeoutMs: number, options: TwilioOptions, message: SmsMessage): Promise<SmsReceipt> {
   const sid = str(options.twilio_sid);
   const token = str(options.twilio_token);
   const service = str(options.messaging_service_sid);
@@ -44,7 +42,7 @@ export async function sendTwilio(apiUrl: string, options: TwilioOptions, message
         accept: 'application/json',
       },
       body: form.toString(),
-      timeoutMs: TWILIO_TIMEOUT_MS,
+      timeoutMs,
       readBody: true,
     });
   } catch (err) {

@@ -114,6 +114,64 @@ describe('hosted login page in Chromium', { skip: browserUnavailable() }, () => 
     await ctx.close();
     await en.context().close();
   });
+
+  // Last in the file: it changes the tenant's branding and connection for what follows.
+  it('at 375 px: a long address wraps only at @ or a dot, a broken logo shows nothing, radios take the brand colour', async () => {
+    // A logo URL that cannot load (nothing listens on port 9), a brand colour, and both methods.
+    assert.equal((await suite.api('PATCH', '/branding', { logo_url: 'https://127.0.0.1:9/logo.png', colors: { primary: '#aa3300' } })).status, 200);
+    const conns = (await suite.api('GET', '/connections?name=email')).body as { id: string; options: Record<string, unknown> }[];
+    const conn = conns[0]!;
+    assert.equal((await suite.api('PATCH', `/connections/${conn.id}`, { options: { ...conn.options, authentication_method: 'both' } })).status, 200);
+    const ctx = await suite.context({ phone: true });
+    try {
+      const page = await ctx.newPage();
+      await page.goto(suite.loginUrl());
+      await expectEmailForm(page);
+      const logo = page.locator('img.logo');
+      await page.waitForFunction('document.querySelector("img.logo").complete');
+      const box = await logo.boundingBox();
+      assert.ok(box === null || box.width * box.height === 0, `a broken logo takes no room: ${JSON.stringify(box)}`);
+      assert.equal(await logo.getAttribute('alt'), '', 'and has no alt text to show');
+
+      const radios = await page.locator('input[type=radio]').all();
+      assert.equal(radios.length, 2);
+      for (const radio of radios) {
+        const id = (await radio.getAttribute('id'))!;
+        assert.equal(await page.evaluate<string>(`getComputedStyle(document.getElementById(${JSON.stringify(id)})).accentColor`), 'rgb(170, 51, 0)');
+        const label = page.locator(`label[for="${id}"]`);
+        const [r, l] = [(await radio.boundingBox())!, (await label.boundingBox())!];
+        assert.ok(Math.abs(r.y + r.height / 2 - (l.y + l.height / 2)) <= 2, `radio and label share a centre line: ${JSON.stringify([r, l])}`);
+      }
+      await assertAccessible(page, 'the email form with both methods and a broken logo');
+
+      // Too long for one line at 375 px: it must break between "first.last@", "example", ".com"
+      // parts only, never inside one; a short one must not break at all.
+      for (const email of ['browser3@example.com', 'firstname.middlename.lastname@subdomain.example-company.com']) {
+        await page.goto(suite.loginUrl({ prompt: 'login' }));
+        await submitEmail(page, email, 'code');
+        await expectCodeForm(page);
+        await assertNoHorizontalScroll(page);
+        // Each part of the address is a span: where do the fragments of its text sit?
+        const lines = await page.evaluate<{ parts: { text: string; tops: number[] }[]; width: number; room: number }>(`(() => {
+          const el = document.querySelector('[data-testid="address"]');
+          const parts = [...el.children].map((n) => {
+            const range = document.createRange();
+            range.selectNodeContents(n);
+            return { text: n.textContent, tops: [...range.getClientRects()].map((r) => Math.round(r.top)) };
+          });
+          return { parts, width: el.getBoundingClientRect().width, room: el.closest('p').clientWidth };
+        })()`);
+        for (const part of lines.parts) assert.equal(new Set(part.tops).size, 1, `"${part.text}" is broken inside: ${JSON.stringify(lines)}`);
+        const rows = new Set(lines.parts.map((p) => p.tops[0]));
+        if (email.length < 25) assert.equal(rows.size, 1, `a short address stays on one line: ${JSON.stringify(lines)}`);
+        else assert.ok(rows.size > 1 && lines.width <= lines.room, `a long address wraps inside the card: ${JSON.stringify(lines)}`);
+        assert.equal(lines.parts.map((p) => p.text).join(''), email);
+        if (email.length > 25) await screenshot(page, 'long-address', true);
+      }
+    } finally {
+      await ctx.close();
+    }
+  });
 });
 
 /** Presses Tab until `selector` has the focus (at most 25 times): the keyboard path a person takes. */

@@ -99,9 +99,12 @@ for (const { backend, skip } of await backendMatrix()) {
       const jar = new CookieJar(server.baseUrl);
       const authz = await jar.fetch(`/authorize?${new URLSearchParams({ client_id: client.client_id, redirect_uri: CALLBACK, response_type: 'code' })}`);
       const html = await (await jar.fetch(authz.headers.get('location')!)).text();
-      assert.match(html, /<img class="logo" src="https:\/\/cdn\.example\.com\/brand\.png" alt="Acme &lt;Corp&gt;">/);
+      // The name is printed under the logo, so the logo is decorative: one that cannot load shows
+      // nothing rather than its alt text repeating the name.
+      assert.match(html, /<img class="logo" src="https:\/\/cdn\.example\.com\/brand\.png" alt="">/);
       assert.match(html, /--primary:#aa3300;--bg:#eeeeee/);
       assert.match(html, /<p class="tenant">Acme &lt;Corp&gt;<\/p>/);
+      assert.equal(html.split('Acme &lt;Corp&gt;').length - 1, 2, 'the name appears in the title and once on the page');
       const error = await fetch(`${server.baseUrl}/login?state=${'B'.repeat(43)}`);
       assert.equal(error.status, 400);
       assert.match(await error.text(), /--primary:#aa3300[\s\S]*<p class="tenant">Acme &lt;Corp&gt;<\/p>/);

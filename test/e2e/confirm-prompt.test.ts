@@ -9,8 +9,14 @@ import { MGMT, type TestServer, bootServer } from '../helpers/boot.ts';
 import { mgmt } from '../helpers/management.ts';
 
 const FLAG = 'enforce_client_authentication_on_passwordless_start';
-/** Debian's util-linux `script` gives its child a pseudo-terminal; without it this file skips. */
+/**
+ * Debian's util-linux `script` gives its child a pseudo-terminal. Without it this file skips on a
+ * laptop, loudly, but fails in CI (CI=true), like PostgreSQL in test/helpers/backends.ts: a CI run
+ * that silently stopped testing the prompts would look green.
+ */
 const noScript = spawnSync('script', ['--version']).status === 0 ? false : 'util-linux `script` is not installed';
+if (noScript && process.env.CI === 'true') throw new Error(`${noScript}: the prompt tests must run in CI (apt-get install util-linux)`);
+if (noScript) process.stderr.write(`\n!!! SKIPPING confirmation prompt tests: ${noScript}\n\n`);
 
 type Run = { code: number | null; output: string; prompted: boolean };
 

@@ -267,7 +267,7 @@ for (const { backend, skip } of await backendMatrix()) {
       for (let i = 0; i < 3; i++) {
         const res = await postCode(l, { code: wrong });
         assert.equal(res.status, 400);
-        assert.match(await res.text(), /role="alert" id="code-error">Wrong phone number or verification code\.</);
+        assert.match(await res.text(), /role="alert" id="code-error">That code is not right\. Check the latest text message, or send a new code\.</);
       }
       const exhausted = await postCode(l, { code: second });
       assert.equal(exhausted.status, 400);
@@ -293,7 +293,7 @@ for (const { backend, skip } of await backendMatrix()) {
       assert.match(codeHtml, /Nous avons envoyé un code par SMS au <strong data-testid="phone-masked">/);
       assert.match(codeHtml, />Utiliser un autre numéro de téléphone</);
       const wrong = await postCode(l, { code: '00000x' });
-      assert.match(await wrong.text(), /role="alert" id="code-error">Numéro de téléphone ou code de vérification incorrect\.</);
+      assert.match(await wrong.text(), /role="alert" id="code-error">Ce code n’est pas le bon\. Vérifiez le dernier SMS reçu, ou envoyez un nouveau code\.</);
     });
 
     it('refuses a phone POST without the CSRF token or from another browser, with a 403 page', async () => {

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { SignJWT, decodeJwt, importPKCS8 } from 'jose';
 import { backendMatrix } from '../helpers/backends.ts';
 import { createClient, rsaKeyPair, uniqueEmail } from '../helpers/fixtures.ts';
-import { useMailServer } from '../helpers/mail-server.ts';
+import { queuedMessages, useMailServer } from '../helpers/mail-server.ts';
 import { extractCode } from '../helpers/smtp-sink.ts';
 
 const DEPRECATION =
@@ -18,6 +18,10 @@ for (const { backend, skip } of await backendMatrix()) {
     const start = (body: unknown, headers?: Record<string, string>) => ctx.server.post('/passwordless/start', body, headers);
     const logsOf = async (type: string, clientId: string) =>
       (await ctx.server.services.store.searchLogs({ query: { kind: 'and', items: [{ kind: 'term', fields: ['type'], value: type, wildcard: false }, { kind: 'term', fields: ['client_id'], value: clientId, wildcard: false }] }, page: 0, perPage: 100, sort: { field: 'date', dir: 'desc' } })).items;
+
+    const setFlag = (on: boolean) =>
+      ctx.server.services.store.putSetting('tenant', { friendly_name: 'T', flags: { enforce_client_authentication_on_passwordless_start: on } });
+    const outboxTotal = () => queuedMessages(ctx.server);
 
     it('sends a code for a confidential client that authenticates with client_secret, without a depnote', async () => {
       const { client, secret } = await createClient(ctx.server, { app_type: 'regular_web' });
@@ -55,13 +59,39 @@ for (const { backend, skip } of await backendMatrix()) {
 
     it('answers 401 access_denied for a wrong secret, whatever the flag says', async () => {
       const { client } = await createClient(ctx.server, { app_type: 'regular_web' });
-      for (const flag of [false, true]) {
-        await ctx.server.services.store.putSetting('tenant', { friendly_name: 'T', flags: { enforce_client_authentication_on_passwordless_start: flag } });
-        const res = await start({ client_id: client.client_id, client_secret: 'wrong', connection: 'email', email: uniqueEmail(), send: 'code' });
-        assert.equal(res.status, 401);
-        assert.deepEqual(await res.json(), { error: 'access_denied', error_description: 'Unauthorized' });
+      try {
+        for (const flag of [false, true]) {
+          await setFlag(flag);
+          const res = await start({ client_id: client.client_id, client_secret: 'wrong', connection: 'email', email: uniqueEmail(), send: 'code' });
+          assert.equal(res.status, 401);
+          assert.deepEqual(await res.json(), { error: 'access_denied', error_description: 'Unauthorized' });
+        }
+      } finally {
+        await setFlag(false);
       }
-      await ctx.server.services.store.putSetting('tenant', { friendly_name: 'T', flags: { enforce_client_authentication_on_passwordless_start: false } });
+    });
+
+    // Spec §1.2: with the flag on, an unauthenticated confidential client gets 403 and nothing is sent.
+    it('answers 403 unauthorized_client to an unauthenticated confidential client while the flag is on, and sends nothing', async () => {
+      const { client, secret } = await createClient(ctx.server, { app_type: 'regular_web' });
+      const { client: spa } = await createClient(ctx.server, { app_type: 'spa' });
+      try {
+        await setFlag(true);
+        const before = await outboxTotal();
+        const res = await start({ client_id: client.client_id, connection: 'email', email: uniqueEmail(), send: 'code' });
+        assert.equal(res.status, 403);
+        assert.deepEqual(await res.json(), { error: 'unauthorized_client', error_description: 'Client authentication is required' });
+        assert.equal(await outboxTotal(), before, 'no message was queued');
+        assert.equal((await logsOf('depnote', client.client_id)).length, 0, 'enforced, so no deprecation notice');
+        // The flag only closes the unauthenticated path: an authenticated or public client still starts.
+        const authed = await start({ client_id: client.client_id, client_secret: secret, connection: 'email', email: uniqueEmail(), send: 'code' });
+        assert.equal(authed.status, 200);
+        const pub = await start({ client_id: spa.client_id, connection: 'email', email: uniqueEmail(), send: 'code' });
+        assert.equal(pub.status, 200);
+        assert.equal(await outboxTotal(), before + 2);
+      } finally {
+        await setFlag(false);
+      }
     });
 
     it('logs a depnote with the caller context for an unauthenticated confidential call while the flag is off', async () => {

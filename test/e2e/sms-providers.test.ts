@@ -8,12 +8,22 @@ import { type SmsGateway, type TwilioServer, closedPort, codeFromSms, startSmsGa
 /**
  * The sending side of SMS passwordless (issue 5 §1–§2) over real HTTP: sendSms against a local
  * Twilio-shaped server and a local gateway that verifies the bearer JWT. Each test has its own
- * server, so the suite runs concurrently and the two timeout tests (10 s and 30 s) overlap the rest.
+ * server, so the suite runs concurrently; the timeouts are configured short.
  */
 
 const message: SmsMessage = { to: '+14155550123', body: 'Your verification code is: 123456\n\n@auth.example.com #123456' };
 const reqInfo = { ip: '203.0.113.7', userAgent: 'Mozilla/5.0 (test)' };
-const ctxFor = (twilioApiUrl = 'https://api.twilio.com') => ({ config: loadConfig({ SESAME_TWILIO_API_URL: twilioApiUrl }), now: () => Date.now() });
+const ctxFor = (twilioApiUrl = 'https://api.twilio.com', env: Record<string, string> = {}) => ({
+  config: loadConfig({ SESAME_TWILIO_API_URL: twilioApiUrl, ...env }),
+  now: () => Date.now(),
+});
+/**
+ * The hanging-provider tests configure short timeouts instead of waiting 10 s and 30 s (those
+ * defaults are checked in test/unit/config.test.ts); the others keep the defaults, so a slow CI
+ * machine never turns a normal send into a timeout.
+ */
+const TIMEOUT_MS = 3_000;
+const SHORT = { SESAME_TWILIO_TIMEOUT_MS: String(TIMEOUT_MS), SESAME_SMS_GATEWAY_TIMEOUT_MS: String(TIMEOUT_MS + 500) };
 
 /** Resolves to the SmsProviderError a send rejects with (fails the test if it resolves). */
 async function refusal(p: Promise<unknown>): Promise<SmsProviderError> {
@@ -122,13 +132,13 @@ describe('SMS providers', { concurrency: true }, () => {
     assert.deepEqual([err.error, err.description], ['sms_provider_error', 'Error while calling Twilio: ECONNREFUSED']);
   });
 
-  it('Twilio: a hanging API times out after 10 s, without a retry', () => withTwilio(async (t) => {
+  it('Twilio: a hanging API times out after SESAME_TWILIO_TIMEOUT_MS, without a retry', () => withTwilio(async (t) => {
     t.fail('hang', 2);
     const started = Date.now();
-    const err = await refusal(sendSms(ctxFor(t.url), twilioOptions(t), message, reqInfo));
+    const err = await refusal(sendSms(ctxFor(t.url, SHORT), twilioOptions(t), message, reqInfo));
     const elapsed = Date.now() - started;
     assert.deepEqual([err.error, err.description], ['sms_provider_error', 'Timeout while calling Twilio: ETIMEDOUT']);
-    assert.ok(elapsed >= 9_500 && elapsed < 12_000, `elapsed ${elapsed} ms`);
+    assert.ok(elapsed >= TIMEOUT_MS - 50 && elapsed < TIMEOUT_MS + 2_500, `elapsed ${elapsed} ms`);
     assert.equal(t.attempts, 1);
   }));
 
@@ -219,13 +229,13 @@ describe('SMS providers', { concurrency: true }, () => {
     assert.deepEqual([err.error, err.description], ['sms_provider_error', 'Unexpected response while calling the SMS gateway: ECONNREFUSED']);
   });
 
-  it('gateway: a hanging gateway times out after 30 s, without a retry', () => withGateway({}, async (g) => {
+  it('gateway: a hanging gateway times out after SESAME_SMS_GATEWAY_TIMEOUT_MS, without a retry', () => withGateway({}, async (g) => {
     g.fail('hang', 2);
     const started = Date.now();
-    const err = await refusal(sendSms(ctxFor(), { provider: 'sms_gateway', gateway_url: g.url }, message, reqInfo));
+    const err = await refusal(sendSms(ctxFor(undefined, SHORT), { provider: 'sms_gateway', gateway_url: g.url }, message, reqInfo));
     const elapsed = Date.now() - started;
     assert.deepEqual([err.error, err.description], ['sms_provider_error', 'Timeout while calling the SMS gateway: ETIMEDOUT']);
-    assert.ok(elapsed >= 29_500 && elapsed < 32_000, `elapsed ${elapsed} ms`);
+    assert.ok(elapsed >= TIMEOUT_MS + 450 && elapsed < TIMEOUT_MS + 3_000, `elapsed ${elapsed} ms`);
     assert.equal(g.attempts, 1);
   }));
 

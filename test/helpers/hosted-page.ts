@@ -127,7 +127,7 @@ const SHOTS = process.env.SESAME_SCREENSHOTS === '1'
   : `${join(tmpdir(), 'sesame-screenshots')}/`;
 
 /** `<dir>/<name>-<phone|desktop>.png` (deterministic names). */
-export async function screenshot(page: Page, name: 'email' | 'code' | 'link-sent' | 'error' | 'other-device' | 'sms-number' | 'sms-code', phone: boolean): Promise<void> {
+export async function screenshot(page: Page, name: 'email' | 'code' | 'link-sent' | 'error' | 'other-device' | 'sms-number' | 'sms-code' | 'long-address', phone: boolean): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: `${SHOTS}${name}-${phone ? 'phone' : 'desktop'}.png`, fullPage: true, animations: 'disabled', caret: 'hide' });
 }

@@ -57,3 +57,14 @@ export function useMailServer(backend?: Backend, opts: { env?: Record<string, st
     },
   };
 }
+
+/**
+ * Every message the server has ever queued, whatever the mail worker has done with it since: tests
+ * compare it before and after a request to show that nothing was sent, without waiting for mail
+ * that should not come.
+ */
+export async function queuedMessages(server: TestServer): Promise<number> {
+  const { store } = server.services;
+  const counts = await Promise.all((['pending', 'sent', 'failed'] as const).map((status) => store.countOutbox(status)));
+  return counts.reduce((a, b) => a + b, 0);
+}

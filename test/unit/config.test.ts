@@ -86,6 +86,16 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ SESAME_START_LIMIT_PER_HOUR: '0' }).startLimitPerHour, 0);
   });
 
+  it("keeps the SMS providers' timeouts at 10 s (Twilio) and Auth0's 30 s (gateway) unless configured", () => {
+    assert.equal(loadConfig({}).twilioTimeoutMs, 10_000);
+    assert.equal(loadConfig({}).smsGatewayTimeoutMs, 30_000);
+    const short = loadConfig({ SESAME_TWILIO_TIMEOUT_MS: '250', SESAME_SMS_GATEWAY_TIMEOUT_MS: '500' });
+    assert.deepEqual([short.twilioTimeoutMs, short.smsGatewayTimeoutMs], [250, 500]);
+    for (const name of ['SESAME_TWILIO_TIMEOUT_MS', 'SESAME_SMS_GATEWAY_TIMEOUT_MS']) {
+      assert.throws(() => loadConfig({ [name]: '0' }), (err: unknown) => err instanceof ConfigError && err.errors[0]!.startsWith(name));
+    }
+  });
+
   it('takes the Twilio API origin, normalised, and refuses anything but an http(s) origin', () => {
     assert.equal(loadConfig({}).twilioApiUrl, 'https://api.twilio.com');
     assert.equal(loadConfig({ SESAME_TWILIO_API_URL: 'http://127.0.0.1:4010/' }).twilioApiUrl, 'http://127.0.0.1:4010');

@@ -32,8 +32,10 @@ const HEX = /^#[0-9a-fA-F]{3,8}$/;
 export function renderPage(p: PageInput): string {
   const primary = p.branding.colors?.primary && HEX.test(p.branding.colors.primary) ? p.branding.colors.primary : '#1d4ed8';
   const background = p.branding.colors?.page_background && HEX.test(p.branding.colors.page_background) ? p.branding.colors.page_background : '#f4f4f5';
+  // The tenant's name is printed right under the logo, so the logo is decorative (alt=""): a logo
+  // that cannot load shows nothing, instead of its alt text repeating the name (WCAG H67).
   const logo = p.branding.logo_url && /^https?:\/\//.test(p.branding.logo_url)
-    ? `<img class="logo" src="${escapeHtml(p.branding.logo_url)}" alt="${escapeHtml(p.tenantName)}">` : '';
+    ? `<img class="logo" src="${escapeHtml(p.branding.logo_url)}" alt="">` : '';
   return `<!doctype html>
 <html lang="${p.lang}">
 <head>
@@ -59,7 +61,10 @@ button{width:100%;font-size:1rem;font-weight:600;padding:12px;border:0;border-ra
 button.secondary{background:#fff;color:#18181b;border:1px solid #71717a;margin-top:12px}
 fieldset{border:0;padding:0;margin:0 0 16px}
 legend{font-weight:600;margin:0 0 6px}
-.choice{display:flex;gap:8px;align-items:center;margin:0 0 6px}
+.choice{display:flex;gap:10px;align-items:center;margin:0 0 8px}
+.choice label{margin:0;font-weight:400}
+input[type=radio]{accent-color:var(--primary);width:1.15em;height:1.15em;margin:0;flex:none}
+.address,.address strong span{display:inline-block;max-width:100%;overflow-wrap:anywhere}
 .alert{background:#fef2f2;color:#991b1b;border:1px solid #fecaca;border-radius:6px;padding:12px;margin:0 0 16px}
 .notice{background:#f0fdf4;color:#166534;border:1px solid #bbf7d0;border-radius:6px;padding:12px;margin:0 0 16px}
 .relay{font:700 2rem/1.2 ui-monospace,monospace;letter-spacing:.15em;text-align:center;margin:0 0 16px}

@@ -3,7 +3,10 @@ import { maskPhone } from '../../core/phone.ts';
 import { type Locale, defineMessages } from './i18n.ts';
 
 /**
- * The hosted login page's views (issue 3 §2; the phone step: issue 5 follow-up). Markup that tests
+ * The hosted login page's views (issue 3 §2; the phone step: issue 5 follow-up). Their texts speak
+ * to a person and say what to do next (a wrong code: check the latest message or get a new one,
+ * since the page already shows the address); the API keeps Auth0's byte-exact strings, and so do
+ * the logs. Markup that tests
  * and password managers rely on is stable: `input[type=email][name=email][autocomplete=email]`,
  * `input[type=tel][name=phone_number][autocomplete=tel][inputmode=tel]`, `input[name=code]
  * [autocomplete=one-time-code][inputmode=numeric]`, one submit button per form, `data-testid` on
@@ -28,7 +31,7 @@ const t = defineMessages({
     code_label: 'Verification code',
     code_submit: 'Sign in',
     missing_code: 'Enter the code from the email.',
-    wrong_code: 'Wrong email or verification code.',
+    wrong_code: 'That code is not right. Check the latest email, or send a new code.',
     exhausted: "You've reached the maximum number of attempts. Please try to login again.",
     expired_code: 'The verification code has expired. Please try to login again.',
     blocked: 'Your account has been blocked after multiple consecutive login attempts. Contact the application’s support to unblock it.',
@@ -59,7 +62,7 @@ const t = defineMessages({
     resend_too_soon_sms: 'A new code can be sent 30 seconds after the previous one.',
     code_intro_sms: 'We sent a code by text message to {phone}. Enter it below to continue.',
     missing_code_sms: 'Enter the code from the text message.',
-    wrong_code_sms: 'Wrong phone number or verification code.',
+    wrong_code_sms: 'That code is not right. Check the latest text message, or send a new code.',
     other_phone: 'Use a different phone number',
   },
   fr: {
@@ -79,7 +82,7 @@ const t = defineMessages({
     code_label: 'Code de vérification',
     code_submit: 'Se connecter',
     missing_code: 'Saisissez le code reçu par e-mail.',
-    wrong_code: 'Adresse e-mail ou code de vérification incorrect.',
+    wrong_code: 'Ce code n’est pas le bon. Vérifiez le dernier e-mail reçu, ou envoyez un nouveau code.',
     exhausted: 'Vous avez atteint le nombre maximal de tentatives. Veuillez recommencer la connexion.',
     expired_code: 'Le code de vérification a expiré. Veuillez recommencer la connexion.',
     blocked: 'Votre compte a été bloqué après plusieurs tentatives de connexion consécutives. Contactez le support de l’application pour le débloquer.',
@@ -110,13 +113,12 @@ const t = defineMessages({
     resend_too_soon_sms: 'Un nouveau code peut être envoyé 30 secondes après le précédent.',
     code_intro_sms: 'Nous avons envoyé un code par SMS au {phone}. Saisissez-le ci-dessous pour continuer.',
     missing_code_sms: 'Saisissez le code reçu par SMS.',
-    wrong_code_sms: 'Numéro de téléphone ou code de vérification incorrect.',
+    wrong_code_sms: 'Ce code n’est pas le bon. Vérifiez le dernier SMS reçu, ou envoyez un nouveau code.',
     other_phone: 'Utiliser un autre numéro de téléphone',
   },
 });
 
 export type LoginMessage = Parameters<typeof t>[1];
-export const loginText = t;
 /** Which methods the connection offers (`options.authentication_method`). */
 export type Methods = 'code' | 'link' | 'both';
 
@@ -142,12 +144,18 @@ const notice = (lang: Locale, key: LoginMessage | undefined) => (key ? `<p class
 /** Marks the field invalid and ties it to its message for screen readers (WCAG 3.3.1). */
 const invalid = (key: Message | undefined, id: string) => (key ? ` aria-invalid="true" aria-describedby="${id}"` : '');
 /**
- * A message naming the email address, with break opportunities after `@` and dots: a long address
- * must wrap rather than scroll the page sideways at phone width.
+ * A message naming the email address. The address is one box (`.address`, an inline-block) that
+ * moves to the next line whole when it fits there; only an address wider than the card wraps
+ * inside, and then between its parts, after `@` or before a dot ("browser3@" / "example" / ".com"),
+ * each part an inline-block of its own, so never at a hyphen or inside a label (a single part wider
+ * than the card still wraps rather than scrolling the page sideways). Punctuation right after the
+ * address goes into its box, so a full-width address never leaves a lone "." on the next line.
  */
 function withEmail(lang: Locale, key: LoginMessage, email: string): string {
-  const breakable = email.split(/(?<=[@.])/).map(e).join('<wbr>');
-  return e(t(lang, key, { email: '\u0000' })).replace('\u0000', `<strong>${breakable}</strong>`);
+  const parts = email.split(/(?<=@)|(?=\.)/).map((part) => `<span>${e(part)}</span>`).join('');
+  const [before = '', after = ''] = t(lang, key, { email: '\u0000' }).split('\u0000');
+  const punctuation = /^[.,;:!?)]*/.exec(after)![0];
+  return `${e(before)}<span class="address"><strong data-testid="address">${parts}</strong>${e(punctuation)}</span>${e(after.slice(punctuation.length))}`;
 }
 /**
  * A message naming the number it was sent to, all digits but the last four hidden (as the logs mask

@@ -3,7 +3,7 @@ import { type TransactionDoc, artifactId } from '../../core/artifacts.ts';
 import { AuthorizeError, errorResponse } from '../../core/authorize.ts';
 import { makeLog, passwordlessFields } from '../../core/logs.ts';
 import { TOO_MANY_ATTEMPTS } from '../../core/brute-force.ts';
-import { verifyCode } from '../../core/otp.ts';
+import { OTP_ERRORS, verifyCode } from '../../core/otp.ts';
 import { PHONE_PATTERN_ERROR, normalizePhone } from '../../core/phone.ts';
 import { badRequest } from '../../errors/oauth-error.ts';
 import type { TemplateEngine } from '../../mail/templates.ts';
@@ -16,7 +16,7 @@ import { customLoginHtml, sendCustomLoginPage } from './custom-login.ts';
 import { type PhoneRefusal, type Recipient, RESEND_COOLDOWN_MS, sendFromPage } from './login-send.ts';
 import { type LoginContext, checkForm, formField, loadLogin, methodsOf } from './login-transaction.ts';
 import {
-  type LoginMessage, type Message, type View, codeView, doneView, emailView, linkSentView, loginText, loginUrl, phoneView,
+  type LoginMessage, type Message, type View, codeView, doneView, emailView, linkSentView, loginUrl, phoneView,
 } from './login-views.ts';
 import { sendPage } from './page-context.ts';
 
@@ -200,12 +200,13 @@ async function verify(s: Services, req: FastifyRequest, reply: FastifyReply, ctx
     ? ({ ok: false, reason: 'wrong' } as const)
     : await verifyCode(s, { connection_id: ctx.connection.id, identifier, client_id: ctx.client.client_id }, code, { ctx: rc, client: ctx.client, connection: ctx.connection });
   if (!result.ok) {
-    // Auth0's texts (spec §3.3): "Wrong phone number or verification code." for a text's code.
+    // The page says what to do next; a text's code points at the latest text message.
     const message = sms && result.reason === 'wrong' ? 'wrong_code_sms' : FAILURES[result.reason];
     // Brute-force protection (spec §7, BFP): a blocked pair gets 429 and the page says why.
     const blocked = result.reason === 'blocked';
-    // Auth0's English strings in the log (spec §3.3), whatever the page's language.
-    const description = blocked ? TOO_MANY_ATTEMPTS : loginText('en', message);
+    // Auth0's byte-exact English strings in the log (spec §3.3), whatever the page says.
+    const r = result.reason;
+    const description = r === 'blocked' ? TOO_MANY_ATTEMPTS : r === 'wrong' ? OTP_ERRORS.wrong[sms ? 'sms' : 'email'] : OTP_ERRORS[r];
     await s.store.appendLogs([makeLog('f', rc, {
       ...passwordlessFields(ctx.client, ctx.connection), user_name: identifier, description,
       details: { error: { message: description, oauthError: blocked ? 'too_many_attempts' : 'invalid_grant' } },

@@ -84,12 +84,14 @@ for (const backend of BACKENDS) {
     test('a failing markRetry is logged, never unhandled; the row is claimed again once its lease runs out', async (t) => {
       const h = harness(t, backend);
       const db = await h.db(true);
-      let clock = Date.now();
       let retryCalls = 0;
       const store = wrapStore(db.store, {
         markRetry: (real, ...args) => (++retryCalls === 1 ? Promise.reject(new Error('connection lost while recording')) : real(...args)),
       });
       await enqueue(db.store, 'retry@example.com');
+      // The worker's clock starts after the row is due: read before the enqueue, it could sit a
+      // millisecond before the row's due time and the worker would never claim it.
+      let clock = Date.now();
       const { log, lines } = captureLog();
       // Port 1 on loopback refuses at once: every send fails and is recorded with markRetry.
       const config = configFor('smtp://127.0.0.1:1', { SESAME_MAIL_MAX_ATTEMPTS: '10' });
@@ -112,12 +114,12 @@ for (const backend of BACKENDS) {
     test('a failing markFailed is logged, never unhandled; the fn log is written on the next claim', async (t) => {
       const h = harness(t, backend);
       const db = await h.db(true);
-      let clock = Date.now();
       let failedCalls = 0;
       const store = wrapStore(db.store, {
         markFailed: (real, ...args) => (++failedCalls === 1 ? Promise.reject(new Error('disk full')) : real(...args)),
       });
       await db.store.enqueue({ channel: 'email', recipient: 'unreadable@example.com', payload: '', meta: META });
+      let clock = Date.now(); // after the enqueue, as above
       const { log, lines } = captureLog();
       await noUnhandledRejections(async () => {
         const worker = new MailWorker({ store, config: configFor(undefined), log, now: () => clock });

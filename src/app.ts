@@ -7,6 +7,7 @@ import type { Config } from './config/schema.ts';
 import { Keyring } from './core/crypto.ts';
 import { KeyManager } from './core/keys.ts';
 import { installErrorHandler, sendError } from './errors/error-handler.ts';
+import { registerAdmin } from './http/admin/index.ts';
 import { registerAuthRoutes } from './http/auth/index.ts';
 import { registerManagementRoutes } from './http/management/index.ts';
 import { registerOpenApi } from './http/management/openapi.ts';
@@ -85,6 +86,7 @@ export async function buildApp(config: Config, opts: { now?: () => number; logge
     registerAuthRoutes(app, services);
     registerPages(app, services);
     registerManagementRoutes(app, services);
+    registerAdmin(app, services);
     app.addHook('onClose', async () => {
       await services.mail.stop();
       await store.close();

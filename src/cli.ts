@@ -4,11 +4,12 @@ import { enforceCommand } from './commands/enforce.ts';
 import { logsCommand } from './commands/logs.ts';
 import { exportCommand } from './commands/export.ts';
 import { importCommand } from './commands/import.ts';
+import { adminCommand } from './commands/admin.ts';
 import type { Command, CommandIO } from './commands/types.ts';
 import { SETTINGS } from './config/schema.ts';
 
 /** Every command, in the order `sesame help` lists them. A new command is one module plus one line here. */
-const COMMANDS: Command[] = [startCommand, migrationReportCommand, enforceCommand, logsCommand, exportCommand, importCommand];
+const COMMANDS: Command[] = [startCommand, migrationReportCommand, enforceCommand, logsCommand, exportCommand, importCommand, adminCommand];
 
 const HELP = `Usage: sesame <command> [options]
 

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Config } from './schema.ts';
 
 export class ConfigError extends Error {
@@ -102,6 +103,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     }
   }
 
+  // Issue 12: administrators by email. Compared lower-cased, as passwordless identifiers are stored.
+  const adminEmails = (str('SESAME_ADMIN_EMAILS') ?? '').split(',').map((e) => e.trim().toLowerCase()).filter(Boolean);
+  for (const e of adminEmails) if (!/^[^\s@]+@[^\s@]+$/.test(e) || e.length > 320) errors.push(`SESAME_ADMIN_EMAILS: not an email address: "${e.slice(0, 64)}"`);
+
   const config: Config = {
     port,
     host,
@@ -123,6 +128,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     mailPoolSize: int('SESAME_MAIL_POOL_SIZE', 8, 1, 100),
     logRetentionDays: int('SESAME_LOG_RETENTION_DAYS', 30, 0, 36_500),
     twilioApiUrl,
+    adminEmails: Object.freeze([...new Set(adminEmails)]),
+    // Two levels up from src/config/ (tsx) and from dist/config/ (the build): the package root.
+    adminDir: str('SESAME_ADMIN_DIR') ?? fileURLToPath(new URL('../../admin/dist', import.meta.url)),
     ...overrides,
   };
   if (errors.length > 0) throw new ConfigError(errors);

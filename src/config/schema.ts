@@ -33,6 +33,10 @@ export interface Config {
   readonly logRetentionDays: number;
   /** Twilio's REST API origin, no trailing slash (issue 5 §1); tests point it at a local server. */
   readonly twilioApiUrl: string;
+  /** Administrators of the dashboard (issue 12), lower-cased; more are added with `sesame admin add`. */
+  readonly adminEmails: readonly string[];
+  /** The dashboard's built files, served at /admin (default: the package's admin/dist). */
+  readonly adminDir: string;
 }
 
 export interface Setting {
@@ -62,4 +66,6 @@ export const SETTINGS: readonly Setting[] = [
   { env: 'SESAME_MAIL_POOL_SIZE', default: '8', doc: 'Concurrent SMTP connections.' },
   { env: 'SESAME_LOG_RETENTION_DAYS', default: '30', doc: 'Logs older than this are deleted (at start, then hourly); `0` keeps them forever.' },
   { env: 'SESAME_TWILIO_API_URL', default: 'https://api.twilio.com', doc: 'Origin of the Twilio REST API used by SMS connections with provider `twilio`; Sesame appends `/2010-04-01/Accounts/{sid}/Messages.json`.' },
+  { env: 'SESAME_ADMIN_EMAILS', doc: 'Comma-separated emails of the administrators of the dashboard at `/admin` (besides those added with `sesame admin add`). Only they get Management API scopes on a user token.' },
+  { env: 'SESAME_ADMIN_DIR', default: '<package>/admin/dist', doc: 'Folder of the built dashboard served at `/admin`.' },
 ];

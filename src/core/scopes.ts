@@ -13,6 +13,9 @@ export const MANAGEMENT_SCOPES = [
   'read:roles', 'create:roles', 'update:roles', 'delete:roles',
   'read:role_members', 'create:role_members', 'delete:role_members',
   'read:signing_keys', 'create:signing_keys', 'update:signing_keys',
+  'read:stats',
+  // Sesame extensions (issue 12): the dashboard's administrators (/api/v2/sesame/admins).
+  'read:admins', 'update:admins',
 ] as const;
 
 /** The Management API audience: `<issuer>api/v2/` (spec §5, the SDK default). */

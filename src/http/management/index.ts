@@ -11,6 +11,7 @@ import { registerEmailProvider } from './email-provider.ts';
 import { registerLogs } from './logs.ts';
 import { registerLogStreams } from './log-streams.ts';
 import { registerResourceServers } from './resource-servers.ts';
+import { registerSesameAdmins } from './sesame-admins.ts';
 import { registerRoles } from './roles.ts';
 import { registerSigningKeys } from './signing-keys.ts';
 import { registerTenantSettings } from './tenant-settings.ts';
@@ -51,6 +52,7 @@ export function registerManagementRoutes(app: FastifyInstance, s: Services): voi
       registerRoles(api, s);
       registerUserRoles(api, s);
       registerSigningKeys(api, s);
+      registerSesameAdmins(api, s);
     },
     { prefix: '/api/v2' },
   );

@@ -8,6 +8,7 @@ import * as logStreams from './migrations/2026-11-28T03-00-log-streams.ts';
 import * as windowEvents from './migrations/2026-11-28T04-00-window-events.ts';
 import * as bruteForce from './migrations/2026-11-28T05-00-brute-force.ts';
 import * as rbac from './migrations/2026-12-07T00-00-rbac.ts';
+import * as admins from './migrations/2026-12-07T00-30-admins.ts';
 
 type Dialect = 'sqlite' | 'postgres';
 type Module = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, Module> = {
   '2026-11-28T04-00-window-events': windowEvents,
   '2026-11-28T05-00-brute-force': bruteForce,
   '2026-12-07T00-00-rbac': rbac,
+  '2026-12-07T00-30-admins': admins,
 };
 
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<void> {

@@ -16,6 +16,9 @@ export interface LogCount {
   t: string;
   type: string;
   n: number;
+  /** Dates of the bucket's first and last log of that type (ISO 8601). */
+  first: string;
+  last: string;
 }
 
 /** A message the development console "sent" (no SMTP provider): kept for the dev outbox. */

@@ -11,8 +11,10 @@ import { registerEmailProvider } from './email-provider.ts';
 import { registerLogs } from './logs.ts';
 import { registerLogStreams } from './log-streams.ts';
 import { registerResourceServers } from './resource-servers.ts';
+import { registerSesameActivity } from './sesame-activity.ts';
 import { registerSesameAdmins } from './sesame-admins.ts';
 import { registerRoles } from './roles.ts';
+import { registerStats } from './stats.ts';
 import { registerSigningKeys } from './signing-keys.ts';
 import { registerTenantSettings } from './tenant-settings.ts';
 import { registerUsers } from './users.ts';
@@ -53,6 +55,8 @@ export function registerManagementRoutes(app: FastifyInstance, s: Services): voi
       registerUserRoles(api, s);
       registerSigningKeys(api, s);
       registerSesameAdmins(api, s);
+      registerStats(api, s);
+      registerSesameActivity(api, s);
     },
     { prefix: '/api/v2' },
   );

@@ -29,11 +29,11 @@ export abstract class SqlDashboard extends SqlRbac {
     if (types.length === 0) return [];
     const t = sql<string>`substr(date, 1, ${sql.lit(bucket === 'hour' ? 13 : 10)})`;
     const rows = await this.db.selectFrom('logs')
-      .select([t.as('t'), 'type', (eb) => eb.fn.countAll<number>().as('n')])
+      .select([t.as('t'), 'type', (eb) => eb.fn.countAll<number>().as('n'), (eb) => eb.fn.min('date').as('first'), (eb) => eb.fn.max('date').as('last')])
       .where('type', 'in', [...types]).where('date', '>=', from).where('date', '<', to)
       .groupBy([t, 'type']).orderBy(t).execute();
     const suffix = bucket === 'hour' ? ':00:00.000Z' : 'T00:00:00.000Z';
-    return rows.map((r) => ({ t: `${r.t}${suffix}`, type: r.type, n: Number(r.n) }));
+    return rows.map((r) => ({ t: `${r.t}${suffix}`, type: r.type, n: Number(r.n), first: String(r.first), last: String(r.last) }));
   }
   async countActiveUsers(since: string): Promise<number> {
     const r = await this.db.selectFrom('logs')

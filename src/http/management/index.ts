@@ -14,6 +14,7 @@ import { registerResourceServers } from './resource-servers.ts';
 import { registerSesameActivity } from './sesame-activity.ts';
 import { registerSesameAdmins } from './sesame-admins.ts';
 import { registerRoles } from './roles.ts';
+import { registerSesameDevOutbox } from './sesame-dev-outbox.ts';
 import { registerStats } from './stats.ts';
 import { registerSigningKeys } from './signing-keys.ts';
 import { registerTenantSettings } from './tenant-settings.ts';
@@ -57,6 +58,7 @@ export function registerManagementRoutes(app: FastifyInstance, s: Services): voi
       registerSesameAdmins(api, s);
       registerStats(api, s);
       registerSesameActivity(api, s);
+      registerSesameDevOutbox(api, s);
     },
     { prefix: '/api/v2' },
   );

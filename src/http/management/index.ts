@@ -15,6 +15,7 @@ import { registerSesameActivity } from './sesame-activity.ts';
 import { registerSesameAdmins } from './sesame-admins.ts';
 import { registerRoles } from './roles.ts';
 import { registerSesameDevOutbox } from './sesame-dev-outbox.ts';
+import { registerSesameMigration } from './sesame-migration.ts';
 import { registerStats } from './stats.ts';
 import { registerSigningKeys } from './signing-keys.ts';
 import { registerTenantSettings } from './tenant-settings.ts';
@@ -59,6 +60,7 @@ export function registerManagementRoutes(app: FastifyInstance, s: Services): voi
       registerStats(api, s);
       registerSesameActivity(api, s);
       registerSesameDevOutbox(api, s);
+      registerSesameMigration(api, s);
     },
     { prefix: '/api/v2' },
   );

@@ -15,6 +15,7 @@ import { registerSesameActivity } from './sesame-activity.ts';
 import { registerSesameAdmins } from './sesame-admins.ts';
 import { registerRoles } from './roles.ts';
 import { registerSesameDevOutbox } from './sesame-dev-outbox.ts';
+import { registerSesameEmail } from './sesame-email.ts';
 import { registerSesameMigration } from './sesame-migration.ts';
 import { registerStats } from './stats.ts';
 import { registerSigningKeys } from './signing-keys.ts';
@@ -22,6 +23,7 @@ import { registerTenantSettings } from './tenant-settings.ts';
 import { registerUsers } from './users.ts';
 import { registerUserBlocks } from './user-blocks.ts';
 import { registerUserRoles } from './user-roles.ts';
+import { registerUserLogs } from './user-logs.ts';
 import { compileValidator, formatSchemaErrors } from './validation.ts';
 
 declare module 'fastify' {
@@ -55,12 +57,14 @@ export function registerManagementRoutes(app: FastifyInstance, s: Services): voi
       registerUserBlocks(api, s);
       registerRoles(api, s);
       registerUserRoles(api, s);
+      registerUserLogs(api, s);
       registerSigningKeys(api, s);
       registerSesameAdmins(api, s);
       registerStats(api, s);
       registerSesameActivity(api, s);
       registerSesameDevOutbox(api, s);
       registerSesameMigration(api, s);
+      registerSesameEmail(api, s);
     },
     { prefix: '/api/v2' },
   );

@@ -1,4 +1,5 @@
 import { buildApp } from '../app.ts';
+import { listAdmins } from '../core/admins.ts';
 import { installSignalHandlers, listen } from '../server.ts';
 import { welcome } from '../welcome.ts';
 import { commandConfig } from './config.ts';
@@ -14,7 +15,7 @@ export const startCommand: Command = {
     const { app, services, report } = await buildApp(config);
     installSignalHandlers(app);
     const base = await listen(app, services);
-    io.stdout.write(welcome(base, services.issuer, report));
+    io.stdout.write(welcome(base, services.issuer, report, (await listAdmins(services)).length));
     return -1; // keep running
   },
 };

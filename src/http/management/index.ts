@@ -86,6 +86,8 @@ async function auditWrite(s: Services, req: FastifyRequest, reply: FastifyReply)
     {
       description: audit,
       ...(clientId ? { client_id: clientId } : {}),
+      // An administrator's dashboard token (issue 12): the log names who did it.
+      ...(token?.gty !== 'client-credentials' && typeof token?.sub === 'string' ? { user_id: token.sub } : {}),
       details: { request: { method: req.method, path: req.url.split('?')[0] }, response: { statusCode: reply.statusCode } },
     },
     s.now(),

@@ -46,11 +46,13 @@ export async function isAdminEmail(s: Services, email: string): Promise<boolean>
 }
 
 /**
- * Whether the user is an administrator now: a verified email (a passwordless email sign-in proves
- * it) that names one, and not blocked.
+ * Whether the user is an administrator now: not blocked, and an email that names one and is
+ * verified — flagged so, or the identifier of an email connection, whose every sign-in proves it
+ * (a user created through the API with `email_verified: false` still signs in by code or link).
  */
 export async function isAdminUser(s: Services, user: User): Promise<boolean> {
-  if (user.blocked || user.email === undefined || user.email_verified !== true) return false;
+  if (user.blocked || user.email === undefined) return false;
+  if (user.email_verified !== true && (await s.store.getConnectionByName(user.connection))?.strategy !== 'email') return false;
   return isAdminEmail(s, user.email);
 }
 

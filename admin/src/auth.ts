@@ -32,7 +32,9 @@ export async function loadConfig(): Promise<DashboardConfig> {
 export function makeClient(config: DashboardConfig): Promise<Auth0Client> {
   const redirect = `${window.location.origin}/admin/`;
   return createAuth0Client({
-    domain: config.domain,
+    // auth0-spa-js assumes https for a bare domain; a development Sesame on http://localhost:3000 is
+    // given with its scheme (the SDK then expects tokens from `${domain}/`, Sesame's issuer).
+    domain: config.issuer.startsWith('http://') ? config.issuer.replace(/\/$/, '') : config.domain,
     clientId: config.clientId,
     authorizationParams: { audience: config.audience, redirect_uri: redirect },
     useRefreshTokens: true,

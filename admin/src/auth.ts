@@ -1,4 +1,7 @@
 import { type Auth0Client, createAuth0Client } from '@auth0/auth0-spa-js';
+// The SDK's token worker as a file of our own origin: its default is a blob: worker, which the
+// dashboard's CSP (script-src 'self', no worker-src blob:) rightly refuses.
+import workerUrl from '@auth0/auth0-spa-js/dist/auth0-spa-js.worker.production.js?url';
 
 /** `GET /admin/config.json`: the public bootstrap file the server writes for the dashboard (no secrets). */
 export interface DashboardConfig {
@@ -39,6 +42,7 @@ export function makeClient(config: DashboardConfig): Promise<Auth0Client> {
     authorizationParams: { audience: config.audience, redirect_uri: redirect },
     useRefreshTokens: true,
     cacheLocation: 'memory',
+    workerUrl,
   });
 }
 

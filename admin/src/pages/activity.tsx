@@ -1,9 +1,11 @@
-import { useMemo } from 'react';
+import { Suspense, lazy, useMemo } from 'react';
 import { Link } from 'react-router';
 import { type Activity as ActivityData, type ActivityCounts, sesame } from '../api/client';
-import { Chart } from '../components/chart';
-import { Show, useLoad } from '../components/ui';
+import { Loading, Show, useLoad } from '../components/ui';
 import { type Key, useI18n } from '../i18n';
+
+// uPlot is only needed here: loaded with this page rather than with the dashboard's first screen.
+const Chart = lazy(() => import('../components/chart').then((m) => ({ default: m.Chart })));
 
 const METRICS: { key: keyof ActivityCounts; label: Key; color: string }[] = [
   { key: 'logins', label: 'activity.logins', color: '#1a7f37' },
@@ -60,7 +62,9 @@ function Figures({ data }: { data: ActivityData }) {
     new Date(iso).toLocaleString(lang, data.bucket === 'hour' ? { hour: '2-digit', minute: '2-digit' } : { month: 'short', day: 'numeric' });
   return (
     <>
-      <Chart times={times} series={series} title={t('activity.chart')} />
+      <Suspense fallback={<Loading />}>
+        <Chart times={times} series={series} title={t('activity.chart')} />
+      </Suspense>
       <details>
         <summary>{t('activity.table')}</summary>
         <div className="table-wrap">

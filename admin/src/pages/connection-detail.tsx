@@ -23,7 +23,7 @@ export function ConnectionDetail() {
   return (
     <section>
       <Show state={conn}>
-        {(c) => <Show state={clients}>{(cl) => <ConnForm key={JSON.stringify(c)} conn={c} clients={cl as Client[]} reload={conn.reload} />}</Show>}
+        {(c) => <Show state={clients}>{(cl) => <ConnForm key={c.id} conn={c} clients={cl as Client[]} reload={conn.reload} />}</Show>}
       </Show>
     </section>
   );

@@ -3,21 +3,13 @@ import { useSearchParams } from 'react-router';
 import { type Log, mgmt, ok } from '../api/client';
 import { ErrorText, Loading, Empty, Toggle, fmtDate, useLoad } from '../components/ui';
 import { useI18n } from '../i18n';
+import { logsQuery } from '../lib/queries';
 
 /** Auth0's log type codes (spec §5) that Sesame writes, most useful first. */
 export const LOG_TYPES = ['depnote', 'cs', 'cls', 's', 'f', 'fepotpft', 'limit_wc', 'limit_phone', 'ss', 'fu', 'fn', 'slo', 'seccft', 'api_limit'];
 const EXAMPLES = ['type:depnote AND description:*passwordless*', 'type:f OR type:fepotpft', 'type:s AND date:[now-1d TO *]'];
 const PER_PAGE = 50;
 const TAIL_MS = 3000;
-
-/** The Auth0 query the page sends: what was typed, AND the type chips, AND the date range. */
-function effectiveQuery(q: string, types: string[], from: string, to: string): string {
-  const parts = [];
-  if (q.trim()) parts.push(types.length || from || to ? `(${q.trim()})` : q.trim());
-  if (types.length) parts.push(`type:(${types.join(' OR ')})`);
-  if (from || to) parts.push(`date:[${from || '*'} TO ${to || '*'}]`);
-  return parts.join(' AND ');
-}
 
 export function Logs() {
   const { t, lang } = useI18n();
@@ -32,7 +24,7 @@ export function Logs() {
   const [tail, setTail] = useState(false);
   useEffect(() => setDraft(q), [q]);
 
-  const query = effectiveQuery(q, types, from, to);
+  const query = logsQuery(q, types, from, to);
   const list = useLoad(
     () =>
       ok(

@@ -3,15 +3,7 @@ import { Link, useSearchParams } from 'react-router';
 import { type User, mgmt, ok } from '../api/client';
 import { Empty, Show, fmtDate, useLoad } from '../components/ui';
 import { useI18n } from '../i18n';
-
-/** What was typed → Sesame's user query (email or phone_number; a trailing * searches by prefix). */
-function userQuery(s: string): string | undefined {
-  const v = s.trim();
-  if (!v) return undefined;
-  const field = /^[+\d][\d\s()-]*\*?$/.test(v) ? 'phone_number' : 'email';
-  const value = field === 'phone_number' ? v.replace(/[\s()-]/g, '') : v;
-  return value.endsWith('*') ? `${field}:${value}` : `${field}:"${value}"`;
-}
+import { usersQuery } from '../lib/queries';
 
 export function Users() {
   const { t, lang } = useI18n();
@@ -19,7 +11,7 @@ export function Users() {
   const search = params.get('search') ?? '';
   const [draft, setDraft] = useState(search);
   useEffect(() => setDraft(search), [search]);
-  const q = userQuery(search);
+  const q = usersQuery(search);
   const list = useLoad(() => ok(mgmt.GET('/api/v2/users', { params: { query: { per_page: 50, ...(q ? { q } : {}) } } })), [q]);
   const submit = (e: FormEvent) => {
     e.preventDefault();

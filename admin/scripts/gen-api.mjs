@@ -38,7 +38,7 @@ async function fromServer() {
     },
   });
   try {
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < 900; i++) {
       try {
         const res = await fetch(`http://127.0.0.1:${port}/api/v2/openapi.json`);
         if (res.ok) return await res.json();
@@ -48,7 +48,7 @@ async function fromServer() {
       if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    throw new Error('the server did not answer /api/v2/openapi.json within 20 s');
+    throw new Error('the server did not answer /api/v2/openapi.json within 90 s');
   } finally {
     child.kill('SIGTERM');
   }

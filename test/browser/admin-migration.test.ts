@@ -46,7 +46,7 @@ for (const { backend, skip } of await backendMatrix()) {
       assert.match(await page.locator('header').innerText(), new RegExp(ADMIN));
     });
 
-    it('a backend without its secret makes a start; the Logs query finds its depnote', async () => {
+    it('a backend without its secret makes a start; the Logs query finds its depnote, the live tail the next one', async () => {
       assert.equal((await start(false)).status, 200);
       await open(page, 'logs');
       await page.locator('[data-testid="logs-query"]').fill('type:depnote AND description:*passwordless*');
@@ -62,6 +62,12 @@ for (const { backend, skip } of await backendMatrix()) {
       const json = JSON.parse(await detail.locator('pre').innerText()) as Record<string, unknown>;
       assert.equal(json.type, 'depnote');
       assert.equal(json.client_id, app.client_id);
+
+      // Live tail: a second call shows up without searching again.
+      await page.getByLabel('Live tail').click();
+      assert.equal((await start(false)).status, 200);
+      await page.waitForFunction(`document.querySelectorAll('[data-testid="log-row"]').length === 2`, undefined, { timeout: WAIT });
+      await page.getByLabel('Live tail').click();
     });
 
     it('the Migration page names the caller, its kind and its fix', async () => {

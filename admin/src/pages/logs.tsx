@@ -11,6 +11,9 @@ const EXAMPLES = ['type:depnote AND description:*passwordless*', 'type:f OR type
 const PER_PAGE = 50;
 const TAIL_MS = 3000;
 
+/** log_ids are increasing decimal strings (src/http/management/logs.ts checkpoint paging). */
+const newer = (a: string, b: string) => a.length > b.length || (a.length === b.length && a > b);
+
 export function Logs() {
   const { t, lang } = useI18n();
   const [params, setParams] = useSearchParams();
@@ -35,12 +38,25 @@ export function Logs() {
     [query, page],
   );
 
-  // Live tail: the same search again every few seconds while the first page is shown.
+  // Live tail: a checkpoint read (`from`/`take`, ascending log_id, the way Auth0 recommends following
+  // logs) asks whether anything arrived after the newest log seen; only then is the search run again.
   const reload = useRef(list.reload);
   reload.current = list.reload;
+  const cursor = useRef<string | undefined>(undefined);
+  useEffect(() => {
+    for (const l of list.data?.logs ?? []) if (l.log_id && (!cursor.current || newer(l.log_id, cursor.current))) cursor.current = l.log_id;
+  }, [list.data]);
   useEffect(() => {
     if (!tail || page !== 0) return;
-    const id = setInterval(() => reload.current(), TAIL_MS);
+    const id = setInterval(() => {
+      const from = cursor.current;
+      ok(mgmt.GET('/api/v2/logs', { params: { query: { ...(from ? { from } : {}), take: 100 } } })).then((fresh) => {
+        const last = (fresh as Log[]).at(-1)?.log_id;
+        if (!last) return;
+        cursor.current = last;
+        reload.current();
+      }, () => {});
+    }, TAIL_MS);
     return () => clearInterval(id);
   }, [tail, page]);
 

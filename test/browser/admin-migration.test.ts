@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
 import { PASSWORDLESS_OTP_GRANT } from '../../src/core/model.ts';
-import { ADMIN, dashboardMissing, open, signInAdmin, startAdminSuite, waitForAttribute } from '../helpers/admin-dashboard.ts';
+import { ADMIN, dashboardMissing, open, signInAdmin, startAdminSuite, waitForAttribute, waitUntil } from '../helpers/admin-dashboard.ts';
 import { backendMatrix } from '../helpers/backends.ts';
 import { browserUnavailable } from '../helpers/browser.ts';
 import type { BrowserSuite } from '../helpers/browser-suite.ts';
@@ -66,7 +66,7 @@ for (const { backend, skip } of await backendMatrix()) {
       // Live tail: a second call shows up without searching again.
       await page.getByLabel('Live tail').click();
       assert.equal((await start(false)).status, 200);
-      await page.waitForFunction(`document.querySelectorAll('[data-testid="log-row"]').length === 2`, undefined, { timeout: WAIT });
+      await waitUntil(page, `document.querySelectorAll('[data-testid="log-row"]').length === 2`, 'the tailed depnote');
       await page.getByLabel('Live tail').click();
     });
 

@@ -70,14 +70,27 @@ export async function tabTo(page: Page, selector: string, max = 80): Promise<voi
   assert.fail(`${selector} never took the focus after ${max} Tab presses on ${page.url()}`);
 }
 
+/**
+ * Polls a JavaScript expression until it is true. page.evaluate runs it through DevTools; Playwright's
+ * waitForFunction would evaluate a string inside the page, which the dashboard's CSP (no
+ * 'unsafe-eval') rightly refuses.
+ */
+export async function waitUntil(page: Page, expression: string, what = expression): Promise<void> {
+  const end = Date.now() + WAIT;
+  while (!(await page.evaluate<boolean>(expression))) {
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what} on ${page.url()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Waits until no "Loading…" status is left on the page. */
-export async function settled(page: Page): Promise<void> {
-  await page.waitForFunction(`!document.querySelector('[role="status"][aria-live="polite"]')`, undefined, { timeout: WAIT });
+export function settled(page: Page): Promise<void> {
+  return waitUntil(page, `!document.querySelector('[role="status"][aria-live="polite"]')`, 'the page to finish loading');
 }
 
 /** Waits until the element's attribute has this value (e.g. a switch's aria-checked). */
-export async function waitForAttribute(page: Page, selector: string, name: string, value: string): Promise<void> {
-  await page.waitForFunction(`document.querySelector(${JSON.stringify(selector)})?.getAttribute(${JSON.stringify(name)}) === ${JSON.stringify(value)}`, undefined, { timeout: WAIT });
+export function waitForAttribute(page: Page, selector: string, name: string, value: string): Promise<void> {
+  return waitUntil(page, `document.querySelector(${JSON.stringify(selector)})?.getAttribute(${JSON.stringify(name)}) === ${JSON.stringify(value)}`, `${selector} ${name}=${value}`);
 }
 
 const SHOTS = process.env.SESAME_SCREENSHOTS === '1' ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url)) : `${join(tmpdir(), 'sesame-screenshots')}/`;

@@ -23,7 +23,9 @@ export function Chart({ times, series, title }: { times: number[]; series: Serie
         width,
         height: 220,
         series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2 }))],
-        axes: [{}, { size: 40 }],
+        // Counts: whole-number ticks from zero.
+        scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+        axes: [{}, { size: 50, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 100_000, 1_000_000] }],
         legend: { show: true },
         cursor: { drag: { x: false, y: false } },
       },

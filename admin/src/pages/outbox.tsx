@@ -48,7 +48,7 @@ export function Outbox() {
           if (messages.length === 0) return <Empty>{t('outbox.empty')}</Empty>;
           return messages.map((m) => (
             <article key={m.id} className="card" data-testid="dev-outbox-message">
-              <h2>{m.subject ?? t('outbox.sms')}</h2>
+              <h2>{m.subject || t('outbox.sms')}</h2>
               <p className="muted">
                 {t('outbox.to')} {m.to} · {fmtDate(m.created_at, lang)}
               </p>

@@ -100,6 +100,8 @@ export interface MigrationReport {
   window: { since: string; until: string };
   total: number;
   applications: MigrationCaller[];
+  /** Applications (per kind of caller) that would break if enforcement were on now. */
+  callers_left?: number;
   enforce_client_authentication_on_passwordless_start?: boolean;
 }
 

@@ -37,7 +37,7 @@ export function Activity() {
               <Show state={migration}>
                 {(r) => (
                   <Link to="/migration">
-                    <span className="num">{r.ready ? '✓' : r.applications.length}</span>
+                    <span className="num">{r.ready ? '✓' : (r.callers_left ?? r.applications.length)}</span>
                     <span>{r.ready ? t('migration.ready') : t('activity.callersLeft')}</span>
                   </Link>
                 )}

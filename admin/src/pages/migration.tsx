@@ -30,7 +30,7 @@ export function Migration() {
         {(r) => (
           <>
             <p data-testid="migration-status" className={r.ready ? 'status ready' : 'status waiting'} role="status">
-              {r.ready ? t('migration.ready') : t('migration.left', { n: r.applications.length, total: r.total })}
+              {r.ready ? t('migration.ready') : t('migration.left', { n: r.callers_left ?? r.applications.length, total: r.total })}
             </p>
             <h2>{t('enforce.label')}</h2>
             <EnforceSwitch callers={r.applications} onChange={report.reload} />

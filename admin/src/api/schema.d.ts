@@ -461,6 +461,23 @@ export interface paths {
         patch: operations["patch_api_v2_resource_servers_id"];
         trace?: never;
     };
+    "/api/v2/sesame/activity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GET /api/v2/sesame/activity */
+        get: operations["get_api_v2_sesame_activity"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v2/sesame/admins": {
         parameters: {
             query?: never;
@@ -491,6 +508,74 @@ export interface paths {
         post?: never;
         /** DELETE /api/v2/sesame/admins/:email */
         delete: operations["delete_api_v2_sesame_admins_email"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/sesame/dev-outbox": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GET /api/v2/sesame/dev-outbox */
+        get: operations["get_api_v2_sesame_dev_outbox"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/sesame/migration": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GET /api/v2/sesame/migration */
+        get: operations["get_api_v2_sesame_migration"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/stats/active-users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GET /api/v2/stats/active-users */
+        get: operations["get_api_v2_stats_active_users"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/stats/daily": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GET /api/v2/stats/daily */
+        get: operations["get_api_v2_stats_daily"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -3355,6 +3440,57 @@ export interface operations {
             };
         };
     };
+    get_api_v2_sesame_activity: {
+        parameters: {
+            query?: {
+                window?: "24h" | "7d";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description HTTP 200 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        from?: string;
+                        to?: string;
+                        /** @enum {string} */
+                        bucket?: "hour" | "day";
+                        series?: {
+                            t?: string;
+                            logins?: number;
+                            failures?: number;
+                            codes_sent?: number;
+                            links_sent?: number;
+                            depnotes?: number;
+                        }[];
+                        today?: {
+                            logins?: number;
+                            failures?: number;
+                            codes_sent?: number;
+                            links_sent?: number;
+                            depnotes?: number;
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ManagementError"];
+                };
+            };
+        };
+    };
     get_api_v2_sesame_admins: {
         parameters: {
             query?: never;
@@ -3460,6 +3596,190 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ManagementError"];
+                };
+            };
+        };
+    };
+    get_api_v2_sesame_dev_outbox: {
+        parameters: {
+            query?: {
+                page?: number;
+                per_page?: number;
+                include_totals?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description HTTP 200 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id?: string;
+                        to?: string;
+                        from?: string;
+                        subject?: string;
+                        text?: string;
+                        html?: string;
+                        created_at?: string;
+                        codes?: string[];
+                        links?: string[];
+                    }[] | {
+                        start?: number;
+                        limit?: number;
+                        length?: number;
+                        total?: number;
+                        messages?: {
+                            id?: string;
+                            to?: string;
+                            from?: string;
+                            subject?: string;
+                            text?: string;
+                            html?: string;
+                            created_at?: string;
+                            codes?: string[];
+                            links?: string[];
+                        }[];
+                    };
+                };
+            };
+            /** @description Error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ManagementError"];
+                };
+            };
+        };
+    };
+    get_api_v2_sesame_migration: {
+        parameters: {
+            query?: {
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description HTTP 200 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        ready?: boolean;
+                        callers_left?: number;
+                        enforce_client_authentication_on_passwordless_start?: boolean;
+                        window?: {
+                            since?: string;
+                            until?: string;
+                        };
+                        total?: number;
+                        applications?: {
+                            client_id?: string;
+                            client_name?: string;
+                            app_type?: string | null;
+                            /** @enum {string} */
+                            classification?: "backend" | "browser" | "login_page";
+                            count?: number;
+                            first_seen?: string;
+                            last_seen?: string;
+                            ips?: string[];
+                            user_agents?: string[];
+                            sdks?: {
+                                name?: string;
+                                version?: string | null;
+                            }[];
+                            fix?: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ManagementError"];
+                };
+            };
+        };
+    };
+    get_api_v2_stats_active_users: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description HTTP 200 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": number;
+                };
+            };
+            /** @description Error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ManagementError"];
+                };
+            };
+        };
+    };
+    get_api_v2_stats_daily: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description HTTP 200 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        date?: string;
+                        logins?: number;
+                        signups?: number;
+                        leaked_passwords?: number;
+                        updated_at?: string | null;
+                        created_at?: string | null;
+                    }[];
+                };
             };
             /** @description Error */
             "4XX": {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
-import { dashboardMissing, open, signIn, signInAdmin, startAdminSuite, waitForAttribute } from '../helpers/admin-dashboard.ts';
+import { ADMIN, dashboardMissing, go, open, signIn, signInAdmin, startAdminSuite, waitForAttribute } from '../helpers/admin-dashboard.ts';
 import { backendMatrix } from '../helpers/backends.ts';
 import { browserUnavailable } from '../helpers/browser.ts';
 import type { BrowserSuite } from '../helpers/browser-suite.ts';
@@ -82,6 +82,14 @@ describe(`admin dashboard: applications, connections, users, non-admins [${backe
     const email = uniqueEmail('eight');
     assert.equal((await start(email)).status, 200);
     assert.match(extractCode(await suite.mailTo(email)), /^\d{8}$/);
+    // The template's live preview is rendered by the server from the unsaved fields; "send me a test"
+    // mails the signed-in admin the saved template.
+    await page.getByLabel('Subject (Liquid)').fill('Code for {{ application.name }}');
+    const preview = page.locator('.preview');
+    await preview.getByText(/^Code for /).waitFor({ timeout: WAIT });
+    await preview.getByRole('button', { name: 'Send me a test' }).click();
+    await preview.getByText(`Test message sent to ${ADMIN}.`).waitFor({ timeout: WAIT });
+    assert.match((await suite.mailTo(ADMIN)).subject, /^\[Test\] /);
     // Back to six for the sign-ins below (and to prove the field writes both ways).
     await length.fill('6');
     await page.getByRole('button', { name: 'Save', exact: true }).click();
@@ -107,6 +115,12 @@ describe(`admin dashboard: applications, connections, users, non-admins [${backe
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(suite.sink.messages.filter((m) => m.to === email).length, 0, 'no message for a blocked user');
     assert.equal(suite.sink.messages.length, before);
+
+    // The user's page lists the refused start among their recent logs (GET /users/{id}/logs).
+    const path = new URL(page.url()).pathname.replace(/^\/admin\//, '');
+    await open(page, 'users');
+    await go(page, path);
+    await page.getByText('user is blocked').first().waitFor({ timeout: WAIT });
   });
 
   it('a non-administrator sees the not-admin page and gets no Management access', async () => {

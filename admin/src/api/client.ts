@@ -146,12 +146,12 @@ export const sesame = {
   admins: () => call<Admin[]>('GET', '/api/v2/sesame/admins'),
   addAdmin: (email: string) => call<Admin>('POST', '/api/v2/sesame/admins', { email }),
   removeAdmin: (email: string) => call<void>('DELETE', `/api/v2/sesame/admins/${encodeURIComponent(email)}`),
-  /** A user's recent logs: Auth0's log search on `user_id` (the same rows as GET /users/{id}/logs). */
-  userLogs: (id: string) =>
-    call<Log[]>('GET', `/api/v2/logs?${new URLSearchParams({ q: `user_id:"${id.replace(/(["\\])/g, '\\$1')}"`, per_page: '20', sort: 'date:-1' })}`),
+  /** A user's recent logs, newest first (Auth0's GET /users/{id}/logs). */
+  userLogs: (id: string) => call<Log[]>('GET', `/api/v2/users/${encodeURIComponent(id)}/logs?per_page=20&sort=date:-1`),
   testEmail: (to: string, connection?: string) => call<unknown>('POST', '/api/v2/sesame/test-email', { to, ...(connection ? { connection } : {}) }),
-  previewEmail: (body: { connection: string; subject?: string; body?: string; from?: string; syntax?: string }) =>
-    call<{ subject: string; html?: string; text?: string }>('POST', '/api/v2/sesame/preview-email', body),
+  /** The connection's email rendered by the server's Liquid engine, with the unsaved template fields if given. */
+  previewEmail: (body: { connection: string; email?: { subject?: string; body?: string; from?: string; syntax?: string }; language?: string }) =>
+    call<{ from?: string; subject: string; html?: string; text?: string }>('POST', '/api/v2/sesame/preview-email', body),
 };
 
 export const FEATURE_FLAG = 'enforce_client_authentication_on_passwordless_start';

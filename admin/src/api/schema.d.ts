@@ -547,6 +547,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/sesame/preview-email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** POST /api/v2/sesame/preview-email */
+        post: operations["post_api_v2_sesame_preview_email"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/sesame/test-email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** POST /api/v2/sesame/test-email */
+        post: operations["post_api_v2_sesame_test_email"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v2/stats/active-users": {
         parameters: {
             query?: never;
@@ -687,6 +721,23 @@ export interface paths {
         head?: never;
         /** PATCH /api/v2/users/:id */
         patch: operations["patch_api_v2_users_id"];
+        trace?: never;
+    };
+    "/api/v2/users/{id}/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GET /api/v2/users/:id/logs */
+        get: operations["get_api_v2_users_id_logs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/authorize": {
@@ -3724,6 +3775,96 @@ export interface operations {
             };
         };
     };
+    post_api_v2_sesame_preview_email: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    connection: string;
+                    email?: {
+                        from?: string;
+                        subject?: string;
+                        body?: string;
+                        /** @enum {unknown} */
+                        syntax?: "liquid";
+                    };
+                    /** @enum {unknown} */
+                    send?: "code" | "link";
+                    application?: string;
+                    language?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description HTTP 200 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        from?: string;
+                        subject?: string;
+                        html?: string;
+                        text?: string;
+                    };
+                };
+            };
+            /** @description Error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ManagementError"];
+                };
+            };
+        };
+    };
+    post_api_v2_sesame_test_email: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    to: string;
+                    connection?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description HTTP 202 */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        to?: string;
+                        subject?: string;
+                    };
+                };
+            };
+            /** @description Error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ManagementError"];
+                };
+            };
+        };
+    };
     get_api_v2_stats_active_users: {
         parameters: {
             query?: never;
@@ -4433,6 +4574,106 @@ export interface operations {
                         app_metadata?: {
                             [key: string]: unknown;
                         };
+                    };
+                };
+            };
+            /** @description Error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ManagementError"];
+                };
+            };
+        };
+    };
+    get_api_v2_users_id_logs: {
+        parameters: {
+            query?: {
+                page?: number;
+                per_page?: number;
+                include_totals?: boolean;
+                sort?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description HTTP 200 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        log_id?: string;
+                        date?: string;
+                        type?: string;
+                        description?: string;
+                        client_id?: string;
+                        client_name?: string;
+                        connection?: string;
+                        connection_id?: string;
+                        ip?: string;
+                        hostname?: string;
+                        user_agent?: string;
+                        user_id?: string;
+                        user_name?: string;
+                        audience?: string;
+                        scope?: string;
+                        strategy?: string;
+                        strategy_type?: string;
+                        isMobile?: boolean;
+                        auth0_client?: {
+                            name?: string;
+                            version?: string;
+                            env?: {
+                                [key: string]: string;
+                            };
+                        };
+                        details?: {
+                            [key: string]: unknown;
+                        };
+                    }[] | {
+                        start?: number;
+                        limit?: number;
+                        length?: number;
+                        total?: number;
+                        logs?: {
+                            log_id?: string;
+                            date?: string;
+                            type?: string;
+                            description?: string;
+                            client_id?: string;
+                            client_name?: string;
+                            connection?: string;
+                            connection_id?: string;
+                            ip?: string;
+                            hostname?: string;
+                            user_agent?: string;
+                            user_id?: string;
+                            user_name?: string;
+                            audience?: string;
+                            scope?: string;
+                            strategy?: string;
+                            strategy_type?: string;
+                            isMobile?: boolean;
+                            auth0_client?: {
+                                name?: string;
+                                version?: string;
+                                env?: {
+                                    [key: string]: string;
+                                };
+                            };
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                        }[];
                     };
                 };
             };

@@ -195,8 +195,9 @@ function Preview(props: { connection: string; from: string; subject: string; bod
   const [sent, setSent] = useState<string>();
   useEffect(() => {
     const timer = setTimeout(() => {
+      const email = { ...(props.from ? { from: props.from } : {}), ...(props.subject ? { subject: props.subject } : {}), ...(props.body ? { body: props.body, syntax: 'liquid' } : {}) };
       sesame
-        .previewEmail({ connection: props.connection, ...(props.from ? { from: props.from } : {}), ...(props.subject ? { subject: props.subject } : {}), ...(props.body ? { body: props.body } : {}) })
+        .previewEmail({ connection: props.connection, ...(Object.keys(email).length ? { email } : {}) })
         .then((p) => {
           setShown(p);
           setError(undefined);

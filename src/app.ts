@@ -9,6 +9,7 @@ import { fastifyTrustProxy } from './config/trust-proxy.ts';
 import { Keyring } from './core/crypto.ts';
 import { KeyManager } from './core/keys.ts';
 import { installErrorHandler, sendError } from './errors/error-handler.ts';
+import { registerAdmin } from './http/admin/index.ts';
 import { registerAuthRoutes } from './http/auth/index.ts';
 import { registerHome } from './http/home.ts';
 import { registerManagementRoutes } from './http/management/index.ts';
@@ -113,6 +114,7 @@ export async function buildApp(config: Config, opts: { now?: () => number; logge
     registerPages(app, services);
     registerHome(app, services);
     registerManagementRoutes(app, services);
+    registerAdmin(app, services);
     app.addHook('onClose', async () => {
       await services.mail.stop();
       await store.close();

@@ -2,6 +2,7 @@ import { DEFAULT_APP_GRANTS, newClient } from './core/clients.ts';
 import { randomId } from './core/crypto.ts';
 import type { Connection } from './core/model.ts';
 import { MANAGEMENT_SCOPES, managementAudience } from './core/scopes.ts';
+import { syncDashboardClient } from './dashboard-client.ts';
 import type { Services } from './services.ts';
 import { DEFAULT_TENANT } from './store/sql/sql-store.ts';
 
@@ -66,6 +67,7 @@ export async function bootstrap(s: Services): Promise<BootstrapReport> {
     report.managementClient = { client_id: made.client.client_id, client_secret: made.secret };
   }
   await syncManagementGrants(s);
+  await syncDashboardClient(s);
   if (first) await store.putSetting(BOOTSTRAPPED, new Date().toISOString());
   return report;
 }

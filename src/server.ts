@@ -1,6 +1,7 @@
 import { MAX_WINDOW_SECONDS } from './core/fraud-guards.ts';
 import type { FastifyInstance } from 'fastify';
 import { syncManagementGrants } from './bootstrap.ts';
+import { syncDashboardClient } from './dashboard-client.ts';
 import { startLogJobs } from './logs/jobs.ts';
 import type { Services } from './services.ts';
 
@@ -17,6 +18,7 @@ export async function listen(app: FastifyInstance, services: Services): Promise<
   if (!config.issuerExplicit && port !== config.port) {
     services.issuer = `${scheme}://localhost:${port}/`;
     await syncManagementGrants(services);
+    await syncDashboardClient(services);
   }
   services.mail.start();
   startPurge(app, services);

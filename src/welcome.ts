@@ -1,8 +1,16 @@
 import type { BootstrapReport } from './bootstrap.ts';
 
 /** The first-start banner: ready-to-paste commands so a newcomer signs in within a minute. */
-export function welcome(base: string, issuer: string, report: BootstrapReport): string {
-  const lines = [`\nSesame is listening on ${base} (issuer ${issuer})\n`];
+export function welcome(base: string, issuer: string, report: BootstrapReport, admins = 0): string {
+  const lines = [`\nSesame is listening on ${base} (issuer ${issuer})\n`, `Admin dashboard: ${issuer}admin/`];
+  // Issue 12: until someone is an administrator, nobody can sign in to the dashboard.
+  if (admins === 0) {
+    lines.push(
+      '  No administrator yet. Restart with SESAME_ADMIN_EMAILS=you@example.com, or run',
+      '  npx sesame admin add you@example.com   (with SESAME_ISSUER and SESAME_BOOTSTRAP_CLIENT_ID/SECRET set, or --domain/--client-id/--client-secret)',
+    );
+  }
+  lines.push('');
   if (report.managementClient) {
     lines.push(
       'Management API client (shown once, keep it safe):',

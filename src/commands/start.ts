@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import { buildApp } from '../app.ts';
 import type { Config } from '../config/schema.ts';
 import { writeLocalState } from '../local.ts';
+import { listAdmins } from '../core/admins.ts';
 import { installSignalHandlers, listen } from '../server.ts';
 import { welcome } from '../welcome.ts';
 import { ConfigError } from '../config/load.ts';
@@ -62,7 +63,7 @@ export const startCommand: Command = {
       return 1;
     }
     writeLocalState(dataDir, { issuer: services.issuer, ...(report.managementClient ?? {}) });
-    io.stdout.write(welcome(base, services.issuer, report));
+    io.stdout.write(welcome(base, services.issuer, report, (await listAdmins(services)).length));
     return -1; // keep running
   },
 };

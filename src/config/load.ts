@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Config } from './schema.ts';
 import { parseTrustProxy } from './trust-proxy.ts';
 
@@ -113,6 +114,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
 
   const trust = parseTrustProxy(str('SESAME_TRUST_PROXY'));
   if ('error' in trust) errors.push(trust.error);
+  // Issue 12: administrators by email. Compared lower-cased, as passwordless identifiers are stored.
+  const adminEmails = (str('SESAME_ADMIN_EMAILS') ?? '').split(',').map((e) => e.trim().toLowerCase()).filter(Boolean);
+  for (const e of adminEmails) if (!/^[^\s@]+@[^\s@]+$/.test(e) || e.length > 320) errors.push(`SESAME_ADMIN_EMAILS: not an email address: "${e.slice(0, 64)}"`);
 
   const config: Config = {
     port,
@@ -145,6 +149,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     identifierMaxDelaySeconds: int('SESAME_IDENTIFIER_MAX_DELAY_SECONDS', 3600, 1, 30 * 86_400),
     twilioTimeoutMs: int('SESAME_TWILIO_TIMEOUT_MS', 10_000, 50, 300_000),
     smsGatewayTimeoutMs: int('SESAME_SMS_GATEWAY_TIMEOUT_MS', 30_000, 50, 300_000),
+    adminEmails: Object.freeze([...new Set(adminEmails)]),
+    // Two levels up from src/config/ (tsx) and from dist/config/ (the build): the package root.
+    adminDir: str('SESAME_ADMIN_DIR') ?? fileURLToPath(new URL('../../admin/dist', import.meta.url)),
     ...overrides,
   };
   if (errors.length > 0) throw new ConfigError(errors);

@@ -56,6 +56,10 @@ export interface Config {
   /** Per-attempt timeouts of the SMS providers (issue 5 §2; Auth0's gateway waits 30 s, spec §4). */
   readonly twilioTimeoutMs: number;
   readonly smsGatewayTimeoutMs: number;
+  /** Administrators of the dashboard (issue 12), lower-cased; more are added with `sesame admin add`. */
+  readonly adminEmails: readonly string[];
+  /** The dashboard's built files, served at /admin (default: the package's admin/dist). */
+  readonly adminDir: string;
 }
 
 export interface Setting {
@@ -95,4 +99,6 @@ export const SETTINGS: readonly Setting[] = [
   { env: 'SESAME_TWILIO_API_URL', default: 'https://api.twilio.com', doc: 'Origin of the Twilio REST API used by SMS connections with provider `twilio`; Sesame appends `/2010-04-01/Accounts/{sid}/Messages.json`.' },
   { env: 'SESAME_TWILIO_TIMEOUT_MS', default: '10000', doc: 'How long one call to Twilio may take before the start fails with `Timeout while calling Twilio: ETIMEDOUT` (a timeout is not retried).' },
   { env: 'SESAME_SMS_GATEWAY_TIMEOUT_MS', default: '30000', doc: "How long one call to an SMS gateway may take (Auth0's 30 s) before the start fails with `Timeout while calling the SMS gateway: ETIMEDOUT`." },
+  { env: 'SESAME_ADMIN_EMAILS', doc: 'Comma-separated emails of the administrators of the dashboard at `/admin` (besides those added with `sesame admin add`). Only they get Management API scopes on a user token.' },
+  { env: 'SESAME_ADMIN_DIR', default: '<package>/admin/dist', doc: 'Folder of the built dashboard served at `/admin`.' },
 ];

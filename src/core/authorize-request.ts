@@ -1,4 +1,5 @@
 import { PageError } from '../errors/page-error.ts';
+import { DASHBOARD_ONLY, isDashboardClient, isManagementAudience } from './admins.ts';
 import type { Services } from '../services.ts';
 import type { AuthorizeParams, ResponseMode, ResponseType } from './artifacts.ts';
 import { AuthorizeError } from './authorize.ts';
@@ -100,6 +101,9 @@ export async function parseAuthorize(s: Services, q: Query): Promise<ParsedAutho
   if (audience !== undefined && audience !== userinfoAudience(s.issuer) && !(await findResourceServer(s, audience))) {
     throw fail('access_denied', serviceNotFoundText(audience));
   }
+  // Issue 10 §1 / issue 12: Management API user tokens go only to the dashboard, by code + PKCE
+  // (never in a URL fragment); whether the user is an administrator is decided once signed in.
+  if (isManagementAudience(s, audience) && (responseType !== 'code' || !(await isDashboardClient(s, client)))) throw fail('access_denied', DASHBOARD_ONLY);
   const connection = await pickConnection(s, client, str(q, 'connection'), fail);
   const scope = (str(q, 'scope') ?? 'openid').trim().split(/\s+/).join(' ');
   const params: AuthorizeParams = {

@@ -1,5 +1,6 @@
 import type { Services } from '../services.ts';
 import { type AuthCodeDoc, type AuthorizeParams, type ResponseMode, type SessionDoc, TTL, artifactId, findArtifact, newToken } from './artifacts.ts';
+import { managementUserGrant, isManagementAudience } from './admins.ts';
 import { randomId } from './crypto.ts';
 import { type RequestContext, makeLog, passwordlessFields } from './logs.ts';
 import type { Client, Connection, LogEvent, User } from './model.ts';
@@ -107,12 +108,20 @@ export async function authorizationSuccess(
   sid: string,
 ): Promise<AuthorizationResponse> {
   const out: Record<string, string> = {};
+  let scope = p.scope;
+  // Issue 12: a Management API token only for an administrator (parseAuthorize let only the
+  // dashboard's code flow ask for it); anyone else goes back to the app with access_denied.
+  if (isManagementAudience(s, p.audience)) {
+    const grant = await managementUserGrant(s, client, signedIn.user, p.scope);
+    if (!grant.ok) return refuseManagement(s, p, client, signedIn.user, grant.description);
+    scope = grant.scope;
+  }
   if (p.response_type === 'code') {
     const code = newToken();
     const doc: AuthCodeDoc = {
       client_id: client.client_id,
       redirect_uri: p.redirect_uri,
-      scope: p.scope,
+      scope,
       ...(p.audience !== undefined ? { audience: p.audience } : {}),
       ...(p.nonce !== undefined ? { nonce: p.nonce } : {}),
       ...(p.code_challenge !== undefined ? { code_challenge: p.code_challenge, code_challenge_method: p.code_challenge_method ?? 'S256' } : {}),
@@ -124,7 +133,7 @@ export async function authorizationSuccess(
     await s.store.putArtifact({ kind: 'auth_code', id: artifactId(s, 'auth_code', code), family: null, doc, expires_at: s.now() + TTL.auth_code });
     out.code = code;
   } else {
-    const tokens = await issueUserTokens(s, { client, user: signedIn.user, scope: p.scope, audience: p.audience, nonce: p.nonce, authTime: signedIn.authTime, sid });
+    const tokens = await issueUserTokens(s, { client, user: signedIn.user, scope, audience: p.audience, nonce: p.nonce, authTime: signedIn.authTime, sid });
     if (p.response_type.split(' ').includes('token')) {
       out.access_token = tokens.access_token;
       out.token_type = tokens.token_type;
@@ -135,4 +144,19 @@ export async function authorizationSuccess(
   }
   if (p.state !== undefined) out.state = p.state;
   return { redirect_uri: p.redirect_uri, response_mode: p.response_mode, params: out };
+}
+
+/** The refusal of a Management API token after sign-in: an `f` log, and `access_denied` back to the app. */
+async function refuseManagement(s: Services, p: AuthorizeParams, client: Client, user: User, description: string): Promise<AuthorizationResponse> {
+  await s.store.appendLogs([makeLog('f', null, {
+    description,
+    client_id: client.client_id,
+    client_name: client.name,
+    connection: p.connection,
+    user_id: user.user_id,
+    ...(user.email !== undefined ? { user_name: user.email } : {}),
+    audience: p.audience,
+    details: { error: { message: description, oauthError: 'access_denied' } },
+  }, s.now())]);
+  return errorResponse(p, new AuthorizeError('access_denied', description));
 }

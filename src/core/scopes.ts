@@ -19,6 +19,9 @@ export const MANAGEMENT_SCOPES = [
   'read:custom_domains', 'read:phone_providers', 'read:phone_templates', 'read:prompts', 'read:organizations', 'read:attack_protection', 'update:attack_protection', 'read:security_metrics',
   'read:forms', 'read:self_service_profiles', 'read:network_acls', 'read:token_exchange_profiles', 'read:user_attribute_profiles',
   'read:connection_profiles', 'read:event_streams', 'read:directory_provisionings',
+  'read:stats',
+  // Sesame extensions (issue 12): the dashboard's administrators (/api/v2/sesame/admins).
+  'read:admins', 'update:admins',
 ] as const;
 
 /** The Management API audience: `<issuer>api/v2/` (spec §5, the SDK default). */

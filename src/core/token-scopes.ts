@@ -1,3 +1,4 @@
+import { adminTokenScope, isAdminUser } from './admins.ts';
 import type { Services } from '../services.ts';
 import type { ResourceServer } from '../store/types.ts';
 import type { User } from './model.ts';
@@ -43,7 +44,11 @@ export async function grantUserScopes(s: Services, req: UserScopeRequest): Promi
   const oidcOnly = () => ({ scope: asked.filter((sc) => OIDC_SCOPES.has(sc)).join(' ') });
   // The Management API trusts its scopes: a user token gets none of them here (defence in depth
   // behind the grants' refusal). Issue 10's administrator rule for the dashboard plugs in here.
-  if (req.audience === managementAudience(s.issuer)) return oidcOnly();
+  // Issue 12: an administrator's dashboard token (the grants and /authorize checked the client).
+  if (req.audience === managementAudience(s.issuer)) {
+    const user = await s.store.getUser(req.user.user_id);
+    return user && (await isAdminUser(s, user)) ? { scope: adminTokenScope(req.requested) } : oidcOnly();
+  }
   const api = req.audience ? await findResourceServer(s, req.audience) : undefined;
   if (!api) return oidcOnly();
 

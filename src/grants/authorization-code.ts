@@ -3,7 +3,7 @@ import { makeLog } from '../core/logs.ts';
 import type { LogEvent, User } from '../core/model.ts';
 import { CODE_VERIFIER, verifyS256 } from '../core/pkce.ts';
 import { offlineAccess } from '../core/refresh-tokens.ts';
-import { managementAudience } from '../core/scopes.ts';
+import { isManagementAudience, managementUserGrant } from '../core/admins.ts';
 import { issueUserTokens, userAccessLifetime } from '../core/tokens.ts';
 import { OAuthError, badRequest } from '../errors/oauth-error.ts';
 import { stringParam } from './params.ts';
@@ -76,8 +76,6 @@ async function exchange(ctx: GrantContext, attempt: Attempt): Promise<Record<str
   if (doc.code_challenge !== undefined ? verifier === undefined || !verifyS256(verifier, doc.code_challenge) : verifier !== undefined) {
     throw invalidGrant(BAD_VERIFIER);
   }
-  // As for the OTP grant: the Management API trusts `scope`, which a user could ask for freely.
-  if (doc.audience === managementAudience(s.issuer)) throw new OAuthError(403, 'access_denied', 'User tokens cannot be issued for the Management API audience');
   // Issue 4 §4: /authorize checked the audience; its API may have been deleted since the sign-in.
   await userAccessLifetime(s, doc.audience);
 
@@ -85,6 +83,12 @@ async function exchange(ctx: GrantContext, attempt: Attempt): Promise<Record<str
   if (!user) throw invalidGrant(INVALID_CODE); // deleted since the sign-in
   attempt.user = user;
   if (user.blocked) throw new OAuthError(401, 'unauthorized', 'user is blocked'); // ERR-VERIFY
+  // Issue 12: a Management API token only for an administrator through the dashboard, checked again
+  // here (the admin may have been removed since the sign-in); /authorize already narrowed the scope.
+  if (isManagementAudience(s, doc.audience)) {
+    const grant = await managementUserGrant(s, client, user, doc.scope);
+    if (!grant.ok) throw new OAuthError(403, 'access_denied', grant.description);
+  }
 
   // The atomic step (store contract): of concurrent redemptions exactly one gets `ok`.
   const spent = await s.store.consumeArtifact<AuthCodeDoc>('auth_code', id, s.now());

@@ -1,3 +1,4 @@
+import { isManagementAudience, managementUserGrant } from '../core/admins.ts';
 import { makeLog } from '../core/logs.ts';
 import type { LogEvent } from '../core/model.ts';
 import { type StoredRefreshToken, findRefreshToken, useRefreshToken } from '../core/refresh-tokens.ts';
@@ -65,6 +66,11 @@ async function exchange(ctx: GrantContext, attempt: Attempt): Promise<Record<str
   if (!user) throw invalidGrant(); // deleted since the login
   attempt.userName = user.email;
   if (user.blocked) throw new OAuthError(401, 'unauthorized', 'user is blocked'); // ERR-VERIFY
+  // Issue 12: removing an administrator ends their dashboard session at its next refresh.
+  if (isManagementAudience(s, doc.audience)) {
+    const grant = await managementUserGrant(s, client, user, doc.scope);
+    if (!grant.ok) throw new OAuthError(403, 'access_denied', grant.description);
+  }
 
   const used = await useRefreshToken(s, client, found);
   if (used.kind === 'reused') {

@@ -1,3 +1,4 @@
+import type { Services } from '../services.ts';
 import type { Config } from '../config/schema.ts';
 import { ConfigError } from '../config/load.ts';
 import type { EmailProvider, Store } from '../store/types.ts';
@@ -25,4 +26,14 @@ export async function checkDevMail(config: Config, store: Store): Promise<void> 
   if (config.smtpUrl || !devMailRefused(config)) return;
   if (providerSmtp(await store.getSetting<EmailProvider>(EMAIL_PROVIDER_SETTING))) return;
   throw new ConfigError([DEV_MAIL_REFUSAL(config.issuer)]);
+}
+
+/**
+ * Development mode: no SMTP provider (neither an enabled one set through the Management API nor
+ * SESAME_SMTP_URL), so mail goes to the console transport (transport.ts) and the dashboard's
+ * development outbox. The same rule as TransportResolver, read from the cached settings.
+ */
+export async function isDevMode(s: Services): Promise<boolean> {
+  if (s.config.smtpUrl) return false;
+  return providerSmtp(await s.store.getSetting<EmailProvider>(EMAIL_PROVIDER_SETTING)) === undefined;
 }

@@ -142,7 +142,7 @@ export class MailWorker implements MailDelivery {
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.#config.mailPoolSize, batch.length) }, lane));
-    await Promise.all([...records, this.#markSent(sent)]);
+    await Promise.all([...records, this.#markSent(sent, transport.mode === 'console')]);
     return batch.length === BATCH;
   }
 
@@ -152,10 +152,11 @@ export class MailWorker implements MailDelivery {
    * process dies (or this write fails) between the sends and the mark, the leases run out and those
    * messages are claimed and sent once more, which beats losing a sign-in code.
    */
-  async #markSent(ids: number[]): Promise<void> {
+  async #markSent(ids: number[], devMode: boolean): Promise<void> {
     if (ids.length === 0) return;
     try {
-      await this.#store.markSentMany(ids);
+      // Development console: the message is kept for the dashboard's dev outbox (issue 12).
+      await this.#store.markSentMany(ids, devMode);
     } catch (err) {
       this.#log.error({ outbox_ids: ids, err: message(err) }, 'mail worker: recording sent messages failed; they will be sent again');
     }

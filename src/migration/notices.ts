@@ -19,6 +19,9 @@ export interface Notice {
   details?: { feature?: { id?: string } };
 }
 
+/** A deprecation notice of passwordless client authentication (not, say, one about `/oauth/ro`). */
+export const isPasswordlessNotice = (log: Pick<Notice, 'type' | 'details'>) => log.type === 'depnote' && log.details?.feature?.id === FEATURE_ID;
+
 /**
  * How far before `since` the first checkpoint is taken. Auth0 orders checkpoint pages by log_id,
  * not by date, "to prevent skipping past records due to Auth0 system delays" (LOGAPI): a log dated
@@ -49,7 +52,7 @@ export async function readNotices(api: ManagementApi, window: Window, progress: 
     read++;
     const t = Date.parse(log.date);
     if (t > window.until + SKEW_MS) return false;
-    if (t >= window.since && t <= window.until && log.type === 'depnote' && log.details?.feature?.id === FEATURE_ID) out.push(log);
+    if (t >= window.since && t <= window.until && isPasswordlessNotice(log)) out.push(log);
     return true;
   };
   const done = () => {

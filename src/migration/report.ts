@@ -1,6 +1,6 @@
 import type { ManagementApi } from './api.ts';
 import { type Application, group } from './classify.ts';
-import { readNotices } from './notices.ts';
+import { type Notice, readNotices } from './notices.ts';
 import type { Window } from './window.ts';
 
 export interface Report {
@@ -18,11 +18,20 @@ export interface Report {
  */
 export async function buildReport(api: ManagementApi, window: Window, progress?: (fraction: number, read: number) => void): Promise<Report> {
   const notices = await readNotices(api, window, progress);
-  const appTypes = new Map<string, string | null>();
-  for (const id of new Set(notices.map((n) => n.client_id ?? '').filter((id) => id !== ''))) {
+  return assembleReport(notices, window, async (id) => {
     const client = await api.find<{ app_type?: string }>(`clients/${encodeURIComponent(id)}`, { fields: 'app_type', include_fields: 'true' });
-    appTypes.set(id, client?.app_type ?? null);
-  }
+    return client?.app_type ?? null;
+  });
+}
+
+/**
+ * The report from the window's notices, however they were read: over the Management API (the CLI,
+ * above) or from the store in-process (the dashboard's GET /api/v2/sesame/migration, local.ts).
+ * `appType` answers null for an application that no longer exists.
+ */
+export async function assembleReport(notices: Notice[], window: Window, appType: (clientId: string) => Promise<string | null>): Promise<Report> {
+  const appTypes = new Map<string, string | null>();
+  for (const id of new Set(notices.map((n) => n.client_id ?? '').filter((id) => id !== ''))) appTypes.set(id, await appType(id));
   return {
     ready: notices.length === 0,
     window: { since: new Date(window.since).toISOString(), until: new Date(window.until).toISOString() },

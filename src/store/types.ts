@@ -3,6 +3,7 @@ import type { IdentifierLimitsStore } from './identifier-limits.ts';
 import type { RbacStore } from './rbac-types.ts';
 
 export type { HeldPermission, PermissionRef, RbacStore, Role } from './rbac-types.ts';
+import type { DashboardStore } from './dashboard-types.ts';
 
 /** A stored one-time code: only the latest per (connection, identifier, client) exists (spec §3.2). */
 export interface CodeRecord {
@@ -237,7 +238,7 @@ export interface LogSearch {
  * statement or one transaction): `issueCode`, `takeAttempt`, `consumeCode`, `useAssertionJti`,
  * `hitRateLimit`, `claimOutbox`.
  */
-export interface Store extends RbacStore, IdentifierLimitsStore {
+export interface Store extends RbacStore, IdentifierLimitsStore, DashboardStore {
   readonly dialect: 'sqlite' | 'postgres';
   migrate(): Promise<void>;
   ping(): Promise<void>;
@@ -367,8 +368,11 @@ export interface Store extends RbacStore, IdentifierLimitsStore {
   /** Leases up to `limit` due messages to this worker for `leaseMs`; no message is leased twice. */
   claimOutbox(now: number, limit: number, leaseMs: number): Promise<OutboxMessage[]>;
   markSent(id: number): Promise<void>;
-  /** Marks a delivered batch sent in one statement. */
-  markSentMany(ids: number[]): Promise<void>;
+  /**
+   * Marks a delivered batch sent in one statement. `keepPayload` (development console only) keeps
+   * the rendered message for the dashboard's dev outbox; otherwise it is dropped (it holds the code).
+   */
+  markSentMany(ids: number[], keepPayload?: boolean): Promise<void>;
   markRetry(id: number, attempts: number, nextAttemptAt: number, error: string): Promise<void>;
   /** Gives up on a message and appends its `fn` log in the same transaction. */
   markFailed(id: number, attempts: number, error: string, log: LogEvent): Promise<void>;

@@ -55,7 +55,8 @@ const byName = (a: Obj, b: Obj, key = 'name') => String(a[key]).localeCompare(St
 /**
  * Reads the tenant behind `api`. The Management API client is recognised as Sesame creates it at
  * bootstrap and as Auth0's "API Explorer Application" is: `app_type: non_interactive` with a client
- * grant whose audience is the Management API, `<issuer>api/v2/`. It, its grants and the system
+ * grant whose audience is the Management API, `<issuer>api/v2/`. It, the dashboard application
+ * (`client_metadata.sesame_system: dashboard`), its grants and the system
  * resource servers (`is_system`) are left out: each tenant has its own.
  */
 export async function readTenant(api: ManagementApi, opts: { includeSecrets: boolean }): Promise<Snapshot> {
@@ -68,12 +69,14 @@ export async function readTenant(api: ManagementApi, opts: { includeSecrets: boo
     listAll(api, 'client-grants', 'client_grants'),
     api.find<Obj>('emails/provider'),
   ]);
-  const protectedClientIds = new Set(
-    grants
+  const protectedClientIds = new Set([
+    ...grants
       .filter((g) => g.audience === mgmtAudience)
       .map((g) => String(g.client_id))
       .filter((id) => clients.some((c) => c.client_id === id && c.app_type === 'non_interactive')),
-  );
+    // Sesame's dashboard application (issue 12): each tenant has its own, like the Management client.
+    ...clients.filter((c) => (c.client_metadata as Obj | undefined)?.sesame_system === 'dashboard').map((c) => String(c.client_id)),
+  ]);
   const names = new Map<string, string>();
   const clientIds = new Map<string, string>();
   const docClients: Obj[] = [];

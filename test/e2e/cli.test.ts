@@ -94,6 +94,9 @@ describe('the sesame CLI', () => {
       assert.ok(existsSync(join(cwd, 'data/secret')), 'the generated secret is persisted');
       const text = cli.out.join('');
       assert.match(text, /development mode/i, 'no SMTP provider is announced');
+      // Issue 12: the banner names the dashboard and how to become its administrator.
+      assert.match(text, /Admin dashboard: http:\/\/\S+\/admin\//);
+      assert.match(text, /No administrator yet\. Restart with SESAME_ADMIN_EMAILS=.*\n.*npx sesame admin add you@example\.com/);
       const startBody = text.match(/curl -s \S+\/passwordless\/start .* -d '(\{.*\})'/)![1]!;
       const tokenBody = text.match(/curl -s \S+\/oauth\/token .* -d '(\{"grant_type":"http:\/\/auth0\.com\/oauth\/grant-type\/passwordless\/otp".*\})'/)![1]!;
 

@@ -11,7 +11,9 @@ export function registeredRoutes(tree: string): Set<string> {
     if (!m) continue;
     const depth = m[1]!.length / 4;
     stack.length = depth;
-    const path = (stack[depth - 1] ?? '') + m[2];
+    // Fastify prints a wildcard child of `/admin/*` under `/admin` as `*`, without its slash.
+    const parent = stack[depth - 1] ?? '';
+    const path = m[2] === '*' && !parent.endsWith('/') ? `${parent}/*` : parent + m[2];
     stack[depth] = path;
     for (const method of (m[3] ?? '').split(', ').filter(Boolean)) if (method !== 'HEAD') out.add(`${method} ${path}`);
   }

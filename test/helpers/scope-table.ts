@@ -9,6 +9,20 @@
  * document that says otherwise.
  */
 export const SCOPE_TABLE: Record<string, readonly string[]> = {
+  // Auth0's reference: GET /users/{id}/logs and the stats endpoints.
+  'GET /api/v2/users/{id}/logs': ['read:logs', 'read:logs_users'],
+  'GET /api/v2/stats/daily': ['read:stats'],
+  'GET /api/v2/stats/active-users': ['read:stats'],
+  // Sesame extensions for the dashboard (issue 12; README, Admin dashboard), scoped as documented there.
+  'GET /api/v2/sesame/admins': ['read:admins'],
+  'POST /api/v2/sesame/admins': ['update:admins'],
+  'DELETE /api/v2/sesame/admins/{email}': ['update:admins'],
+  'GET /api/v2/sesame/activity': ['read:stats', 'read:logs'],
+  'GET /api/v2/sesame/dev-outbox': ['read:logs'],
+  'GET /api/v2/sesame/migration': ['read:logs'],
+  'POST /api/v2/sesame/preview-email': ['read:connections'],
+  'POST /api/v2/sesame/test-email': ['update:email_provider'],
+
   'GET /api/v2/branding': ['read:branding'],
   'PATCH /api/v2/branding': ['update:branding'],
 

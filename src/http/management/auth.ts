@@ -1,7 +1,8 @@
 import type { FastifyRequest } from 'fastify';
 import { type JWK, type JWTPayload, createLocalJWKSet, errors as joseErrors, jwtVerify } from 'jose';
 import { managementAudience } from '../../core/scopes.ts';
-import { insufficientScope, unauthorized } from '../../errors/api-error.ts';
+import { DASHBOARD_ONLY, NOT_ADMIN, isAdminUser, isDashboardClient } from '../../core/admins.ts';
+import { ApiError, insufficientScope, unauthorized } from '../../errors/api-error.ts';
 import type { Services } from '../../services.ts';
 import { REQUIRED_SCOPES } from '../openapi-collector.ts';
 
@@ -23,6 +24,8 @@ function keySet(s: Services) {
   }
   return set;
 }
+
+const forbidden = (message: string) => new ApiError(403, message, 'access_denied');
 
 // Auth0's Management API messages (its hapi-auth-jwt stack), which apps match on.
 const EXPIRED = 'Expired token received for JSON Web Token validation';
@@ -57,14 +60,27 @@ export function requireScopes(s: Services, ...anyOf: string[]) {
     } catch (err) {
       throw tokenError(err);
     }
-    // Only client_credentials tokens act on the Management API. The OTP grant refuses this
-    // audience already; this keeps a user token from ever passing here even if that changes,
-    // because its `scope` is whatever the user asked for.
-    if (payload.gty !== 'client-credentials' || typeof payload.scope !== 'string') throw unauthorized('Invalid token');
+    if (typeof payload.scope !== 'string') throw unauthorized('Invalid token');
+    // client_credentials tokens act on the Management API; a user token only if it is the
+    // dashboard's and its user is an administrator *now* (issue 12): removing an administrator
+    // takes effect on their next request, not when the token expires.
+    if (payload.gty !== 'client-credentials') await checkAdminToken(s, payload);
     const granted = payload.scope.split(' ');
     if (!anyOf.some((scope) => granted.includes(scope))) throw insufficientScope(anyOf);
     verified.set(req, payload);
   }
+}
+
+/**
+ * A user token on the Management API: issued to the dashboard application (`azp`) for a user who is
+ * still an administrator. Two cached reads (the setting) and two indexed ones (user, admins) per
+ * request. A token from any other application, or a user no longer an administrator, gets 403.
+ */
+async function checkAdminToken(s: Services, payload: JWTPayload): Promise<void> {
+  if (typeof payload.azp !== 'string' || typeof payload.sub !== 'string' || payload.sub.length > 512) throw unauthorized('Invalid token');
+  if (!(await isDashboardClient(s, { client_id: payload.azp }))) throw forbidden(DASHBOARD_ONLY);
+  const user = await s.store.getUser(payload.sub);
+  if (!user || !(await isAdminUser(s, user))) throw forbidden(NOT_ADMIN);
 }
 
 function tokenError(err: unknown): Error {

@@ -13,12 +13,19 @@ import { registerEmailProvider } from './email-provider.ts';
 import { registerLogs } from './logs.ts';
 import { registerLogStreams } from './log-streams.ts';
 import { registerResourceServers } from './resource-servers.ts';
+import { registerSesameActivity } from './sesame-activity.ts';
+import { registerSesameAdmins } from './sesame-admins.ts';
 import { registerRoles } from './roles.ts';
+import { registerSesameDevOutbox } from './sesame-dev-outbox.ts';
+import { registerSesameEmail } from './sesame-email.ts';
+import { registerSesameMigration } from './sesame-migration.ts';
+import { registerStats } from './stats.ts';
 import { registerSigningKeys } from './signing-keys.ts';
 import { registerTenantSettings } from './tenant-settings.ts';
 import { registerUsers } from './users.ts';
 import { registerUserBlocks } from './user-blocks.ts';
 import { registerUserRoles } from './user-roles.ts';
+import { registerUserLogs } from './user-logs.ts';
 import { compileValidator, formatSchemaErrors } from './validation.ts';
 
 declare module 'fastify' {
@@ -52,9 +59,16 @@ export function registerManagementRoutes(app: FastifyInstance, s: Services): voi
       registerUserBlocks(api, s);
       registerRoles(api, s);
       registerUserRoles(api, s);
+      registerUserLogs(api, s);
       registerSigningKeys(api, s);
       registerAttackProtection(api, s);
       registerAbsentFeatures(api, s);
+      registerSesameAdmins(api, s);
+      registerStats(api, s);
+      registerSesameActivity(api, s);
+      registerSesameDevOutbox(api, s);
+      registerSesameMigration(api, s);
+      registerSesameEmail(api, s);
     },
     { prefix: '/api/v2' },
   );
@@ -76,6 +90,8 @@ async function auditWrite(s: Services, req: FastifyRequest, reply: FastifyReply)
     {
       description: audit,
       ...(clientId ? { client_id: clientId } : {}),
+      // An administrator's dashboard token (issue 12): the log names who did it.
+      ...(token?.gty !== 'client-credentials' && typeof token?.sub === 'string' ? { user_id: token.sub } : {}),
       details: { request: { method: req.method, path: req.url.split('?')[0] }, response: { statusCode: reply.statusCode } },
     },
     s.now(),

@@ -9,6 +9,8 @@ import * as windowEvents from './migrations/2026-11-28T04-00-window-events.ts';
 import * as bruteForce from './migrations/2026-11-28T05-00-brute-force.ts';
 import * as rbac from './migrations/2026-12-07T00-00-rbac.ts';
 import * as identifierLimits from './migrations/2026-12-07T00-00-identifier-limits.ts';
+import * as admins from './migrations/2026-12-07T00-30-admins.ts';
+import * as logsUserIndex from './migrations/2026-12-07T01-00-logs-user-index.ts';
 
 type Dialect = 'sqlite' | 'postgres';
 type Module = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
@@ -25,6 +27,8 @@ const MIGRATIONS: Record<string, Module> = {
   '2026-11-28T05-00-brute-force': bruteForce,
   '2026-12-07T00-00-rbac': rbac,
   '2026-12-07T00-00-identifier-limits': identifierLimits,
+  '2026-12-07T00-30-admins': admins,
+  '2026-12-07T01-00-logs-user-index': logsUserIndex,
 };
 
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<void> {

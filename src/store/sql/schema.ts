@@ -80,6 +80,8 @@ export interface Database {
   user_roles: { user_id: string; role_id: string };
   user_permissions: { user_id: string; resource_server_identifier: string; permission_name: string };
   identifier_limits: { identifier: string; connection: string; kind: string; failures: number; delay_ms: number; last_at: number; blocked_until: number | null };
+  /** Dashboard administrators added with `sesame admin add` (migration 2026-12-07T00-30). */
+  admins: { email: string; created_at: number };
   signing_keys: { kid: string; alg: string; private_jwk_enc: string; public_jwk: string; created_at: number; status: string };
 }
 

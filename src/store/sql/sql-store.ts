@@ -11,7 +11,7 @@ import type { Op, Result } from './executor.ts';
 import { staleHashes } from './key-report-sql.ts';
 import { migrateToLatest } from './migrate.ts';
 import { USER_COLUMNS } from './queries.ts';
-import { SqlIdentifierLimits } from './identifier-limits-sql.ts';
+import { SqlDashboard } from './dashboard-sql.ts';
 import type { Database } from './schema.ts';
 import { type UserRow, toUser, userRow } from './users-sql.ts';
 
@@ -32,7 +32,7 @@ function toArtifact<T>(r: Database['artifacts']): Artifact<T> {
  * writes group-committed per event-loop turn. Multi-statement writes are generator ops so that one
  * definition runs in a synchronous SQLite transaction and in an async PostgreSQL one.
  */
-export class SqlStore extends SqlIdentifierLimits implements Store {
+export class SqlStore extends SqlDashboard implements Store {
   migrate = () => migrateToLatest(this.db, this.dialect);
   async ping() {
     await sql`select 1`.execute(this.db);
@@ -236,9 +236,9 @@ export class SqlStore extends SqlIdentifierLimits implements Store {
     await this.#single(q);
   }
   /** One UPDATE for a whole delivered batch. */
-  async markSentMany(ids: number[]) {
+  async markSentMany(ids: number[], keepPayload = false) {
     if (ids.length === 0) return;
-    const q = this.db.updateTable('outbox').set({ status: 'sent', sent_at: Date.now(), payload: '', leased_until: 0 }).where('id', 'in', ids).compile();
+    const q = this.db.updateTable('outbox').set({ status: 'sent', sent_at: Date.now(), ...(keepPayload ? {} : { payload: '' }), leased_until: 0 }).where('id', 'in', ids).compile();
     await this.#single(q);
   }
   async markRetry(id: number, attempts: number, nextAttemptAt: number, error: string) {

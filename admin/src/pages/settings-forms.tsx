@@ -1,0 +1,221 @@
+import { type FormEvent, useState } from 'react';
+import { type TenantSettings, mgmt, ok, sesame } from '../api/client';
+import { EnforceSwitch } from '../components/enforce-switch';
+import { ErrorText, Show, Toggle, useLoad } from '../components/ui';
+import { useI18n } from '../i18n';
+import { useSession } from '../session';
+
+/** A form's save button state: the error next to it, or "Saved". */
+function useSave() {
+  const [error, setError] = useState<unknown>();
+  const [saved, setSaved] = useState(false);
+  async function save(action: () => Promise<unknown>) {
+    setError(undefined);
+    setSaved(false);
+    try {
+      await action();
+      setSaved(true);
+    } catch (err) {
+      setError(err);
+    }
+  }
+  return { error, saved, save };
+}
+
+function SaveRow({ error, saved }: { error: unknown; saved: boolean }) {
+  const { t } = useI18n();
+  return (
+    <>
+      <ErrorText error={error} />
+      {saved && <p role="status">{t('saved')}</p>}
+      <div className="actions">
+        <button type="submit" className="primary">
+          {t('save')}
+        </button>
+      </div>
+    </>
+  );
+}
+
+const loadSettings = () => ok(mgmt.GET('/api/v2/tenants/settings', {}));
+
+export function Tenant() {
+  const settings = useLoad(loadSettings, []);
+  return <Show state={settings}>{(s) => <TenantForm s={s} />}</Show>;
+}
+
+function TenantForm({ s }: { s: TenantSettings }) {
+  const { t } = useI18n();
+  const [name, setName] = useState(s.friendly_name ?? '');
+  const [support, setSupport] = useState(s.support_email ?? '');
+  const { error, saved, save } = useSave();
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    void save(() => ok(mgmt.PATCH('/api/v2/tenants/settings', { body: { friendly_name: name, support_email: support } })));
+  };
+  return (
+    <form onSubmit={submit} className="stack">
+      <label>
+        {t('settings.friendlyName')}
+        <input value={name} onChange={(e) => setName(e.target.value)} />
+      </label>
+      <label>
+        {t('settings.supportEmail')}
+        <input type="email" value={support} onChange={(e) => setSupport(e.target.value)} />
+      </label>
+      <SaveRow error={error} saved={saved} />
+    </form>
+  );
+}
+
+export function Branding() {
+  const { t } = useI18n();
+  const branding = useLoad(() => ok(mgmt.GET('/api/v2/branding', {})), []);
+  return (
+    <Show state={branding}>
+      {(b) => <BrandingForm logo={b.logo_url ?? ''} color={b.colors?.primary ?? '#0059d6'} label={t('settings.preview')} />}
+    </Show>
+  );
+}
+
+function BrandingForm(props: { logo: string; color: string; label: string }) {
+  const { t } = useI18n();
+  const [logo, setLogo] = useState(props.logo);
+  const [color, setColor] = useState(props.color);
+  const { error, saved, save } = useSave();
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    void save(() => ok(mgmt.PATCH('/api/v2/branding', { body: { logo_url: logo || null, colors: { primary: color } } })));
+  };
+  return (
+    <div className="split">
+      <form onSubmit={submit} className="stack">
+        <label>
+          {t('settings.logo')}
+          <input type="url" value={logo} onChange={(e) => setLogo(e.target.value)} placeholder="https://…" />
+        </label>
+        <label>
+          {t('settings.primary')}
+          <input type="color" value={color} onChange={(e) => setColor(e.target.value)} />
+        </label>
+        <SaveRow error={error} saved={saved} />
+      </form>
+      {/* A sketch of the hosted login page with these choices; the real page reads them from /api/v2/branding. */}
+      <figure className="login-preview" aria-label={props.label}>
+        {logo && <img src={logo} alt="" />}
+        <p>
+          <strong>{t('settings.previewTitle')}</strong>
+        </p>
+        <span className="fake-input">you@example.com</span>
+        <span className="fake-button" ref={(el) => el?.style.setProperty('background', color)}>
+          {t('settings.previewButton')}
+        </span>
+        <figcaption className="muted">{props.label}</figcaption>
+      </figure>
+    </div>
+  );
+}
+
+export function Advanced() {
+  const migration = useLoad(() => sesame.migration(30), []);
+  const settings = useLoad(loadSettings, []);
+  const { t } = useI18n();
+  return (
+    <>
+      <h3>{t('enforce.label')}</h3>
+      <EnforceSwitch callers={migration.data?.applications} onChange={migration.reload} />
+      <Show state={settings}>{(s) => <AdvancedForm s={s} />}</Show>
+    </>
+  );
+}
+
+function AdvancedForm({ s }: { s: TenantSettings }) {
+  const { t } = useI18n();
+  const [noSession, setNoSession] = useState(s.universal_login?.passwordless?.allow_magiclink_verify_without_session === true);
+  const [budget, setBudget] = useState(String(s.sms_daily_budget ?? ''));
+  const { error, saved, save } = useSave();
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    void save(() =>
+      ok(
+        mgmt.PATCH('/api/v2/tenants/settings', {
+          body: {
+            universal_login: { passwordless: { allow_magiclink_verify_without_session: noSession } },
+            ...(budget.trim() ? { sms_daily_budget: Number(budget) } : {}),
+          },
+        }),
+      ),
+    );
+  };
+  return (
+    <form onSubmit={submit} className="stack">
+      <Toggle id="magiclink" label={<code>allow_magiclink_verify_without_session</code>} checked={noSession} onChange={setNoSession} />
+      <p className="muted">{t('settings.magiclinkHelp')}</p>
+      <label>
+        {t('settings.smsBudget')}
+        <input type="number" min={0} value={budget} onChange={(e) => setBudget(e.target.value)} />
+      </label>
+      <SaveRow error={error} saved={saved} />
+    </form>
+  );
+}
+
+export function EmailProvider() {
+  const provider = useLoad(() => ok(mgmt.GET('/api/v2/emails/provider', {})).catch((err: unknown) => ((err as { status?: number }).status === 404 ? null : Promise.reject(err))), []);
+  return <Show state={provider}>{(p) => <ProviderForm p={p ?? undefined} />}</Show>;
+}
+
+type Provider = { name?: string; enabled?: boolean; default_from_address?: string; credentials?: { smtp_host?: string; smtp_port?: number; smtp_user?: string } };
+
+function ProviderForm({ p }: { p: Provider | undefined }) {
+  const { t } = useI18n();
+  const { user } = useSession();
+  const [host, setHost] = useState(p?.credentials?.smtp_host ?? '');
+  const [port, setPort] = useState(String(p?.credentials?.smtp_port ?? 587));
+  const [userName, setUserName] = useState(p?.credentials?.smtp_user ?? '');
+  const [pass, setPass] = useState('');
+  const [from, setFrom] = useState(p?.default_from_address ?? '');
+  const { error, saved, save } = useSave();
+  const test = useSave();
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const credentials = { smtp_host: host, smtp_port: Number(port), ...(userName ? { smtp_user: userName } : {}), ...(pass ? { smtp_pass: pass } : {}) };
+    const body = { name: 'smtp', enabled: true, default_from_address: from, credentials };
+    void save(() => (p ? ok(mgmt.PATCH('/api/v2/emails/provider', { body })) : ok(mgmt.POST('/api/v2/emails/provider', { body }))));
+  };
+  return (
+    <>
+      {!p && <p className="muted">{t('settings.noProvider')}</p>}
+      <form onSubmit={submit} className="stack">
+        <label>
+          {t('settings.smtpHost')}
+          <input required value={host} onChange={(e) => setHost(e.target.value)} />
+        </label>
+        <label>
+          {t('settings.smtpPort')}
+          <input required type="number" value={port} onChange={(e) => setPort(e.target.value)} />
+        </label>
+        <label>
+          {t('settings.smtpUser')}
+          <input value={userName} onChange={(e) => setUserName(e.target.value)} autoComplete="off" />
+        </label>
+        <label>
+          {t('settings.smtpPass')}
+          <input type="password" value={pass} onChange={(e) => setPass(e.target.value)} placeholder={p ? t('conns.secretSet') : ''} autoComplete="new-password" />
+        </label>
+        <label>
+          {t('settings.fromAddress')}
+          <input type="email" value={from} onChange={(e) => setFrom(e.target.value)} />
+        </label>
+        <SaveRow error={error} saved={saved} />
+      </form>
+      <div className="actions start">
+        <button type="button" onClick={() => void test.save(() => sesame.testEmail(user?.email ?? ''))}>
+          {t('settings.sendTest', { to: user?.email ?? '' })}
+        </button>
+      </div>
+      <ErrorText error={test.error} />
+      {test.saved && <p role="status">{t('conns.testSent', { to: user?.email ?? '' })}</p>}
+    </>
+  );
+}

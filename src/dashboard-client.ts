@@ -35,8 +35,10 @@ function dashboardFields(issuer: string) {
     // The SDK's redirect_uri is the page's own URL: /admin/ (or /admin, or an explicit callback route).
     callbacks: [url, url.slice(0, -1), `${url}callback`],
     allowed_logout_urls: [url, url.slice(0, -1)],
-    web_origins: [url],
-    allowed_origins: [url],
+    // Origins are scheme://host[:port] only (the Management API refuses a path there, and a
+    // deploy-cli export/import round trip sends these fields back).
+    web_origins: [new URL(url).origin],
+    allowed_origins: [new URL(url).origin],
     is_first_party: true,
     // Marks the application as Sesame's own: `sesame export` leaves it out (tenant-io/document.ts).
     client_metadata: { sesame_system: 'dashboard' },

@@ -52,7 +52,8 @@ for (const { backend, skip } of await backendMatrix()) {
       await page.locator('[data-testid="logs-query"]').fill('type:depnote AND description:*passwordless*');
       await page.locator('[data-testid="logs-query"]').press('Enter');
       const row = page.locator('[data-testid="log-row"]', { hasText: app.name });
-      await row.first().waitFor({ timeout: WAIT });
+      // The unfiltered list shown before Enter also has rows naming the app: wait for the query's answer.
+      await waitUntil(page, `(() => { const rows = [...document.querySelectorAll('[data-testid="log-row"]')]; return rows.length > 0 && rows.every((r) => r.textContent.includes('depnote')); })()`, 'the query\'s rows');
       assert.equal(await page.locator('[data-testid="log-row"]').count(), 1, 'only the depnote matches');
       assert.match(await row.innerText(), /depnote/);
       assert.match(new URL(page.url()).search, /q=type%3Adepnote/, 'the query is in the URL (deep link)');

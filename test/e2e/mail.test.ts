@@ -123,7 +123,7 @@ for (const backend of BACKENDS) {
         await Promise.all(Array.from({ length: 50 }, (_, j) => enqueue(db.store, `twice${i + j}@example.com`)));
         for (const w of workers) w.wake();
       }
-      await until(() => sink.messages.length >= n, `${n} messages`);
+      await until(() => sink.messages.length >= n, `${n} messages`, 30_000); // correctness, not speed: (h) measures speed
       await sleep(200);
       const perRecipient = new Map<string, number>();
       for (const m of sink.messages) perRecipient.set(m.to, (perRecipient.get(m.to) ?? 0) + 1);

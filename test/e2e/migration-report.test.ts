@@ -134,7 +134,7 @@ for (const { backend, skip } of await backendMatrix()) {
       assert.deepEqual({ ready: doc.ready, total: doc.total, applications: doc.applications }, { ready: true, total: 0, applications: [] });
       assert.equal(doc.window.since, afterCalls);
 
-      const local = await cli(['migration-report', '--since', '1m'], {
+      const local = await cli(['migration-report', '--since', '1h'], {
         ...env, SESAME_ISSUER: srv.issuer, SESAME_BOOTSTRAP_CLIENT_ID: MGMT.client_id, SESAME_BOOTSTRAP_CLIENT_SECRET: MGMT.client_secret,
       });
       assert.equal(local.code, 1, local.stderr);

@@ -79,7 +79,9 @@ export async function startSmtpSink(opts: { tls?: 'starttls' | 'implicit' } = {}
     url: `${opts.tls === 'implicit' ? 'smtps' : 'smtp'}://127.0.0.1:${port}`,
     messages: [],
     rejected: 0,
-    waitFor(predicate, timeoutMs = 5000) {
+    // 15 s: a mail that is due arrives within a second on a quiet machine, but the first one after a
+    // boot waits for the mail thread and its pool; on a loaded 2-core machine that took over 5 s.
+    waitFor(predicate, timeoutMs = 15_000) {
       const found = sink.messages.find(predicate);
       if (found) return Promise.resolve(found);
       return new Promise((resolve, reject) => {

@@ -12,6 +12,7 @@ import { registerConnections } from './connections.ts';
 import { registerEmailProvider } from './email-provider.ts';
 import { registerLogs } from './logs.ts';
 import { registerLogStreams } from './log-streams.ts';
+import { registerPrompts } from './prompts.ts';
 import { registerResourceServers } from './resource-servers.ts';
 import { registerSesameActivity } from './sesame-activity.ts';
 import { registerSesameAdmins } from './sesame-admins.ts';
@@ -62,6 +63,7 @@ export function registerManagementRoutes(app: FastifyInstance, s: Services): voi
       registerUserLogs(api, s);
       registerSigningKeys(api, s);
       registerAttackProtection(api, s);
+      registerPrompts(api, s);
       registerAbsentFeatures(api, s);
       registerSesameAdmins(api, s);
       registerStats(api, s);

@@ -23,6 +23,11 @@ export const SCOPE_TABLE: Record<string, readonly string[]> = {
   'POST /api/v2/sesame/preview-email': ['read:connections'],
   'POST /api/v2/sesame/test-email': ['update:email_provider'],
 
+  'GET /api/v2/email-templates/{templateName}': ['read:email_templates'],
+  'POST /api/v2/email-templates': ['create:email_templates'],
+  'PUT /api/v2/email-templates/{templateName}': ['update:email_templates'],
+  'PATCH /api/v2/email-templates/{templateName}': ['update:email_templates'],
+
   'GET /api/v2/prompts': ['read:prompts'],
   'PATCH /api/v2/prompts': ['update:prompts'],
   'GET /api/v2/prompts/{prompt}/custom-text/{language}': ['read:prompts'],

@@ -10,6 +10,7 @@ import { registerClientGrants } from './client-grants.ts';
 import { registerClients } from './clients.ts';
 import { registerConnections } from './connections.ts';
 import { registerEmailProvider } from './email-provider.ts';
+import { registerEmailTemplates } from './email-templates.ts';
 import { registerLogs } from './logs.ts';
 import { registerLogStreams } from './log-streams.ts';
 import { registerPrompts } from './prompts.ts';
@@ -54,6 +55,7 @@ export function registerManagementRoutes(app: FastifyInstance, s: Services): voi
       registerTenantSettings(api, s);
       registerBranding(api, s);
       registerEmailProvider(api, s);
+      registerEmailTemplates(api, s);
       registerLogs(api, s);
       registerLogStreams(api, s);
       registerUsers(api, s);

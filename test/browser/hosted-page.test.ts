@@ -115,6 +115,26 @@ describe('hosted login page in Chromium', { skip: browserUnavailable() }, () => 
     await en.context().close();
   });
 
+  it('shows the custom text set for French to a French browser only (issue 14, /prompts/…/custom-text)', async () => {
+    const text = { login: { title: 'Bienvenue <chez nous>', buttonText: 'Suivant' } };
+    assert.equal((await suite.api('PUT', '/prompts/login/custom-text/fr', text)).status, 200);
+    try {
+      const fr = await (await suite.context({ locale: 'fr-FR' })).newPage();
+      await fr.goto(suite.loginUrl());
+      await expectEmailForm(fr);
+      assert.equal(await fr.locator('h1').innerText(), 'Bienvenue <chez nous>');
+      assert.equal(await fr.locator('[data-testid="submit"]').innerText(), 'Suivant');
+      const en = await (await suite.context({ locale: 'en-US' })).newPage();
+      await en.goto(suite.loginUrl());
+      await expectEmailForm(en);
+      assert.equal(await en.locator('h1').innerText(), 'Sign in');
+      await fr.context().close();
+      await en.context().close();
+    } finally {
+      await suite.api('PUT', '/prompts/login/custom-text/fr', {});
+    }
+  });
+
   // Last in the file: it changes the tenant's branding and connection for what follows.
   it('at 375 px: a long address wraps only at @ or a dot, a broken logo shows nothing, radios take the brand colour', async () => {
     // A logo URL that cannot load (nothing listens on port 9), a brand colour, and both methods.

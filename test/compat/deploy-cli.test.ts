@@ -76,6 +76,11 @@ for (const { backend, skip } of (await backendMatrix()).filter((b) => b.backend 
       mkdirSync(join(out, 'pages'), { recursive: true });
       writeFileSync(join(out, 'pages', 'login.html'), '<html>@@config@@</html>');
       doc.pages = [{ name: 'login', enabled: true, html: './pages/login.html' }];
+      // Email templates (stored, Sesame sends none of them) and the hosted page's custom text.
+      mkdirSync(join(out, 'emailTemplates'), { recursive: true });
+      writeFileSync(join(out, 'emailTemplates', 'welcome_email.html'), '<p>Welcome {{ user.email }}</p>');
+      doc.emailTemplates = [{ template: 'welcome_email', enabled: true, from: 'hello@acme.example', subject: 'Welcome', syntax: 'liquid', body: './emailTemplates/welcome_email.html', urlLifetimeInSeconds: 3600 }];
+      doc.prompts = { ...doc.prompts, identifier_first: true, customText: { fr: { 'login-passwordless': { 'login-passwordless-email-code': { title: 'Consultez vos e-mails' } } } } };
       const changed = join(out, 'changed.yaml');
       writeFileSync(changed, YAML.stringify(doc));
       await a0deploy('import', '-i', changed);
@@ -91,6 +96,10 @@ for (const { backend, skip } of (await backendMatrix()).filter((b) => b.backend 
       // The login page reads back through the global client, where deploy-cli's next export finds it.
       const [global] = await mgmt(server, 'GET', '/clients?is_global=true');
       assert.deepEqual([global.global, global.custom_login_page_on, global.custom_login_page], [true, true, '<html>@@config@@</html>']);
+      assert.deepEqual(await mgmt(server, 'GET', '/email-templates/welcome_email'), {
+        template: 'welcome_email', enabled: true, from: 'hello@acme.example', subject: 'Welcome', syntax: 'liquid', body: '<p>Welcome {{ user.email }}</p>', urlLifetimeInSeconds: 3600,
+      });
+      assert.deepEqual(await mgmt(server, 'GET', '/prompts/login-passwordless/custom-text/fr'), { 'login-passwordless-email-code': { title: 'Consultez vos e-mails' } });
     });
 
     it('exports the directory form and imports it back unchanged', async () => {
@@ -98,6 +107,9 @@ for (const { backend, skip } of (await backendMatrix()).filter((b) => b.backend 
       await a0deploy('export', '-f', 'directory', '-o', out);
       const types = readdirSync(out).sort();
       for (const t of ['clients', 'connections', 'tenant.json']) assert.ok(types.includes(t), `${t} in ${types.join(', ')}`);
+      // The email template set by the YAML import comes back as deploy-cli writes it: metadata and body apart.
+      assert.equal(readFileSync(join(out, 'emails', 'welcome_email.html'), 'utf8'), '<p>Welcome {{ user.email }}</p>');
+      assert.equal(JSON.parse(readFileSync(join(out, 'emails', 'welcome_email.json'), 'utf8')).subject, 'Welcome');
       await a0deploy('import', '-i', out);
     });
 

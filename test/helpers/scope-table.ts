@@ -23,6 +23,16 @@ export const SCOPE_TABLE: Record<string, readonly string[]> = {
   'POST /api/v2/sesame/preview-email': ['read:connections'],
   'POST /api/v2/sesame/test-email': ['update:email_provider'],
 
+  'GET /api/v2/email-templates/{templateName}': ['read:email_templates'],
+  'POST /api/v2/email-templates': ['create:email_templates'],
+  'PUT /api/v2/email-templates/{templateName}': ['update:email_templates'],
+  'PATCH /api/v2/email-templates/{templateName}': ['update:email_templates'],
+
+  'GET /api/v2/prompts': ['read:prompts'],
+  'PATCH /api/v2/prompts': ['update:prompts'],
+  'GET /api/v2/prompts/{prompt}/custom-text/{language}': ['read:prompts'],
+  'PUT /api/v2/prompts/{prompt}/custom-text/{language}': ['update:prompts'],
+
   'GET /api/v2/branding': ['read:branding'],
   'PATCH /api/v2/branding': ['update:branding'],
 
@@ -120,7 +130,7 @@ export const SCOPE_TABLE: Record<string, readonly string[]> = {
 export const UNCHECKED_PLACEHOLDERS = new RegExp(
   `^[A-Z]+ /api/v2/(${[
     'actions', 'attack-protection', 'branding/phone', 'connection-profiles', 'connections-directory-provisionings',
-    'custom-domains', 'event-streams', 'flows', 'forms', 'guardian', 'hooks', 'network-acls', 'organizations', 'prompts',
+    'custom-domains', 'event-streams', 'flows', 'forms', 'guardian', 'hooks', 'network-acls', 'organizations', 'prompts/rendering', 'prompts/\\{prompt\\}/(partials|screen)',
     'risk-assessments', 'rules', 'rules-configs', 'self-service-profiles', 'supplemental-signals', 'token-exchange-profiles',
     'user-attribute-profiles',
   ].join('|')})(/|$)`,

@@ -119,9 +119,8 @@ const ABSENT: AbsentFeature[] = [
     feature: 'other Universal Login experiences (Sesame serves its own hosted pages)',
     scope: 'read:prompts',
     parts: [
-      setting('/prompts', { universal_login_experience: 'new', identifier_first: true, webauthn_platform_first_factor: false }, ['PATCH']),
+      // The settings and custom text are served by prompts.ts; page templates and renderers are not.
       setting('/prompts/:prompt/partials', {}),
-      setting('/prompts/:prompt/custom-text/:language', {}),
       setting('/prompts/rendering', { configs: [], start: 0, limit: 50, total: 0 }, []),
       setting('/prompts/:prompt/screen/:screen/rendering', {}, ['PATCH']),
     ],

@@ -10,8 +10,10 @@ import { registerClientGrants } from './client-grants.ts';
 import { registerClients } from './clients.ts';
 import { registerConnections } from './connections.ts';
 import { registerEmailProvider } from './email-provider.ts';
+import { registerEmailTemplates } from './email-templates.ts';
 import { registerLogs } from './logs.ts';
 import { registerLogStreams } from './log-streams.ts';
+import { registerPrompts } from './prompts.ts';
 import { registerResourceServers } from './resource-servers.ts';
 import { registerSesameActivity } from './sesame-activity.ts';
 import { registerSesameAdmins } from './sesame-admins.ts';
@@ -53,6 +55,7 @@ export function registerManagementRoutes(app: FastifyInstance, s: Services): voi
       registerTenantSettings(api, s);
       registerBranding(api, s);
       registerEmailProvider(api, s);
+      registerEmailTemplates(api, s);
       registerLogs(api, s);
       registerLogStreams(api, s);
       registerUsers(api, s);
@@ -62,6 +65,7 @@ export function registerManagementRoutes(app: FastifyInstance, s: Services): voi
       registerUserLogs(api, s);
       registerSigningKeys(api, s);
       registerAttackProtection(api, s);
+      registerPrompts(api, s);
       registerAbsentFeatures(api, s);
       registerSesameAdmins(api, s);
       registerStats(api, s);

@@ -3,6 +3,7 @@ import { type TransactionDoc, artifactId } from '../../core/artifacts.ts';
 import { safeEqual } from '../../core/crypto.ts';
 import type { Client, Connection } from '../../core/model.ts';
 import type { Services } from '../../services.ts';
+import { type ScreenTexts, type Words, loadCustomText, wordsFor } from './custom-text.ts';
 import { isSameBrowser } from '../auth/authorize.ts';
 import { pageError } from './error-page.ts';
 import { type Locale, negotiateLocale } from './i18n.ts';
@@ -20,6 +21,8 @@ export interface LoginContext {
   connection: Connection;
   lang: Locale;
   chrome: Chrome;
+  /** The tenant's custom text in `lang`, per prompt (Management API /prompts/…/custom-text). */
+  texts: Record<string, ScreenTexts>;
 }
 
 /** newToken() is 43 base64url characters; anything else cannot name a transaction. */
@@ -46,10 +49,12 @@ export async function loadLogin(s: Services, req: FastifyRequest, state: unknown
   const tx = found.doc;
   const lang = negotiateLocale(tx.params.ui_locales, acceptLanguage);
   rememberPage(req, { lang, chrome });
-  const [client, connection] = await Promise.all([s.store.getClient(tx.params.client_id), s.store.getConnectionByName(tx.params.connection ?? '')]);
+  const [client, connection, texts] = await Promise.all([
+    s.store.getClient(tx.params.client_id), s.store.getConnectionByName(tx.params.connection ?? ''), loadCustomText(s, lang),
+  ]);
   // The client or connection was deleted since /authorize: this sign-in cannot finish.
   if (!client || !connection) throw pageError(400, 'login_expired');
-  return { state, txId, tx, client: client.client, connection, lang, chrome };
+  return { state, txId, tx, client: client.client, connection, lang, chrome, texts };
 }
 
 /** The transaction's `_csrf`, compared in constant time; else a 403 page. */
@@ -73,3 +78,6 @@ export function methodsOf(conn: Connection): Methods {
   const m = conn.options.authentication_method;
   return m === 'link' || m === 'both' ? m : 'code';
 }
+
+/** The strings of one screen of this sign-in: custom text for the page's language, else Sesame's. */
+export const wordsOf = (ctx: LoginContext, screen: Parameters<typeof wordsFor>[2]): Words => wordsFor(ctx.lang, ctx.texts, screen, ctx.chrome.tenantName);

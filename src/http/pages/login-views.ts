@@ -1,6 +1,7 @@
 import { escapeHtml } from './html.ts';
 import { maskPhone } from '../../core/phone.ts';
-import { type Locale, defineMessages } from './i18n.ts';
+import { type Words, fillCustom } from './custom-text.ts';
+import { defineMessages } from './i18n.ts';
 
 /**
  * The hosted login page's views (issue 3 §2; the phone step: issue 5 follow-up). Their texts speak
@@ -13,7 +14,7 @@ import { type Locale, defineMessages } from './i18n.ts';
  * email, phone-input, code, submit and relay-input, errors in `role="alert"`, the CSRF token `_csrf`
  * on every form. Every value is escaped here; the layout (layout.ts) adds the frame.
  */
-const t = defineMessages({
+const base = defineMessages({
   en: {
     sign_in: 'Sign in',
     intro_code: 'Enter your email address and we will send you a code to sign in to {app}.',
@@ -118,7 +119,13 @@ const t = defineMessages({
   },
 });
 
-export type LoginMessage = Parameters<typeof t>[1];
+export type LoginMessage = Parameters<typeof base>[1];
+
+/** A string of the page: the tenant's custom text for the screen when set (custom-text.ts), else Sesame's. */
+function t(w: Words, key: LoginMessage, vars: Record<string, string | number> = {}): string {
+  const custom = w.custom?.[key];
+  return custom !== undefined ? fillCustom(custom, vars, w.companyName) : base(w.lang, key, vars);
+}
 /** Which methods the connection offers (`options.authentication_method`). */
 export type Methods = 'code' | 'link' | 'both';
 
@@ -138,9 +145,9 @@ const e = escapeHtml;
 const hidden = (f: FormAuth) => `<input type="hidden" name="state" value="${e(f.state)}"><input type="hidden" name="_csrf" value="${e(f.csrf)}">`;
 /** A message key, or a key with its values (a wait in minutes). */
 export type Message = LoginMessage | { key: LoginMessage; vars: Record<string, string | number> };
-const text = (lang: Locale, m: Message) => (typeof m === 'string' ? t(lang, m) : t(lang, m.key, m.vars));
-const alert = (lang: Locale, m: Message | undefined, id: string) => (m ? `<div class="alert" role="alert" id="${id}">${e(text(lang, m))}</div>` : '');
-const notice = (lang: Locale, key: LoginMessage | undefined) => (key ? `<p class="notice" role="status">${e(t(lang, key))}</p>` : '');
+const text = (w: Words, m: Message) => (typeof m === 'string' ? t(w, m) : t(w, m.key, m.vars));
+const alert = (w: Words, m: Message | undefined, id: string) => (m ? `<div class="alert" role="alert" id="${id}">${e(text(w, m))}</div>` : '');
+const notice = (w: Words, key: LoginMessage | undefined) => (key ? `<p class="notice" role="status">${e(t(w, key))}</p>` : '');
 /** Marks the field invalid and ties it to its message for screen readers (WCAG 3.3.1). */
 const invalid = (key: Message | undefined, id: string) => (key ? ` aria-invalid="true" aria-describedby="${id}"` : '');
 /**
@@ -151,9 +158,11 @@ const invalid = (key: Message | undefined, id: string) => (key ? ` aria-invalid=
  * than the card still wraps rather than scrolling the page sideways). Punctuation right after the
  * address goes into its box, so a full-width address never leaves a lone "." on the next line.
  */
-function withEmail(lang: Locale, key: LoginMessage, email: string): string {
+function withEmail(w: Words, key: LoginMessage, email: string): string {
   const parts = email.split(/(?<=@)|(?=\.)/).map((part) => `<span>${e(part)}</span>`).join('');
-  const [before = '', after = ''] = t(lang, key, { email: '\u0000' }).split('\u0000');
+  const said = t(w, key, { email: '\u0000' });
+  // A custom text without ${email} still names the address, after it (as Auth0 shows it under the text).
+  const [before = '', after = ''] = said.includes('\u0000') ? said.split('\u0000') : [`${said} `, ''];
   const punctuation = /^[.,;:!?)]*/.exec(after)![0];
   return `${e(before)}<span class="address"><strong data-testid="address">${parts}</strong>${e(punctuation)}</span>${e(after.slice(punctuation.length))}`;
 }
@@ -161,28 +170,29 @@ function withEmail(lang: Locale, key: LoginMessage, email: string): string {
  * A message naming the number it was sent to, all digits but the last four hidden (as the logs mask
  * it): the page can be seen over a shoulder or in a screenshot, and the person knows their number.
  */
-function withPhone(lang: Locale, key: LoginMessage, e164: string): string {
+function withPhone(w: Words, key: LoginMessage, e164: string): string {
   const masked = maskPhone(e164).replace(/\*/g, '•');
-  return e(t(lang, key, { phone: '\u0000' })).replace('\u0000', `<strong data-testid="phone-masked">${e(masked)}</strong>`);
+  const said = t(w, key, { phone: '\u0000' });
+  return e(said.includes('\u0000') ? said : `${said} \u0000`).replace('\u0000', `<strong data-testid="phone-masked">${e(masked)}</strong>`);
 }
 export const loginUrl = (page: '' | '/code' | '/link' | '/status', state: string, extra: Record<string, string> = {}) =>
   `/login${page}?${new URLSearchParams({ state, ...extra }).toString()}`;
 
-export function emailView(lang: Locale, f: FormAuth & { app: string; methods: Methods; send: 'code' | 'link'; email?: string; error?: LoginMessage }): View {
+export function emailView(w: Words, f: FormAuth & { app: string; methods: Methods; send: 'code' | 'link'; email?: string; error?: LoginMessage }): View {
   const choice = (v: 'code' | 'link') =>
-    `<div class="choice"><input type="radio" id="send-${v}" name="send" value="${v}"${f.send === v ? ' checked' : ''}><label for="send-${v}">${e(t(lang, v === 'code' ? 'method_code' : 'method_link'))}</label></div>`;
+    `<div class="choice"><input type="radio" id="send-${v}" name="send" value="${v}"${f.send === v ? ' checked' : ''}><label for="send-${v}">${e(t(w, v === 'code' ? 'method_code' : 'method_link'))}</label></div>`;
   const methods = f.methods === 'both'
-    ? `<fieldset><legend>${e(t(lang, 'method_legend'))}</legend>${choice('code')}${choice('link')}</fieldset>`
+    ? `<fieldset><legend>${e(t(w, 'method_legend'))}</legend>${choice('code')}${choice('link')}</fieldset>`
     : `<input type="hidden" name="send" value="${f.methods}">`;
   return {
-    title: t(lang, 'sign_in'),
-    body: `<h1>${e(t(lang, 'sign_in'))}</h1>
-<p>${e(t(lang, f.methods === 'both' ? 'intro_both' : f.methods === 'link' ? 'intro_link' : 'intro_code', { app: f.app }))}</p>
-${alert(lang, f.error, 'email-error')}<form method="post" action="/login/email">${hidden(f)}
-<label for="email">${e(t(lang, 'email_label'))}</label>
+    title: t(w, 'sign_in'),
+    body: `<h1>${e(t(w, 'sign_in'))}</h1>
+<p>${e(t(w, f.methods === 'both' ? 'intro_both' : f.methods === 'link' ? 'intro_link' : 'intro_code', { app: f.app }))}</p>
+${alert(w, f.error, 'email-error')}<form method="post" action="/login/email">${hidden(f)}
+<label for="email">${e(t(w, 'email_label'))}</label>
 <input type="email" id="email" name="email" autocomplete="email" data-testid="email" required maxlength="254" autofocus value="${e(f.email ?? '')}"${invalid(f.error, 'email-error')}>
 ${methods}
-<button type="submit" data-testid="submit">${e(t(lang, 'continue'))}</button>
+<button type="submit" data-testid="submit">${e(t(w, 'continue'))}</button>
 </form>`,
   };
 }
@@ -192,35 +202,35 @@ ${methods}
  * `tel` field. The hint says what /passwordless/start requires (spec §1.4: `^\+[0-9]{1,15}$` once
  * spaces, dashes, dots and parentheses are stripped); the field is tied to both hint and error.
  */
-export function phoneView(lang: Locale, f: FormAuth & { app: string; phone?: string; error?: Message }): View {
+export function phoneView(w: Words, f: FormAuth & { app: string; phone?: string; error?: Message }): View {
   const described = f.error ? 'phone-error phone-hint' : 'phone-hint';
   return {
-    title: t(lang, 'sign_in'),
-    body: `<h1>${e(t(lang, 'sign_in'))}</h1>
-<p>${e(t(lang, 'intro_phone', { app: f.app }))}</p>
-${alert(lang, f.error, 'phone-error')}<form method="post" action="/login/phone">${hidden(f)}
-<label for="phone_number">${e(t(lang, 'phone_label'))}</label>
-<p class="hint muted" id="phone-hint">${e(t(lang, 'phone_hint'))}</p>
+    title: t(w, 'sign_in'),
+    body: `<h1>${e(t(w, 'sign_in'))}</h1>
+<p>${e(t(w, 'intro_phone', { app: f.app }))}</p>
+${alert(w, f.error, 'phone-error')}<form method="post" action="/login/phone">${hidden(f)}
+<label for="phone_number">${e(t(w, 'phone_label'))}</label>
+<p class="hint muted" id="phone-hint">${e(t(w, 'phone_hint'))}</p>
 <input type="tel" id="phone_number" name="phone_number" autocomplete="tel" inputmode="tel" data-testid="phone-input" required maxlength="32" autofocus value="${e(f.phone ?? '')}"${f.error ? ' aria-invalid="true"' : ''} aria-describedby="${described}">
-<button type="submit" data-testid="submit">${e(t(lang, 'continue'))}</button>
+<button type="submit" data-testid="submit">${e(t(w, 'continue'))}</button>
 </form>`,
   };
 }
 
 /** The code step, for a code sent by email (`email`) or by text message (`phone`, E.164). */
-export function codeView(lang: Locale, f: FormAuth & ({ email: string } | { phone: string }) & { error?: Message; resent?: boolean }): View {
+export function codeView(w: Words, f: FormAuth & ({ email: string } | { phone: string }) & { error?: Message; resent?: boolean }): View {
   const sms = 'phone' in f;
   return {
-    title: t(lang, 'code_title'),
-    body: `<h1>${e(t(lang, 'code_title'))}</h1>
-<p>${sms ? withPhone(lang, 'code_intro_sms', f.phone) : withEmail(lang, 'code_intro', f.email)}</p>
-${notice(lang, f.resent ? 'resent_code' : undefined)}${alert(lang, f.error, 'code-error')}<form method="post" action="/login/code">${hidden(f)}
-<label for="code">${e(t(lang, 'code_label'))}</label>
+    title: t(w, 'code_title'),
+    body: `<h1>${e(t(w, 'code_title'))}</h1>
+<p>${sms ? withPhone(w, 'code_intro_sms', f.phone) : withEmail(w, 'code_intro', f.email)}</p>
+${notice(w, f.resent ? 'resent_code' : undefined)}${alert(w, f.error, 'code-error')}<form method="post" action="/login/code">${hidden(f)}
+<label for="code">${e(t(w, 'code_label'))}</label>
 <input id="code" name="code" autocomplete="one-time-code" inputmode="numeric" data-testid="code" required maxlength="64" autofocus${invalid(f.error, 'code-error')}>
-<button type="submit" data-testid="submit">${e(t(lang, 'code_submit'))}</button>
+<button type="submit" data-testid="submit">${e(t(w, 'code_submit'))}</button>
 </form>
-<form method="post" action="/login/code">${hidden(f)}<button type="submit" name="action" value="resend" class="secondary">${e(t(lang, 'resend_code'))}</button></form>
-<p class="muted"><a href="${e(loginUrl('', f.state))}">${e(t(lang, sms ? 'other_phone' : 'other_email'))}</a></p>`,
+<form method="post" action="/login/code">${hidden(f)}<button type="submit" name="action" value="resend" class="secondary">${e(t(w, 'resend_code'))}</button></form>
+<p class="muted"><a href="${e(loginUrl('', f.state))}">${e(t(w, sms ? 'other_phone' : 'other_email'))}</a></p>`,
     ...(sms ? { script: WEB_OTP_SCRIPT } : {}),
   };
 }
@@ -250,24 +260,24 @@ const WEB_OTP_SCRIPT = `(function(){
  * tab finished, and then says so; without JavaScript a link reloads the page, which shows the same.
  * The relay form finishes a sign-in whose link was opened on another device (POST /login/relay).
  */
-export function linkSentView(lang: Locale, f: FormAuth & { email: string; error?: LoginMessage; resent?: boolean }): View {
+export function linkSentView(w: Words, f: FormAuth & { email: string; error?: LoginMessage; resent?: boolean }): View {
   return {
-    title: t(lang, 'link_title'),
-    body: `<h1>${e(t(lang, 'link_title'))}</h1>
-<div id="status" role="status" aria-live="polite" data-status-url="${e(loginUrl('/status', f.state))}" data-done="${e(t(lang, 'done'))}" data-done-title="${e(t(lang, 'done_title'))}">
-<p>${withEmail(lang, 'link_intro', f.email)}</p>
-${notice(lang, f.resent ? 'resent_link' : undefined)}</div>
-<noscript><p class="muted">${e(t(lang, 'link_noscript'))} <a href="${e(loginUrl('/link', f.state))}">${e(t(lang, 'check_again'))}</a></p></noscript>
+    title: t(w, 'link_title'),
+    body: `<h1>${e(t(w, 'link_title'))}</h1>
+<div id="status" role="status" aria-live="polite" data-status-url="${e(loginUrl('/status', f.state))}" data-done="${e(t(w, 'done'))}" data-done-title="${e(t(w, 'done_title'))}">
+<p>${withEmail(w, 'link_intro', f.email)}</p>
+${notice(w, f.resent ? 'resent_link' : undefined)}</div>
+<noscript><p class="muted">${e(t(w, 'link_noscript'))} <a href="${e(loginUrl('/link', f.state))}">${e(t(w, 'check_again'))}</a></p></noscript>
 <div data-pending>
-<h2>${e(t(lang, 'relay_title'))}</h2>
-<p>${e(t(lang, 'relay_intro'))}</p>
-${alert(lang, f.error, 'relay-error')}<form method="post" action="/login/relay">${hidden(f)}
-<label for="relay_code">${e(t(lang, 'relay_label'))}</label>
+<h2>${e(t(w, 'relay_title'))}</h2>
+<p>${e(t(w, 'relay_intro'))}</p>
+${alert(w, f.error, 'relay-error')}<form method="post" action="/login/relay">${hidden(f)}
+<label for="relay_code">${e(t(w, 'relay_label'))}</label>
 <input id="relay_code" name="relay_code" data-testid="relay-input" autocomplete="off" autocapitalize="characters" spellcheck="false" required maxlength="16"${invalid(f.error, 'relay-error')}>
-<button type="submit" data-testid="submit">${e(t(lang, 'relay_submit'))}</button>
+<button type="submit" data-testid="submit">${e(t(w, 'relay_submit'))}</button>
 </form>
-<form method="post" action="/login/code">${hidden(f)}<button type="submit" name="action" value="resend" class="secondary">${e(t(lang, 'resend_link'))}</button></form>
-<p class="muted"><a href="${e(loginUrl('', f.state))}">${e(t(lang, 'other_email'))}</a></p>
+<form method="post" action="/login/code">${hidden(f)}<button type="submit" name="action" value="resend" class="secondary">${e(t(w, 'resend_link'))}</button></form>
+<p class="muted"><a href="${e(loginUrl('', f.state))}">${e(t(w, 'other_email'))}</a></p>
 </div>`,
     script: STATUS_SCRIPT,
   };
@@ -291,6 +301,6 @@ if(j.status==='done')done();else if(j.status==='gone'){over=true;location.reload
 document.addEventListener('visibilitychange',function(){if(!document.hidden)poll();});
 timer=setTimeout(poll,2000);})();`;
 
-export function doneView(lang: Locale): View {
-  return { title: t(lang, 'done_title'), body: `<h1>${e(t(lang, 'done_title'))}</h1><p class="notice" role="status">${e(t(lang, 'done'))}</p>` };
+export function doneView(w: Words): View {
+  return { title: t(w, 'done_title'), body: `<h1>${e(t(w, 'done_title'))}</h1><p class="notice" role="status">${e(t(w, 'done'))}</p>` };
 }

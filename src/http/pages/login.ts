@@ -14,7 +14,7 @@ import { pageError } from './error-page.ts';
 import { finishSignIn } from './finish.ts';
 import { customLoginHtml, sendCustomLoginPage } from './custom-login.ts';
 import { type PhoneRefusal, type Recipient, RESEND_COOLDOWN_MS, sendFromPage } from './login-send.ts';
-import { type LoginContext, checkForm, formField, loadLogin, methodsOf } from './login-transaction.ts';
+import { type LoginContext, checkForm, formField, loadLogin, methodsOf, wordsOf } from './login-transaction.ts';
 import {
   type LoginMessage, type Message, type View, codeView, doneView, emailView, linkSentView, loginUrl, phoneView,
 } from './login-views.ts';
@@ -29,6 +29,7 @@ const form = (ctx: LoginContext) => ({ state: ctx.state, csrf: ctx.tx.csrf });
 /** See other (RFC 9110 §15.4.4): after a POST, the browser GETs the next step (no resubmission on reload). */
 const next = (reply: FastifyReply, url: string) => reply.header('cache-control', 'no-store').redirect(url, 303);
 const isSms = (ctx: LoginContext) => ctx.connection.strategy === 'sms';
+const codeWords = (ctx: LoginContext) => wordsOf(ctx, isSms(ctx) ? 'login-passwordless-sms-otp' : 'login-passwordless-email-code');
 
 /** Where the code of this transaction went, as the code page names it; undefined before the first send. */
 type SentTo = { email: string } | { phone: string };
@@ -52,7 +53,7 @@ function recipient(to: SentTo): Recipient {
 export function registerLogin(app: FastifyInstance, s: Services, engine: TemplateEngine): void {
   app.get('/login', async (req, reply) => {
     const ctx = await loadLogin(s, req, (req.query as Query).state, { open: false });
-    if (ctx.tx.completed_at !== undefined) return show(reply, ctx, doneView(ctx.lang));
+    if (ctx.tx.completed_at !== undefined) return show(reply, ctx, doneView({ lang: ctx.lang }));
     const custom = customLoginHtml(ctx.client, await s.store.getTenantSettings());
     if (custom !== undefined) return sendCustomLoginPage(s, reply, ctx, custom);
     return show(reply, ctx, isSms(ctx) ? phoneForm(ctx) : emailForm(ctx));
@@ -106,20 +107,20 @@ export function registerLogin(app: FastifyInstance, s: Services, engine: Templat
   app.get('/login/code', async (req, reply) => {
     const q = req.query as Query;
     const ctx = await loadLogin(s, req, q.state, { open: false });
-    if (ctx.tx.completed_at !== undefined) return show(reply, ctx, doneView(ctx.lang));
+    if (ctx.tx.completed_at !== undefined) return show(reply, ctx, doneView({ lang: ctx.lang }));
     const to = sentTo(ctx);
     if (!to) return next(reply, loginUrl('', ctx.state));
     if (ctx.tx.sent_with === 'link') return next(reply, loginUrl('/link', ctx.state));
-    return show(reply, ctx, codeView(ctx.lang, { ...form(ctx), ...to, resent: q.resent === '1' }));
+    return show(reply, ctx, codeView(codeWords(ctx), { ...form(ctx), ...to, resent: q.resent === '1' }));
   });
 
   app.get('/login/link', async (req, reply) => {
     const q = req.query as Query;
     const ctx = await loadLogin(s, req, q.state, { open: false });
-    if (ctx.tx.completed_at !== undefined) return show(reply, ctx, doneView(ctx.lang));
+    if (ctx.tx.completed_at !== undefined) return show(reply, ctx, doneView({ lang: ctx.lang }));
     if (!ctx.tx.email) return next(reply, loginUrl('', ctx.state));
     if (ctx.tx.sent_with !== 'link') return next(reply, loginUrl('/code', ctx.state));
-    return show(reply, ctx, linkSentView(ctx.lang, { ...form(ctx), email: ctx.tx.email, resent: q.resent === '1' }));
+    return show(reply, ctx, linkSentView(wordsOf(ctx, 'login-passwordless-email-link'), { ...form(ctx), email: ctx.tx.email, resent: q.resent === '1' }));
   });
 
   app.post('/login/code', async (req, reply) => {
@@ -147,14 +148,14 @@ function emailForm(ctx: LoginContext, f: { email?: string; error?: LoginMessage 
   const methods = methodsOf(ctx.connection);
   const send = ctx.tx.sent_with ?? ctx.tx.params.send ?? 'code';
   const email = f.email ?? ctx.tx.email ?? ctx.tx.params.login_hint?.slice(0, 254);
-  return emailView(ctx.lang, { ...form(ctx), app: ctx.client.name, methods, send, ...(email !== undefined ? { email } : {}), ...(f.error ? { error: f.error } : {}) });
+  return emailView(wordsOf(ctx, 'login'), { ...form(ctx), app: ctx.client.name, methods, send, ...(email !== undefined ? { email } : {}), ...(f.error ? { error: f.error } : {}) });
 }
 
 function phoneForm(ctx: LoginContext, f: { phone?: string; error?: Message } = {}): View {
   // login_hint pre-fills the number when it looks like one (an app may pass the number it knows).
   const hint = ctx.tx.params.login_hint;
   const phone = f.phone ?? ctx.tx.phone ?? (hint !== undefined && /^\+[0-9 ().-]{1,31}$/.test(hint) ? hint : undefined);
-  return phoneView(ctx.lang, { ...form(ctx), app: ctx.client.name, ...(phone !== undefined ? { phone } : {}), ...(f.error ? { error: f.error } : {}) });
+  return phoneView(wordsOf(ctx, 'login'), { ...form(ctx), app: ctx.client.name, ...(phone !== undefined ? { phone } : {}), ...(f.error ? { error: f.error } : {}) });
 }
 
 /** A refused text in the page's words; a tripped guard's Retry-After goes on the page's 429 and, in minutes, into its text. */
@@ -171,7 +172,7 @@ function refusalMessage(reply: FastifyReply, r: PhoneRefusal): Message {
  */
 async function resend(s: Services, engine: TemplateEngine, req: FastifyRequest, reply: FastifyReply, ctx: LoginContext, to: SentTo, send: 'code' | 'link') {
   const wait = (ctx.tx.sent_at ?? 0) + RESEND_COOLDOWN_MS - s.now();
-  const onCodePage = (error: Message, status: number) => show(reply, ctx, codeView(ctx.lang, { ...form(ctx), ...to, error }), status);
+  const onCodePage = (error: Message, status: number) => show(reply, ctx, codeView(codeWords(ctx), { ...form(ctx), ...to, error }), status);
   const tooSoon = () => {
     reply.header('retry-after', String(Math.max(1, Math.ceil(wait / 1000))));
     if ('phone' in to) return onCodePage('resend_too_soon_sms', 429);
@@ -191,7 +192,7 @@ async function verify(s: Services, req: FastifyRequest, reply: FastifyReply, ctx
   // People paste codes with spaces ("123 456"); the code itself is digits only.
   const code = (raw ?? '').replace(/\s+/g, '');
   const sms = 'phone' in to;
-  const again = (error: LoginMessage) => show(reply, ctx, codeView(ctx.lang, { ...form(ctx), ...to, error }), 400);
+  const again = (error: LoginMessage) => show(reply, ctx, codeView(codeWords(ctx), { ...form(ctx), ...to, error }), 400);
   if (!code) return again(sms ? 'missing_code_sms' : 'missing_code');
   const rc = requestContext(req);
   // The code's key: the lower-cased address, or the E.164 number (as startPasswordless stored it).
@@ -211,7 +212,7 @@ async function verify(s: Services, req: FastifyRequest, reply: FastifyReply, ctx
       ...passwordlessFields(ctx.client, ctx.connection), user_name: identifier, description,
       details: { error: { message: description, oauthError: blocked ? 'too_many_attempts' : 'invalid_grant' } },
     }, s.now())]);
-    return blocked ? show(reply, ctx, codeView(ctx.lang, { ...form(ctx), ...to, error: message }), 429) : again(message);
+    return blocked ? show(reply, ctx, codeView(codeWords(ctx), { ...form(ctx), ...to, error: message }), 429) : again(message);
   }
   try {
     return await finishSignIn(s, reply, { txId: ctx.txId, tx: ctx.tx, client: ctx.client, connection: ctx.connection, identifier, ctx: rc });

@@ -78,5 +78,8 @@ export const isApiProvider = (name: unknown): name is ApiProviderName => isProvi
 export const secretFields = (name: unknown): string[] =>
   isProviderName(name) ? Object.entries(PROVIDERS[name].credentials).filter(([, f]) => f.secret).map(([k]) => k) : [];
 
+/** Every write-only credential name, whatever the provider. */
+export const ALL_SECRET_FIELDS = [...new Set(SUPPORTED.flatMap(secretFields))];
+
 /** The AAD of one sealed API credential: the purpose `email_provider`, then the field it belongs to. */
 export const apiSecretContext = (name: ApiProviderName, field: string) => `email_provider:${name}:${field}`;

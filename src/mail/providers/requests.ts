@@ -17,6 +17,11 @@ type Build = (c: OpenCredentials, m: OutgoingMail, origin: string | undefined, n
 const json = { 'content-type': 'application/json', accept: 'application/json' };
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
 const eu = (c: OpenCredentials) => c.region === 'eu';
+/** `{email, name}`, as SendGrid and SparkPost take a sender. */
+const sender = (from: string) => {
+  const { name, address } = parseMailbox(from);
+  return name ? { email: address, name } : { email: address };
+};
 
 /** Each provider's documented send call: endpoint, authentication and body. */
 export const REQUESTS: Readonly<Record<ApiProviderName, Build>> = {
@@ -26,7 +31,7 @@ export const REQUESTS: Readonly<Record<ApiProviderName, Build>> = {
     headers: { ...json, authorization: `Bearer ${str(c.api_key)}` },
     body: JSON.stringify({
       personalizations: [{ to: [{ email: m.to }] }],
-      from: parseMailbox(m.from),
+      from: sender(m.from),
       subject: m.subject,
       content: [{ type: 'text/plain', value: m.text }, { type: 'text/html', value: m.html }].filter((p) => p.value !== ''),
     }),
@@ -84,7 +89,7 @@ export const REQUESTS: Readonly<Record<ApiProviderName, Build>> = {
     body: JSON.stringify({
       options: { transactional: true },
       recipients: [{ address: { email: m.to } }],
-      content: { from: parseMailbox(m.from), subject: m.subject, text: m.text, html: m.html },
+      content: { from: sender(m.from), subject: m.subject, text: m.text, html: m.html },
     }),
   }),
 };

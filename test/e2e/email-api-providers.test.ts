@@ -98,21 +98,30 @@ for (const { backend, skip } of await backendMatrix()) {
       });
     }
 
-    it('a refused key (401) is given up after one attempt with an fn log naming the answer, never retried', async () => {
-      const fake = fakes.sendgrid;
-      await configure({ name: 'sendgrid', enabled: true, default_from_address: FROM, credentials: { api_key: 'SG.wrong-key' } });
-      const before = requestsFor(fake);
-      const email = uniqueEmail('refused');
-      await start(email);
-      await until(async () => (await fnLogFor(email)) !== undefined, 'the fn log');
-      const fn = (await fnLogFor(email))!;
-      assert.equal(fn.description, 'Failed Sending Notification');
-      assert.match(String(fn.details?.error), /^SendGrid answered 401: The provided authorization grant is invalid/);
-      assert.ok(!JSON.stringify(fn).includes('SG.wrong-key'), 'the key is not in the log');
-      await sleep(6 * 150); // several retry periods: a retried row would be sent again
-      assert.equal(requestsFor(fake) - before, 1, 'one request, no retry storm');
-      assert.equal(fake.delivered.filter((m) => m.to === email).length, 0);
-    });
+    const WRONG: [ApiProviderName, string, RegExp][] = [
+      ['sendgrid', 'api_key', /^SendGrid answered 401: The provided authorization grant is invalid/],
+      ['mailgun', 'api_key', /^Mailgun answered 401: Forbidden$/],
+      ['postmark', 'server_token', /^Postmark answered 401: Request does not contain a valid Server token\.$/],
+      ['sparkpost', 'api_key', /^SparkPost answered 401: Unauthorized\.$/],
+    ];
+    for (const [name, field, error] of WRONG) {
+      it(`${name}: a refused key (401) is given up after one attempt with an fn log naming the answer, never retried`, async () => {
+        const fake = fakes[name];
+        const wrong = 'wrong-key-0123456789';
+        await configure({ name, enabled: true, default_from_address: FROM, credentials: { ...fake.credentials, [field]: wrong } });
+        const before = requestsFor(fake);
+        const email = uniqueEmail('refused');
+        await start(email);
+        await until(async () => (await fnLogFor(email)) !== undefined, 'the fn log');
+        const fn = (await fnLogFor(email))!;
+        assert.equal(fn.description, 'Failed Sending Notification');
+        assert.match(String(fn.details?.error), error);
+        assert.ok(!JSON.stringify(fn).includes(wrong), 'the key is not in the log');
+        await sleep(6 * 150); // several retry periods: a retried row would be sent again
+        assert.equal(requestsFor(fake) - before, 1, 'one request, no retry storm');
+        assert.equal(fake.delivered.filter((m) => m.to === email).length, 0);
+      });
+    }
 
     it('SES with a wrong secret: the fake refuses the SigV4 signature (403), given up with an fn log', async () => {
       const fake = fakes.ses;
@@ -138,19 +147,23 @@ for (const { backend, skip } of await backendMatrix()) {
       assert.equal(await fnLogFor(email), undefined);
     });
 
-    it('a provider that does not answer within SESAME_EMAIL_API_TIMEOUT_MS is retried', async () => {
-      const fake = fakes.mailgun;
-      await configure({ name: 'mailgun', enabled: true, default_from_address: FROM, credentials: fake.credentials });
-      const before = requestsFor(fake);
-      fake.fail('hang');
-      const email = uniqueEmail('slow');
-      const t0 = Date.now();
-      await start(email);
-      await fake.waitFor((x) => x.to === email);
-      assert.ok(Date.now() - t0 >= TIMEOUT_MS, 'the first attempt waited for the timeout');
-      assert.equal(requestsFor(fake) - before, 2);
-      assert.equal(fake.delivered.filter((m) => m.to === email).length, 1);
-    });
+    for (const name of ['mailgun', 'postmark'] as const) {
+      it(`${name}: an API that does not answer within SESAME_EMAIL_API_TIMEOUT_MS is retried`, async () => {
+        const fake = fakes[name];
+        await configure({ name, enabled: true, default_from_address: FROM, credentials: fake.credentials });
+        const before = requestsFor(fake);
+        fake.fail('hang');
+        const email = uniqueEmail('slow');
+        const t0 = Date.now();
+        await start(email);
+        await fake.waitFor((x) => x.to === email);
+        assert.ok(Date.now() - t0 >= TIMEOUT_MS, 'the first attempt waited for the timeout');
+        assert.equal(requestsFor(fake) - before, 2);
+        assert.equal(fake.delivered.filter((m) => m.to === email).length, 1);
+        await sleep(300);
+        assert.equal(await fnLogFor(email), undefined);
+      });
+    }
 
     it('refuses the Auth0 providers Sesame has no sender for, and bad credentials, with a 400 naming them', async () => {
       token = await server.mgmtToken();

@@ -8,14 +8,11 @@ import { backendMatrix } from '../helpers/backends.ts';
 import { cli } from '../helpers/cli.ts';
 import { MGMT, type TestServer, bootServer } from '../helpers/boot.ts';
 import { makeTestCert, trustedFetch } from '../helpers/tls.ts';
-import { apiSecretContext } from '../../src/mail/providers/catalog.ts';
 import { openSmsSecrets } from '../../src/sms/secrets.ts';
-import type { EmailProvider } from '../../src/store/types.ts';
 
 const SMTP_PASS = 'smtp-password-never-exported';
 const API = 'https://orders.example.com/';
 const TWILIO_TOKEN = 'twilio-token-never-exported-0123';
-const SENDGRID_KEY = 'SG.sendgrid-key-never-exported-0456';
 
 
 /**
@@ -304,31 +301,6 @@ for (const { backend, skip } of await backendMatrix()) {
       const fmt = await cli(['export', ...conn(b), '--format', 'xml'], env);
       assert.equal(fmt.code, 2);
       assert.match(fmt.stderr, /--format must be json or yaml/);
-    });
-
-    it('an Auth0 export naming sendgrid imports: the api_key it lacks is named, --set supplies it, sealed and never exported', async () => {
-      // As Auth0's GET /api/v2/emails/provider answers (the key is write-only there too).
-      const doc = { emailProvider: { name: 'sendgrid', enabled: true, default_from_address: 'Acme <no-reply@acme.example>', credentials: {}, settings: {} } };
-      const file = join(dir, 'auth0-sendgrid.json');
-      writeFileSync(file, JSON.stringify(doc));
-      const without = await cli(['import', file, ...conn(b), '--yes'], env);
-      assert.notEqual(without.code, 0, 'a sendgrid provider without its key is refused');
-      assert.match(without.stderr, /warning: emailProvider: credentials\.api_key is not in .*auth0-sendgrid\.json; a new sendgrid provider cannot be created without it/);
-      assert.match(without.stderr, /Missing required property: credentials\.api_key/);
-
-      const run = await cli(['import', file, ...conn(b), '--yes', '--set', `emailProvider.credentials.api_key=${SENDGRID_KEY}`], env);
-      assert.equal(run.code, 0, run.stderr);
-      assert.ok(!run.stdout.includes(SENDGRID_KEY) && !run.stderr.includes(SENDGRID_KEY));
-      const provider = await api(b, 'GET', '/emails/provider');
-      assert.deepEqual(provider, { ...doc.emailProvider });
-      const stored = await b.services.store.getSetting<EmailProvider>('email_provider');
-      assert.equal(b.services.keyring.open(apiSecretContext('sendgrid', 'api_key'), stored!.secrets_enc!.api_key!), SENDGRID_KEY);
-
-      const out = await cli(['export', ...conn(b), '--format', 'json'], env);
-      assert.equal(out.code, 0, out.stderr);
-      assert.ok(!out.stdout.includes(SENDGRID_KEY));
-      assert.deepEqual(JSON.parse(out.stdout).emailProvider, doc.emailProvider);
-      assert.match(out.stderr, /emailProvider: credentials\.api_key is left out; .*--set 'emailProvider\.credentials\.api_key=<value>'/);
     });
   });
 }

@@ -12,6 +12,9 @@ export interface ProviderRequest {
   body: string | FormData;
 }
 
+/** The providers called with fetch here; Postmark goes through its official client (postmark.ts). */
+export type FetchProviderName = Exclude<ApiProviderName, 'postmark'>;
+
 type Build = (c: OpenCredentials, m: OutgoingMail, origin: string | undefined, nowMs: number) => ProviderRequest;
 
 const json = { 'content-type': 'application/json', accept: 'application/json' };
@@ -23,8 +26,12 @@ const sender = (from: string) => {
   return name ? { email: address, name } : { email: address };
 };
 
-/** Each provider's documented send call: endpoint, authentication and body. */
-export const REQUESTS: Readonly<Record<ApiProviderName, Build>> = {
+/**
+ * Each provider's documented send call: endpoint, authentication and body. Their official Node
+ * clients are not used: @sendgrid/mail and mailgun.js pull in axios, sparkpost the long-deprecated
+ * `request`, and @aws-sdk/client-sesv2 dozens of packages for one signed POST (sigv4.ts).
+ */
+export const REQUESTS: Readonly<Record<FetchProviderName, Build>> = {
   /** SendGrid v3 Mail Send: `POST /v3/mail/send`, `Authorization: Bearer <api key>`; text/plain must precede text/html. */
   sendgrid: (c, m, origin) => ({
     url: `${origin ?? 'https://api.sendgrid.com'}/v3/mail/send`,
@@ -74,13 +81,6 @@ export const REQUESTS: Readonly<Record<ApiProviderName, Build>> = {
     // fetch writes Host itself, from the same URL.
     return { url: url.href, headers: { accept: 'application/json', 'content-type': 'application/json', 'x-amz-date': date, authorization }, body };
   },
-
-  /** Postmark: `POST /email`, `X-Postmark-Server-Token`, the transactional `outbound` stream. */
-  postmark: (c, m, origin) => ({
-    url: `${origin ?? 'https://api.postmarkapp.com'}/email`,
-    headers: { ...json, 'x-postmark-server-token': str(c.server_token) },
-    body: JSON.stringify({ From: formatMailbox(parseMailbox(m.from)), To: m.to, Subject: m.subject, TextBody: m.text, HtmlBody: m.html, MessageStream: 'outbound' }),
-  }),
 
   /** SparkPost: `POST /api/v1/transmissions`, `Authorization: <api key>` (no scheme); `api.eu.sparkpost.com` for region eu. */
   sparkpost: (c, m, origin) => ({

@@ -1,7 +1,8 @@
 import { errnoOf } from '../../sms/http.ts';
 import type { MailTransport } from '../transport.ts';
 import { type ApiProviderName, PROVIDERS } from './catalog.ts';
-import { type OpenCredentials, REQUESTS } from './requests.ts';
+import { postmarkTransport } from './postmark.ts';
+import { type FetchProviderName, type OpenCredentials, REQUESTS } from './requests.ts';
 
 /**
  * A send the provider refused. `permanent`: a 4xx other than 408 and 429 (wrong key, a request
@@ -20,11 +21,11 @@ export class EmailApiError extends Error {
 
 export const isPermanentFailure = (err: unknown) => err instanceof EmailApiError && err.permanent;
 
-const isPermanentStatus = (status: number) => status >= 400 && status < 500 && status !== 408 && status !== 429;
+export const isPermanentStatus = (status: number) => status >= 400 && status < 500 && status !== 408 && status !== 429;
 
 /**
  * The provider's own words for a refusal, at most 160 characters: SendGrid and SparkPost
- * `errors[0].message`, Mailgun `message`, Postmark `Message`, SES `message`; a short plain-text
+ * `errors[0].message`, Mailgun `message`, SES `message`; a short plain-text
  * body (Mailgun's 401 "Forbidden") as it is. Never the request: it holds the code.
  */
 function reason(body: string): string {
@@ -45,7 +46,7 @@ export interface ApiSettings {
 }
 
 /** One attempt: resolves on a 2xx, else rejects with an EmailApiError saying what happened. */
-async function call(name: ApiProviderName, c: OpenCredentials, mail: Parameters<MailTransport['send']>[0], s: ApiSettings): Promise<void> {
+async function call(name: FetchProviderName, c: OpenCredentials, mail: Parameters<MailTransport['send']>[0], s: ApiSettings): Promise<void> {
   const label = PROVIDERS[name].label;
   const req = REQUESTS[name](c, mail, s.origins[name], Date.now());
   // One timeout for the whole exchange, body included: a send must end well inside the outbox lease.
@@ -68,5 +69,6 @@ async function call(name: ApiProviderName, c: OpenCredentials, mail: Parameters<
 
 /** The transport of an API provider: one HTTPS call per message, nothing pooled to close. */
 export function apiTransport(name: ApiProviderName, credentials: OpenCredentials, settings: ApiSettings): MailTransport {
+  if (name === 'postmark') return postmarkTransport(credentials, settings);
   return { mode: 'api', send: (mail) => call(name, credentials, mail, settings), close() {} };
 }

@@ -98,7 +98,7 @@ export const SETTINGS: readonly Setting[] = [
   { env: 'SESAME_IDENTIFIER_MAX_DELAY_SECONDS', default: '3600', doc: 'Longest delay of the per-identifier back-off above.' },
   { env: 'SESAME_LOG_LEVEL', default: 'info', doc: '`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`.' },
   { env: 'SESAME_LOG_FORMAT', default: 'pretty on a terminal, else json', doc: '`json` (one JSON object a line, for log collectors) or `pretty` (coloured, readable lines).' },
-  { env: 'SESAME_MAIL_MAX_ATTEMPTS', default: '6', doc: 'SMTP attempts per message before it is given up (and an `fn` log written).' },
+  { env: 'SESAME_MAIL_MAX_ATTEMPTS', default: '6', doc: 'Delivery attempts (SMTP or an email API) per message before it is given up (and an `fn` log written); a provider\'s 4xx answer other than 408/429 gives up at once.' },
   { env: 'SESAME_MAIL_RETRY_BASE_MS', default: '2000', doc: 'First retry delay; doubles after every failure.' },
   { env: 'SESAME_MAIL_POLL_MS', default: '1000', doc: 'How often the mail worker looks for due messages besides being woken by new ones.' },
   { env: 'SESAME_MAIL_POOL_SIZE', default: '8', doc: 'Concurrent SMTP connections (and concurrent calls to an email provider\'s API).' },

@@ -29,7 +29,8 @@ ${CREDENTIALS_USAGE}
   --dry-run                Print the changes, change nothing
   --prune                  Also delete what FILE does not list
   --set path=value         Set a value in FILE's document; a list item is named by its name:
-                           emailProvider.credentials.smtp_pass=…, connections.sms.options.twilio_token=…
+                           emailProvider.credentials.smtp_pass=… (or .api_key, .secretAccessKey,
+                           .server_token), connections.sms.options.twilio_token=…
   --yes                    Do not ask for confirmation
 
 Examples:
@@ -78,7 +79,9 @@ export const importCommand: Command = {
       // A connection or provider created without its secret cannot send: say so before anything is
       // changed. One that exists keeps the target's secret (a PATCH without it keeps it).
       for (const m of missingSecrets(wanted)) {
-        const created = m.section === 'connections' ? !current.connectionIds.has(m.name!) : m.section === 'emailProvider' ? current.doc.emailProvider === undefined : false;
+        // A provider of another name (smtp → sendgrid) keeps nothing of the target's: it is new too.
+        const newProvider = current.doc.emailProvider === undefined || current.doc.emailProvider.name !== wanted.emailProvider?.name;
+        const created = m.section === 'connections' ? !current.connectionIds.has(m.name!) : m.section === 'emailProvider' ? newProvider : false;
         if (created) io.stderr.write(`warning: ${describeMissing(m, `is not in ${file}`)}\n`);
       }
       if (changes.length === 0) {

@@ -1,6 +1,7 @@
 import { Keyring, SealError } from '../core/keyring.ts';
 import { signingContext } from '../core/keys.ts';
 import { streamContext } from '../logs/stream-delivery.ts';
+import { apiSecretContext, isApiProvider } from '../mail/providers/catalog.ts';
 import { EMAIL_PROVIDER_SETTING, SMTP_CONTEXT } from '../mail/transport.ts';
 import { existingSecret } from '../secret.ts';
 import { type Reseal, resealSmsSecrets } from '../sms/secrets.ts';
@@ -12,7 +13,7 @@ import type { Command } from './types.ts';
 const USAGE = `Usage: sesame secrets reseal
 
 After a change of SESAME_SECRET (the old one in SESAME_SECRET_PREVIOUS), seals every stored secret
-again under SESAME_SECRET: signing keys, SMS provider secrets, the SMTP password, log stream
+again under SESAME_SECRET: signing keys, SMS provider secrets, the SMTP password or email API keys, log stream
 signing secrets. Then lists what stays bound to a previous secret because it is only stored as a
 keyed hash (client secrets, codes, sessions, refresh tokens), and until when.
 It reads the same environment as \`sesame start\` and may run while servers are up.
@@ -56,7 +57,7 @@ export const secretsCommand: Command = {
 };
 
 async function resealAll(store: Store, keyring: Keyring): Promise<Tally> {
-  const tally: Tally = { resealed: { 'signing keys': 0, 'SMS provider secrets': 0, 'SMTP password': 0, 'log stream secrets': 0 }, errors: [] };
+  const tally: Tally = { resealed: { 'signing keys': 0, 'SMS provider secrets': 0, 'SMTP password': 0, 'email provider keys': 0, 'log stream secrets': 0 }, errors: [] };
   const reseal = (context: string, sealed: string): Reseal => {
     if (keyring.isCurrent(sealed)) return { value: sealed, changed: false };
     try {
@@ -97,6 +98,20 @@ async function resealAll(store: Store, keyring: Keyring): Promise<Tally> {
   if (pass) {
     // Only over the value read: a password changed meanwhile through the API is newer and stays.
     await store.updateSetting<EmailProvider | undefined>(EMAIL_PROVIDER_SETTING, (p) => (p?.smtp_pass_enc === old ? { ...p, smtp_pass_enc: pass } : p));
+  }
+  if (provider?.secrets_enc && isApiProvider(provider.name)) {
+    const name = provider.name;
+    const before = provider.secrets_enc;
+    const after: Record<string, string> = { ...before };
+    for (const [field, sealed] of Object.entries(before)) {
+      const value = count('email provider keys', `email provider ${field}`, reseal(apiSecretContext(name, field), sealed));
+      if (value) after[field] = value;
+    }
+    // As above: only over the values read.
+    const same = (p: EmailProvider | undefined) => p?.name === name && JSON.stringify(p.secrets_enc) === JSON.stringify(before);
+    if (JSON.stringify(after) !== JSON.stringify(before)) {
+      await store.updateSetting<EmailProvider | undefined>(EMAIL_PROVIDER_SETTING, (p) => (same(p) ? { ...p!, secrets_enc: after } : p));
+    }
   }
 
   for (const stream of await store.listLogStreams()) {

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { API_PROVIDERS, type ApiProviderName } from '../mail/providers/catalog.ts';
 import type { Config } from './schema.ts';
 import { parseTrustProxy } from './trust-proxy.ts';
 
@@ -98,18 +99,25 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   const logFormat = str('SESAME_LOG_FORMAT');
   if (logFormat !== undefined && logFormat !== 'json' && logFormat !== 'pretty') errors.push(`SESAME_LOG_FORMAT must be json or pretty (got "${logFormat}")`);
 
-  // An origin only: Sesame appends Twilio's versioned path itself (issue 5 §1).
-  let twilioApiUrl = 'https://api.twilio.com';
-  const twilioRaw = str('SESAME_TWILIO_API_URL');
-  if (twilioRaw !== undefined) {
+  // Origins only: Sesame appends each API's versioned path itself (issue 5 §1, issue 14).
+  const origin = (name: string, example: string): string | undefined => {
+    const raw = str(name);
+    if (raw === undefined) return undefined;
     try {
-      const u = new URL(twilioRaw);
+      const u = new URL(raw);
       if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
       if (u.pathname !== '/' || u.search || u.hash || u.username || u.password) throw new Error('not an origin');
-      twilioApiUrl = u.origin;
+      return u.origin;
     } catch {
-      errors.push(`SESAME_TWILIO_API_URL must be an http(s) origin such as https://api.twilio.com (got "${twilioRaw}")`);
+      errors.push(`${name} must be an http(s) origin such as ${example} (got "${raw}")`);
+      return undefined;
     }
+  };
+  const twilioApiUrl = origin('SESAME_TWILIO_API_URL', 'https://api.twilio.com') ?? 'https://api.twilio.com';
+  const emailApiUrls: Partial<Record<ApiProviderName, string>> = {};
+  for (const name of API_PROVIDERS) {
+    const url = origin(`SESAME_EMAIL_API_URL_${name.toUpperCase()}`, 'http://127.0.0.1:8025');
+    if (url !== undefined) emailApiUrls[name] = url;
   }
 
   const trust = parseTrustProxy(str('SESAME_TRUST_PROXY'));
@@ -142,6 +150,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     mailPoolSize: int('SESAME_MAIL_POOL_SIZE', 8, 1, 100),
     logRetentionDays: int('SESAME_LOG_RETENTION_DAYS', 30, 0, 36_500),
     twilioApiUrl,
+    emailApiUrls: Object.freeze(emailApiUrls),
+    emailApiTimeoutMs: int('SESAME_EMAIL_API_TIMEOUT_MS', 10_000, 50, 25_000),
     trustProxy: 'value' in trust ? trust.value : false,
     identifierStartsPerHour: int('SESAME_IDENTIFIER_STARTS_PER_HOUR', 10, 0, 1_000_000_000),
     identifierStartsPerDay: int('SESAME_IDENTIFIER_STARTS_PER_DAY', 30, 0, 1_000_000_000),

@@ -1,3 +1,4 @@
+import type { ApiProviderName } from '../mail/providers/catalog.ts';
 import type { TrustProxy } from './trust-proxy.ts';
 
 /**
@@ -41,6 +42,13 @@ export interface Config {
   readonly logRetentionDays: number;
   /** Twilio's REST API origin, no trailing slash (issue 5 §1); tests point it at a local server. */
   readonly twilioApiUrl: string;
+  /**
+   * Origins replacing the email providers' API hosts (issue 14), per provider: tests point them at
+   * local fakes. Unset: the provider's own host (per region where it has several).
+   */
+  readonly emailApiUrls: Readonly<Partial<Record<ApiProviderName, string>>>;
+  /** How long one call to an email provider's API may take; below the outbox's 30 s send budget (mail/worker.ts). */
+  readonly emailApiTimeoutMs: number;
   /**
    * Which peers may set the client's IP, scheme and host through X-Forwarded-* (Fastify's
    * `trustProxy`, src/config/trust-proxy.ts); false: none, every limit sees the socket's address.
@@ -90,10 +98,16 @@ export const SETTINGS: readonly Setting[] = [
   { env: 'SESAME_IDENTIFIER_MAX_DELAY_SECONDS', default: '3600', doc: 'Longest delay of the per-identifier back-off above.' },
   { env: 'SESAME_LOG_LEVEL', default: 'info', doc: '`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`.' },
   { env: 'SESAME_LOG_FORMAT', default: 'pretty on a terminal, else json', doc: '`json` (one JSON object a line, for log collectors) or `pretty` (coloured, readable lines).' },
-  { env: 'SESAME_MAIL_MAX_ATTEMPTS', default: '6', doc: 'SMTP attempts per message before it is given up (and an `fn` log written).' },
+  { env: 'SESAME_MAIL_MAX_ATTEMPTS', default: '6', doc: 'Delivery attempts (SMTP or an email API) per message before it is given up (and an `fn` log written); a provider\'s 4xx answer other than 408/429 gives up at once.' },
   { env: 'SESAME_MAIL_RETRY_BASE_MS', default: '2000', doc: 'First retry delay; doubles after every failure.' },
   { env: 'SESAME_MAIL_POLL_MS', default: '1000', doc: 'How often the mail worker looks for due messages besides being woken by new ones.' },
-  { env: 'SESAME_MAIL_POOL_SIZE', default: '8', doc: 'Concurrent SMTP connections.' },
+  { env: 'SESAME_MAIL_POOL_SIZE', default: '8', doc: 'Concurrent SMTP connections (and concurrent calls to an email provider\'s API).' },
+  { env: 'SESAME_EMAIL_API_TIMEOUT_MS', default: '10000', doc: 'How long one call to an email provider\'s HTTP API (SendGrid, Mailgun, SES, Postmark, SparkPost) may take before it counts as failed and is retried (at most 25000).' },
+  { env: 'SESAME_EMAIL_API_URL_SENDGRID', default: 'https://api.sendgrid.com', doc: 'Origin of the SendGrid API for the `sendgrid` email provider (tests point it at a local server); Sesame appends `/v3/mail/send`.' },
+  { env: 'SESAME_EMAIL_API_URL_MAILGUN', default: 'https://api.mailgun.net (region `eu`: https://api.eu.mailgun.net)', doc: 'Origin of the Mailgun API for `mailgun`, whatever the region; Sesame appends `/v3/<domain>/messages`.' },
+  { env: 'SESAME_EMAIL_API_URL_SES', default: 'https://email.<region>.amazonaws.com', doc: 'Origin of the Amazon SES v2 API for `ses`, whatever the region (the signature still names the configured region); Sesame appends `/v2/email/outbound-emails`.' },
+  { env: 'SESAME_EMAIL_API_URL_POSTMARK', default: 'https://api.postmarkapp.com', doc: 'Origin of the Postmark API for `postmark`; Sesame appends `/email`.' },
+  { env: 'SESAME_EMAIL_API_URL_SPARKPOST', default: 'https://api.sparkpost.com (region `eu`: https://api.eu.sparkpost.com)', doc: 'Origin of the SparkPost API for `sparkpost`, whatever the region; Sesame appends `/api/v1/transmissions`.' },
   { env: 'SESAME_LOG_RETENTION_DAYS', default: '30', doc: 'Logs older than this are deleted (at start, then hourly); `0` keeps them forever.' },
   { env: 'SESAME_TRUST_PROXY', default: 'false', doc: 'Behind a load balancer: which peers may name the client in `X-Forwarded-For`/`-Proto`/`-Host`. `false` (headers ignored), a hop count (`1` = one proxy in front), a comma-separated list of proxy IPs/CIDRs (`10.0.0.0/8,fd00::/8`, or `loopback`, `linklocal`, `uniquelocal`), or `true` (every hop: only when nothing but the proxy can reach Sesame). Every per-IP limit and log then sees the real client.' },
   { env: 'SESAME_TWILIO_API_URL', default: 'https://api.twilio.com', doc: 'Origin of the Twilio REST API used by SMS connections with provider `twilio`; Sesame appends `/2010-04-01/Accounts/{sid}/Messages.json`.' },

@@ -2,7 +2,7 @@ import type { Services } from '../services.ts';
 import type { Config } from '../config/schema.ts';
 import { ConfigError } from '../config/load.ts';
 import type { EmailProvider, Store } from '../store/types.ts';
-import { EMAIL_PROVIDER_SETTING, providerSmtp } from './transport.ts';
+import { EMAIL_PROVIDER_SETTING, providerUsable } from './transport.ts';
 
 /**
  * Development mode prints every message, one-time codes and magic links included, to the log
@@ -24,16 +24,16 @@ export const DEV_MAIL_REFUSAL = (issuer: string) =>
 /** At start: refuses (ConfigError, exit 1) to run development mail where it looks unintended. */
 export async function checkDevMail(config: Config, store: Store): Promise<void> {
   if (config.smtpUrl || !devMailRefused(config)) return;
-  if (providerSmtp(await store.getSetting<EmailProvider>(EMAIL_PROVIDER_SETTING))) return;
+  if (providerUsable(await store.getSetting<EmailProvider>(EMAIL_PROVIDER_SETTING))) return;
   throw new ConfigError([DEV_MAIL_REFUSAL(config.issuer)]);
 }
 
 /**
- * Development mode: no SMTP provider (neither an enabled one set through the Management API nor
+ * Development mode: no provider (neither an enabled one, SMTP or an email API, set through the Management API nor
  * SESAME_SMTP_URL), so mail goes to the console transport (transport.ts) and the dashboard's
  * development outbox. The same rule as TransportResolver, read from the cached settings.
  */
 export async function isDevMode(s: Services): Promise<boolean> {
   if (s.config.smtpUrl) return false;
-  return providerSmtp(await s.store.getSetting<EmailProvider>(EMAIL_PROVIDER_SETTING)) === undefined;
+  return !providerUsable(await s.store.getSetting<EmailProvider>(EMAIL_PROVIDER_SETTING));
 }

@@ -6,6 +6,11 @@ import type { Config } from '../config/schema.ts';
 import { Keyring } from '../core/crypto.ts';
 import type { EmailProvider, Store } from '../store/types.ts';
 import { DEV_MAIL_REFUSAL, devMailRefused } from './dev-mode.ts';
+import { parseMailbox } from './providers/address.ts';
+import { type ApiProviderName, isApiProvider, PROVIDERS } from './providers/catalog.ts';
+import type { OpenCredentials } from './providers/requests.ts';
+import { openApiCredentials } from './providers/secrets.ts';
+import { apiTransport } from './providers/send.ts';
 
 /** A rendered message as the outbox holds it (`OutboxMessage.payload`), plus its recipient. */
 export interface OutgoingMail {
@@ -17,7 +22,7 @@ export interface OutgoingMail {
 }
 
 export interface MailTransport {
-  readonly mode: 'smtp' | 'console';
+  readonly mode: 'smtp' | 'api' | 'console';
   /** Resolves once the server accepted the message; rejects with the server's answer otherwise. */
   send(mail: OutgoingMail): Promise<void>;
   close(): void;
@@ -71,9 +76,14 @@ export function urlSmtp(url: string): SmtpSettings {
   };
 }
 
+/** Whether mail goes through this provider: enabled, and SMTP with a host and port or an API provider. */
+export function providerUsable(p: EmailProvider | undefined): boolean {
+  return p?.enabled === true && (isApiProvider(p.name) || providerSmtp(p) !== undefined);
+}
+
 /** The From used when a connection template sets none: the provider's, else SESAME_EMAIL_FROM. */
 export function defaultFromAddress(provider: EmailProvider | undefined, config: Pick<Config, 'emailFrom'>): string {
-  return (providerSmtp(provider) && provider?.default_from_address) || config.emailFrom;
+  return (providerUsable(provider) && provider?.default_from_address) || config.emailFrom;
 }
 
 const isLoopback = (host: string) => /^(localhost|127(\.\d{1,3}){3}|::1)$/i.test(host);
@@ -81,8 +91,8 @@ const isLoopback = (host: string) => /^(localhost|127(\.\d{1,3}){3}|::1)$/i.test
 // A rendered From may carry a display name with `<` or `,` (from an application name); handing
 // nodemailer {name, address} keeps its address parser from splitting it into several addresses.
 function fromField(from: string): string | { name: string; address: string } {
-  const m = /^(.*)<([^<>\s]+@[^<>\s]+)>\s*$/.exec(from);
-  return m ? { name: m[1]!.trim().replace(/^"(.*)"$/, '$1'), address: m[2]! } : from;
+  const { name, address } = parseMailbox(from);
+  return name ? { name, address } : from;
 }
 
 /**
@@ -177,10 +187,14 @@ function consoleTransport(log: FastifyBaseLogger, config: Config): MailTransport
 
 const CHECK_MS = 1_000;
 
+/** What the resolver builds a transport from; hashed into its fingerprint. */
+type Choice = { kind: 'smtp'; smtp: SmtpSettings; source: 'provider' | 'config' } | { kind: 'api'; name: ApiProviderName; credentials: OpenCredentials } | { kind: 'console' };
+
 /**
- * Where mail goes: the enabled SMTP provider set through the Management API, else SESAME_SMTP_URL,
- * else the development console. The provider row is read at most once a second; the transport (and
- * its connection pool) is rebuilt only when the effective settings change.
+ * Where mail goes: the enabled provider set through the Management API (SMTP, or an email API:
+ * SendGrid, Mailgun, SES, Postmark, SparkPost), else SESAME_SMTP_URL, else the development console.
+ * The provider row is read at most once a second; the transport (and its connection pool) is rebuilt
+ * only when the effective settings change.
  */
 export class TransportResolver {
   readonly #store: Store;
@@ -189,7 +203,7 @@ export class TransportResolver {
   #checkedAt = -Infinity;
   #fingerprint = '';
   #current: MailTransport | undefined;
-  /** Decrypts the provider's SMTP password; built from the resolved SESAME_SECRET (app.ts). */
+  /** Decrypts the provider's secrets; built from the resolved SESAME_SECRET (app.ts). */
   readonly #keyring: Keyring | undefined;
 
   constructor(deps: { store: Store; config: Config; log: FastifyBaseLogger }) {
@@ -199,13 +213,22 @@ export class TransportResolver {
     this.#keyring = deps.config.secret ? new Keyring(deps.config.secret, deps.config.secretPrevious) : undefined;
   }
 
-  #providerSmtp(provider: EmailProvider | undefined): SmtpSettings | undefined {
+  /** The transport to build, and why an enabled provider is passed over (logged once per change). */
+  #choose(provider: EmailProvider | undefined): { choice: Choice; problem?: string } {
+    let problem: string | undefined;
     try {
-      return providerSmtp(provider, this.#keyring);
+      if (provider?.enabled && isApiProvider(provider.name)) {
+        const credentials = openApiCredentials(provider, this.#keyring);
+        if (credentials) return { choice: { kind: 'api', name: provider.name, credentials } };
+      }
+      const smtp = providerSmtp(provider, this.#keyring);
+      if (smtp) return { choice: { kind: 'smtp', smtp, source: 'provider' } };
+      if (provider?.enabled) problem = 'the email provider is enabled but unusable (its credentials are incomplete); ignoring it';
     } catch {
-      this.#log.error('the email provider\'s SMTP password cannot be decrypted (was SESAME_SECRET changed?); set it again through the Management API');
-      return undefined;
+      problem = 'the email provider\'s secrets cannot be decrypted (was SESAME_SECRET changed?); set them again through the Management API';
     }
+    const fallback: Choice = this.#config.smtpUrl ? { kind: 'smtp', smtp: urlSmtp(this.#config.smtpUrl), source: 'config' } : { kind: 'console' };
+    return { choice: fallback, ...(problem ? { problem } : {}) };
   }
 
   /** Call between batches: closing a replaced pool would cut sends still in flight. */
@@ -215,18 +238,22 @@ export class TransportResolver {
     if (this.#current && now - this.#checkedAt < CHECK_MS) return this.#current;
     const provider = await this.#store.getSetting<EmailProvider>(EMAIL_PROVIDER_SETTING);
     this.#checkedAt = now;
-    const fromProvider = this.#providerSmtp(provider);
-    const smtp = fromProvider ?? (this.#config.smtpUrl ? urlSmtp(this.#config.smtpUrl) : undefined);
-    // Hashed so that the SMTP password is not kept as a readable string beside the transport.
-    const fingerprint = createHash('sha256').update(JSON.stringify(smtp ?? 'console')).digest('hex');
+    const { choice, problem } = this.#choose(provider);
+    // Hashed so that passwords and API keys are not kept as a readable string beside the transport.
+    const fingerprint = createHash('sha256').update(JSON.stringify([choice, problem])).digest('hex');
     if (this.#current && fingerprint === this.#fingerprint) return this.#current;
-    if (provider?.enabled && !fromProvider) {
-      this.#log.error({ provider: provider.name }, 'email provider is enabled but unusable (only "smtp" with smtp_host and smtp_port is supported); ignoring it');
-    }
+    if (problem) this.#log.error({ provider: provider?.name }, problem);
     this.#current?.close();
-    this.#current = smtp ? smtpTransport(smtp, this.#config.mailPoolSize) : consoleTransport(this.#log, this.#config);
     this.#fingerprint = fingerprint;
-    if (smtp) this.#log.info({ host: smtp.host, port: smtp.port, source: fromProvider ? 'provider' : 'config' }, 'mail transport: SMTP');
+    if (choice.kind === 'smtp') {
+      this.#current = smtpTransport(choice.smtp, this.#config.mailPoolSize);
+      this.#log.info({ host: choice.smtp.host, port: choice.smtp.port, source: choice.source }, 'mail transport: SMTP');
+    } else if (choice.kind === 'api') {
+      this.#current = apiTransport(choice.name, choice.credentials, { origins: this.#config.emailApiUrls, timeoutMs: this.#config.emailApiTimeoutMs });
+      this.#log.info({ provider: choice.name, source: 'provider' }, `mail transport: ${PROVIDERS[choice.name].label} API`);
+    } else {
+      this.#current = consoleTransport(this.#log, this.#config);
+    }
     return this.#current;
   }
 

@@ -3,6 +3,7 @@ import type { Config } from '../config/schema.ts';
 import { makeLog } from '../core/logs.ts';
 import type { MailDelivery } from '../services.ts';
 import type { OutboxMessage, Store } from '../store/types.ts';
+import { isPermanentFailure } from './providers/send.ts';
 import { type MailTransport, TransportResolver } from './transport.ts';
 
 const BATCH = 200;
@@ -176,7 +177,8 @@ export class MailWorker implements MailDelivery {
       await transport.send({ to: m.recipient, ...payload, from: payload.from || this.#config.emailFrom });
       return { kind: 'sent' };
     } catch (err) {
-      return { kind: 'failed', error: message(err) };
+      // An API provider's 401 or 400 (wrong key, refused request) fails the same way every time.
+      return { kind: isPermanentFailure(err) ? 'unsendable' : 'failed', error: message(err) };
     }
   }
 

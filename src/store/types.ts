@@ -130,6 +130,8 @@ export interface EmailProvider {
   settings?: Record<string, unknown>;
   /** `credentials.smtp_pass`, encrypted with the Keyring; the password itself is never stored. */
   smtp_pass_enc?: string;
+  /** An API provider's write-only credentials (`api_key`, `secretAccessKey`, `server_token`), sealed one per field (mail/providers/secrets.ts). */
+  secrets_enc?: Record<string, string>;
 }
 
 export interface Page<T> {

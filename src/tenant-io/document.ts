@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import { ALL_SECRET_FIELDS } from '../mail/providers/catalog.ts';
 import { ApiFailure, type ManagementApi } from '../migration/api.ts';
 import { sanitizeClient, sanitizeConnection, sanitizeGrant, sanitizeResourceServer, sanitizeTenant, stripConnectionSecrets } from './sanitize.ts';
 
@@ -116,8 +117,8 @@ export async function readTenant(api: ManagementApi, opts: { includeSecrets: boo
 
   let provider: Obj | undefined;
   if (emailProvider) {
-    // The SMTP password never leaves (Sesame's GET hides it; this is for servers that do not).
-    const credentials = omit((emailProvider.credentials as Obj | undefined) ?? {}, ['smtp_pass', 'api_key', 'password']);
+    // Secrets never leave (Sesame's GET hides them; this is for servers that do not).
+    const credentials = omit((emailProvider.credentials as Obj | undefined) ?? {}, [...ALL_SECRET_FIELDS, 'password']);
     provider = { ...emailProvider, credentials };
   }
 

@@ -1,3 +1,4 @@
+import { secretFields } from '../mail/providers/catalog.ts';
 import { ApiFailure, type ManagementApi } from '../migration/api.ts';
 import { type Obj, type Snapshot, type TenantDoc, contains, grantKey } from './document.ts';
 import { keepConnectionSecrets } from './sanitize.ts';
@@ -129,9 +130,9 @@ export function plan(current: Snapshot, desired: TenantDoc, prune: boolean): Cha
     if (!have) creates.push({ line: 'create emailProvider', apply: (api) => api.post('emails/provider', want) });
     else {
       const patch = differing(have, want, []);
-      // The password cannot be read back: a supplied one is always written.
-      const pass = (want.credentials as Obj | undefined)?.smtp_pass;
-      if (pass !== undefined) patch.credentials = want.credentials;
+      // Secrets cannot be read back: a supplied one is always written.
+      const credentials = (want.credentials as Obj | undefined) ?? {};
+      if (secretFields(want.name).some((f) => credentials[f] !== undefined)) patch.credentials = want.credentials;
       if (Object.keys(patch).length) creates.push({ line: 'update emailProvider', apply: (api) => api.patch('emails/provider', patch) });
     }
   }

@@ -1,8 +1,9 @@
+import { secretFields } from '../mail/providers/catalog.ts';
 import type { Obj, TenantDoc } from './document.ts';
 
 /**
  * The secrets a document lacks (issue 11, "Secrets"): a Management API never returns SMS provider
- * secrets or the SMTP password (Sesame's GETs leave them out), and an export leaves client secrets
+ * secrets, the SMTP password or an email API key (Sesame's GETs leave them out), and an export leaves client secrets
  * out unless asked. Each is named with the `--set` that supplies it at import, so an imported SMS
  * connection does not fail its first start with "Twilio is not configured" unannounced.
  */
@@ -41,8 +42,11 @@ export function missingSecrets(doc: TenantDoc): MissingSecret[] {
     }
   }
   const provider = doc.emailProvider;
-  if (provider && (!isObj(provider.credentials) || absent(provider.credentials.smtp_pass))) {
-    out.push({ section: 'emailProvider', path: 'emailProvider.credentials.smtp_pass', effect: 'SMTP servers that require a login refuse the mail' });
+  const credentials = isObj(provider?.credentials) ? provider.credentials : {};
+  for (const field of secretFields(provider?.name)) {
+    if (!absent(credentials[field])) continue;
+    const effect = field === 'smtp_pass' ? 'SMTP servers that require a login refuse the mail' : `a new ${String(provider!.name)} provider cannot be created without it (an existing one keeps its own)`;
+    out.push({ section: 'emailProvider', path: `emailProvider.credentials.${field}`, effect });
   }
   return out;
 }

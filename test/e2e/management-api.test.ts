@@ -562,7 +562,7 @@ for (const { backend, skip } of await backendMatrix()) {
     describe('email provider', () => {
       it('configures SMTP; GET never shows smtp_pass; PATCH keeps it; DELETE removes it', async () => {
         expectError(await call('GET', '/emails/provider'), 404, 'inexistent_email_provider');
-        assert.match(expectError(await call('POST', '/emails/provider', { name: 'sendgrid', credentials: { api_key: 'SG.x' } }), 400), /only send email with these providers: smtp/);
+        assert.match(expectError(await call('POST', '/emails/provider', { name: 'azure_cs', credentials: { connectionString: 'endpoint=x' } }), 400), /does not support the email provider "azure_cs"; it can send email with: smtp, sendgrid, mailgun, ses, postmark, sparkpost/);
         const pass = 'SMTP-PASS-very-secret-0042';
         const body = { name: 'smtp', enabled: true, default_from_address: 'Acme <no-reply@acme.example>', credentials: { smtp_host: 'smtp.acme.example', smtp_port: 587, smtp_user: 'mailer', smtp_pass: pass }, settings: { headers: { 'X-Tag': 'a' } } };
         const created = await call('POST', '/emails/provider', body);

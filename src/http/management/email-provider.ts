@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { conflict, invalidBody, notFound } from '../../errors/api-error.ts';
+import { isProviderName, PROVIDERS, type ProviderName, SUPPORTED, UNSUPPORTED } from '../../mail/providers/catalog.ts';
+import { sealApiSecrets, sealedFields } from '../../mail/providers/secrets.ts';
 import { EMAIL_PROVIDER_SETTING, SMTP_CONTEXT } from '../../mail/transport.ts';
 import type { Services } from '../../services.ts';
 import type { EmailProvider } from '../../store/types.ts';
@@ -15,15 +17,6 @@ interface ProviderInput {
   settings?: Record<string, unknown>;
 }
 
-/** Auth0 knows sendgrid, ses, mailgun… (spec §5); Sesame delivers over SMTP only (mail/transport.ts). */
-const SUPPORTED = ['smtp'];
-const SMTP_CREDENTIALS: Record<string, (v: unknown) => boolean> = {
-  smtp_host: (v) => typeof v === 'string' && /^[A-Za-z0-9.-]{1,253}$|^\[[0-9A-Fa-f:.]{2,45}\]$/.test(v),
-  smtp_port: (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535,
-  smtp_user: (v) => typeof v === 'string' && v.length <= 255,
-  smtp_pass: (v) => typeof v === 'string' && v.length <= 1024,
-};
-const REQUIRED = ['smtp_host', 'smtp_port'];
 /** `addr@host` or `Name <addr@host>`. */
 const FROM = /^(?:[^<>\r\n]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/;
 
@@ -31,7 +24,9 @@ const notConfigured = () => notFound('The email provider has not been configured
 
 /**
  * `/api/v2/emails/provider` (spec §5), stored as the `email_provider` setting that the mail
- * transport reads for every batch. GET never shows `smtp_pass`: emailProviderView does not list it.
+ * transport reads for every batch: SMTP, or an email API (SendGrid, Mailgun, SES, Postmark,
+ * SparkPost; issue 14). GET never shows a secret: emailProviderView does not list them, and they
+ * are not stored in `credentials` anyway.
  */
 export function registerEmailProvider(api: FastifyInstance, s: Services): void {
   const { store } = s;
@@ -61,7 +56,7 @@ export function registerEmailProvider(api: FastifyInstance, s: Services): void {
       if (await store.getSetting<EmailProvider>(EMAIL_PROVIDER_SETTING)) {
         throw conflict('An email provider is already configured: update it with PATCH or delete it first', 'email_provider_conflict');
       }
-      const provider = checked({ enabled: true, ...req.body } as EmailProvider);
+      const provider = checked({ enabled: true, ...req.body } as EmailProvider, undefined);
       await store.putSetting(EMAIL_PROVIDER_SETTING, sealed(s, provider, undefined));
       reply.code(201);
       return provider;
@@ -76,12 +71,16 @@ export function registerEmailProvider(api: FastifyInstance, s: Services): void {
       config: { audit: 'Update the email provider' },
     },
     async (req) => {
-      const { smtp_pass_enc: previousPass, ...current } = await load();
+      const stored = await load();
+      const { smtp_pass_enc: _pass, secrets_enc: _secrets, ...current } = stored;
       const { credentials, ...fields } = req.body;
-      // Credentials merge key by key: GET never returns smtp_pass, so replacing the whole object
-      // would force every caller that changes the host to re-send the password.
-      const provider = checked({ ...current, ...fields, credentials: { ...current.credentials, ...credentials } });
-      await store.putSetting(EMAIL_PROVIDER_SETTING, sealed(s, provider, previousPass));
+      // Credentials merge key by key: GET never returns smtp_pass or an API key, so replacing the
+      // whole object would force every caller that changes the host to re-send the secret. A change
+      // of provider starts afresh: another provider's fields (and secrets) mean nothing to it.
+      const same = fields.name === undefined || fields.name === current.name;
+      const previous = same ? stored : undefined;
+      const provider = checked({ ...current, ...fields, credentials: same ? { ...current.credentials, ...credentials } : { ...credentials } }, previous);
+      await store.putSetting(EMAIL_PROVIDER_SETTING, sealed(s, provider, previous));
       return provider;
     },
   );
@@ -98,28 +97,38 @@ export function registerEmailProvider(api: FastifyInstance, s: Services): void {
 }
 
 /**
- * The stored form: `smtp_pass` leaves `credentials` and is kept only encrypted with SESAME_SECRET's
- * key (mail/transport.ts decrypts it to log in). Without a new password the previous one is kept.
+ * The stored form: secrets leave `credentials` and are kept only sealed with SESAME_SECRET's key:
+ * `smtp_pass` as `smtp_pass_enc` (mail/transport.ts opens it to log in), an API provider's keys in
+ * `secrets_enc` (mail/providers/secrets.ts). Without a new secret the previous one is kept.
  */
-function sealed(s: Services, p: EmailProvider, previousPass: string | undefined): EmailProvider {
+function sealed(s: Services, p: EmailProvider, previous: EmailProvider | undefined): EmailProvider {
+  if (p.name !== 'smtp') return sealApiSecrets(s.keyring, p, previous);
   const { smtp_pass: pass, ...credentials } = p.credentials;
-  const enc = typeof pass === 'string' ? s.keyring.seal(SMTP_CONTEXT, pass) : previousPass;
-  return { ...p, credentials, ...(enc !== undefined ? { smtp_pass_enc: enc } : {}) };
+  const enc = typeof pass === 'string' ? s.keyring.seal(SMTP_CONTEXT, pass) : previous?.smtp_pass_enc;
+  const { secrets_enc: _drop, smtp_pass_enc: _old, ...rest } = p;
+  return { ...rest, credentials, ...(enc !== undefined ? { smtp_pass_enc: enc } : {}) };
 }
 
-function checked(p: EmailProvider): EmailProvider {
-  if (!SUPPORTED.includes(p.name)) {
-    throw invalidBody(`Sesame can only send email with these providers: ${SUPPORTED.join(', ')} (got "${p.name.slice(0, 64)}")`);
+/** Auth0's per-provider credential rules (catalog.ts); `previous` holds the secrets a PATCH keeps. */
+function checked(p: EmailProvider, previous: EmailProvider | undefined): EmailProvider {
+  const name = p.name.slice(0, 64);
+  if (UNSUPPORTED.includes(p.name)) {
+    throw invalidBody(`Sesame does not support the email provider "${name}"; it can send email with: ${SUPPORTED.join(', ')}`);
   }
+  if (!isProviderName(p.name)) throw invalidBody(`Unknown email provider "${name}"; Sesame can send email with: ${SUPPORTED.join(', ')}`);
+  const spec = PROVIDERS[p.name];
   for (const [key, value] of Object.entries(p.credentials)) {
-    const valid = SMTP_CREDENTIALS[key];
-    if (!valid) throw invalidBody(`credentials.${key.slice(0, 64)} is not an SMTP credential (expected ${Object.keys(SMTP_CREDENTIALS).join(', ')})`);
-    if (!valid(value)) throw invalidBody(`credentials.${key} is invalid`);
+    const field = spec.credentials[key];
+    if (!field) throw invalidBody(`credentials.${key.slice(0, 64)} is not a ${p.name} credential (expected ${Object.keys(spec.credentials).join(', ')})`);
+    if (!field.check(value)) throw invalidBody(`credentials.${key} is invalid: expected ${field.expect}`);
   }
-  const missing = REQUIRED.find((k) => p.credentials[k] === undefined);
-  if (missing) throw invalidBody(`Missing required property: credentials.${missing}`);
+  const kept = p.name === 'smtp' ? [] : sealedFields(previous);
+  const missing = Object.entries(spec.credentials).find(([k, f]) => f.required && p.credentials[k] === undefined && !kept.includes(k));
+  if (missing) throw invalidBody(`Missing required property: credentials.${missing[0]} (the ${p.name} provider requires ${requiredOf(p.name).join(', ')})`);
   if (p.default_from_address !== undefined && !FROM.test(p.default_from_address)) {
     throw invalidBody('default_from_address must be an email address, optionally with a display name: Name <addr@example.com>');
   }
   return p;
 }
+
+const requiredOf = (name: ProviderName) => Object.entries(PROVIDERS[name].credentials).filter(([, f]) => f.required).map(([k]) => k);

@@ -271,10 +271,18 @@ const providerFields = {
   name: str(64, { minLength: 1 }),
   enabled: bool,
   default_from_address: str(320),
-  // Checked by name in email-provider.ts, so a non-SMTP provider gets "supported: smtp" rather
-  // than a complaint about its api_key.
+  // Checked per provider in email-provider.ts (mail/providers/catalog.ts), so an unsupported
+  // provider is named as such rather than met with a complaint about its api_key.
   credentials: anyObject,
-  settings: { type: 'object', additionalProperties: false, properties: { headers: { type: 'object', maxProperties: 20, additionalProperties: str(998) } } },
+  settings: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      headers: { type: 'object', maxProperties: 20, additionalProperties: str(998) },
+      // Auth0's `ses` setting (its SES configuration set), and mandrill's, accepted for imports.
+      message: { type: 'object', additionalProperties: false, properties: { configuration_set_name: str(64), view_control_link: bool } },
+    },
+  },
 } as const;
 
 export const emailProviderCreateBody = {
@@ -285,14 +293,20 @@ export const emailProviderCreateBody = {
 } as const;
 export const emailProviderPatchBody = { type: 'object', additionalProperties: false, properties: providerFields } as const;
 
-/** `smtp_pass` (and any api key) is not listed, so it is never serialised (spec §5: GET hides it). */
+/**
+ * The secrets (`smtp_pass`, `api_key`, `secretAccessKey`, `server_token`) are not listed, so they
+ * are never serialised (spec §5: GET hides them); the rest is shown as set, for exports.
+ */
 export const emailProviderView = {
   type: 'object',
   properties: {
     name: text,
     enabled: bool,
     default_from_address: text,
-    credentials: { type: 'object', properties: { smtp_host: text, smtp_port: int, smtp_user: text } },
+    credentials: {
+      type: 'object',
+      properties: { smtp_host: text, smtp_port: int, smtp_user: text, domain: text, accessKeyId: text, region: { type: ['string', 'null'] } },
+    },
     settings: anyObject,
   },
 } as const;

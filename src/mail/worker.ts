@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/schema.ts';
 import { makeLog } from '../core/logs.ts';
 import type { MailDelivery } from '../services.ts';
+import { OutageLog } from '../store/db-errors.ts';
 import type { OutboxMessage, Store } from '../store/types.ts';
 import { type MailTransport, TransportResolver } from './transport.ts';
 
@@ -53,6 +54,8 @@ export class MailWorker implements MailDelivery {
   #sleeper: { wakeable: boolean; end: () => void } | undefined;
   /** Earliest retry this worker scheduled: it sleeps no longer than that. */
   #nextRetryAt = Infinity;
+  /** An outbox that cannot be read poll after poll (an outage) is logged when it starts and ends. */
+  readonly #outage: OutageLog;
 
   constructor(deps: { store: Store; config: Config; log: FastifyBaseLogger; now?: () => number }) {
     this.#store = deps.store;
@@ -60,6 +63,7 @@ export class MailWorker implements MailDelivery {
     this.#log = deps.log;
     this.#now = deps.now ?? Date.now;
     this.#transports = new TransportResolver(deps);
+    this.#outage = new OutageLog(deps.log, 'mail worker');
   }
 
   start(): void {
@@ -91,10 +95,11 @@ export class MailWorker implements MailDelivery {
       let full = false;
       try {
         full = await this.#cycle();
+        this.#outage.ok();
       } catch (err) {
         // A database hiccup must not end delivery (or the process): try again after a pause that
         // wakes cannot shorten, so a burst of requests does not turn the failure into a busy loop.
-        this.#log.error({ err: message(err) }, 'mail worker: reading the outbox failed; retrying');
+        this.#outage.failed(err);
         await this.#sleep(this.#config.mailPollMs, false);
         continue;
       }

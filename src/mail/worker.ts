@@ -56,6 +56,9 @@ export class MailWorker implements MailDelivery {
   #nextRetryAt = Infinity;
   /** An outbox that cannot be read poll after poll (an outage) is logged when it starts and ends. */
   readonly #outage: OutageLog;
+  #markReady: () => void = () => {};
+  /** See MailDelivery.ready: settled by the first cycle's transport choice, whatever its outcome. */
+  readonly #ready = new Promise<void>((resolve) => (this.#markReady = resolve));
 
   constructor(deps: { store: Store; config: Config; log: FastifyBaseLogger; now?: () => number }) {
     this.#store = deps.store;
@@ -70,6 +73,10 @@ export class MailWorker implements MailDelivery {
     if (this.#running) return;
     this.#running = true;
     this.#loop = this.#run(++this.#generation);
+  }
+
+  ready(): Promise<void> {
+    return this.#ready;
   }
 
   /** Cheap and coalescing: wakes in one tick, or during a cycle, lead to one more claim. */
@@ -126,7 +133,12 @@ export class MailWorker implements MailDelivery {
   /** One claim and its sends; true when the batch was full (more rows are probably due). */
   async #cycle(): Promise<boolean> {
     // Resolved between batches, never during one: a provider change may close the previous pool.
-    const transport = await this.#transports.get();
+    let transport: MailTransport;
+    try {
+      transport = await this.#transports.get();
+    } finally {
+      this.#markReady();
+    }
     const now = this.#now();
     if (now >= this.#nextRetryAt) this.#nextRetryAt = Infinity;
     const batch = await this.#store.claimOutbox(now, BATCH, LEASE_MS);

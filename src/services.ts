@@ -7,6 +7,12 @@ import type { Store } from './store/types.ts';
 /** Starts and stops outbound mail delivery; `wake` signals that a message was just enqueued. */
 export interface MailDelivery {
   start(): void;
+  /**
+   * Settles once the delivery, after start(), has chosen its transport (or failed to reach the
+   * database trying): whatever it logs about that, development mode above all, is out by then. The
+   * start command prints its banner after it, so that the banner stays one block (issue 11).
+   */
+  ready(): Promise<void>;
   wake(): void;
   /** Finishes the batch in flight, then stops; unsent rows stay in the outbox for the next start. */
   stop(): Promise<void>;

@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { buildApp } from '../app.ts';
 import type { Config } from '../config/schema.ts';
 import { writeLocalState } from '../local.ts';
@@ -63,10 +64,16 @@ export const startCommand: Command = {
       return 1;
     }
     writeLocalState(dataDir, { issuer: services.issuer, ...(report.managementClient ?? {}) });
+    // The mail thread logs its transport (development mode: codes printed to the log) on its own
+    // time: the banner waits for that line, so that no log line lands in or right after it (issue
+    // 11). Bounded: a thread that is slow to start delays the banner, never the server.
+    await Promise.race([services.mail.ready(), sleep(BANNER_WAIT_MS, undefined, { ref: false })]);
     io.stdout.write(welcome(base, services.issuer, report, (await listAdmins(services)).length));
     return -1; // keep running
   },
 };
+
+const BANNER_WAIT_MS = 10_000;
 
 /** One line for the usual reasons a port cannot be bound, or undefined for anything else. */
 function listenFailure(err: unknown, config: Config): string | undefined {

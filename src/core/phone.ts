@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
  * number, so a tenant that only signs in by email never pays for it (the benchmark's RSS budget).
  */
 type PhoneLib = typeof import('libphonenumber-js/max');
+type CountryCode = import('libphonenumber-js/max').CountryCode;
 let lib: PhoneLib | undefined;
 const phoneLib = (): PhoneLib => (lib ??= createRequire(import.meta.url)('libphonenumber-js/max') as PhoneLib);
 
@@ -33,6 +34,30 @@ export function normalizePhone(input: string): PhoneResult {
   if (!parsed || !parsed.isPossible()) return { ok: false, description: PHONE_INVALID_ERROR };
   return { ok: true, e164: parsed.number, country: parsed.country };
 }
+
+/** ISO 3166-1 alpha-2 regions with a calling code: the hosted page's country list. */
+export const phoneCountries = (): readonly string[] => phoneLib().getCountries();
+export const isPhoneCountry = (country: string): boolean => /^[A-Z]{2}$/.test(country) && phoneLib().isSupportedCountry(country);
+export const callingCode = (country: string): string => phoneLib().getCountryCallingCode(country as CountryCode);
+
+/**
+ * A number as the hosted page's phone step takes it (issue 11): international (`+…`, checked as
+ * /passwordless/start checks it, the country ignored), or national as people dial it at home
+ * ("06 12 34 56 78", "0033 6…") with the country chosen beside it. A national number must be valid
+ * there, not merely of a possible length: the person named the country, so a number that cannot
+ * exist in it is a typo or the wrong country, better said on the page than texted.
+ */
+export function normalizeTypedPhone(input: string, country: string | undefined): PhoneResult {
+  const stripped = input.replace(SEPARATORS, '');
+  if (stripped.startsWith('+') || !country) return normalizePhone(stripped);
+  if (!/^[0-9]{2,17}$/.test(stripped) || !isPhoneCountry(country)) return { ok: false, description: PHONE_PATTERN_ERROR };
+  const parsed = phoneLib().parsePhoneNumberFromString(stripped, country as CountryCode);
+  if (!parsed?.isValid()) return { ok: false, description: PHONE_INVALID_ERROR };
+  return normalizePhone(parsed.number);
+}
+
+/** `+33 6 12 34 56 78` from `+33612345678`: how the page shows a number before sending to it. */
+export const formatInternational = (e164: string): string => phoneLib().parsePhoneNumberFromString(e164)?.formatInternational() ?? e164;
 
 /** A phone number for logs: every digit but the last four replaced (issue 5 §4, `limit_phone`). */
 export function maskPhone(e164: string): string {

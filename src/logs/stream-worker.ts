@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Keyring } from '../core/crypto.ts';
 import type { Store } from '../store/types.ts';
+import { OutageLog } from '../store/db-errors.ts';
 import { deliver, streamContext } from './stream-delivery.ts';
 
 export interface StreamWorkerOptions {
@@ -39,9 +40,12 @@ export class LogStreamWorker {
   #stopped = true;
   /** Aborts the request in flight on stop(), so shutdown never waits for a slow receiver. */
   #abort = new AbortController();
+  /** A store that fails every poll (an outage) is logged when it starts and when it ends, not every second. */
+  readonly #outage: OutageLog;
 
   constructor(o: StreamWorkerOptions) {
     this.#o = { pollMs: 1000, batchSize: 100, leaseMs: 60_000, timeoutMs: 10_000, ...o };
+    this.#outage = new OutageLog(o.log, 'log stream worker');
   }
 
   start(): void {
@@ -64,9 +68,12 @@ export class LogStreamWorker {
     if (this.#stopped) return;
     this.#timer = setTimeout(() => {
       this.#tick = this.#runOnce()
-        .catch((err: unknown) => {
-          if (!this.#stopped) this.#o.log.warn({ err }, 'log stream worker: store error');
-        })
+        .then(
+          () => this.#outage.ok(),
+          (err: unknown) => {
+            if (!this.#stopped) this.#outage.failed(err);
+          },
+        )
         .finally(() => this.#schedule(this.#o.pollMs));
     }, ms);
     this.#timer.unref();

@@ -35,4 +35,7 @@ port.on('message', (m: unknown) => {
   }
 });
 worker.start();
+// After the transport's start-up line (development mode), which travels to the parent first: the
+// parent reads `ready` as "the thread's start is logged" (MailDelivery.ready).
+await worker.ready();
 port.postMessage({ ready: true });

@@ -52,6 +52,9 @@ export class MailThread implements MailDelivery {
   #running = false;
   #wakeQueued = false;
   #restartMs = RESTART_MS;
+  #markReady: () => void = () => {};
+  /** See MailDelivery.ready: the first thread's `ready` message, or its exit (nothing more will come). */
+  readonly #ready = new Promise<void>((resolve) => (this.#markReady = resolve));
 
   constructor(deps: { config: Config; log: FastifyBaseLogger }) {
     this.#config = deps.config;
@@ -62,6 +65,10 @@ export class MailThread implements MailDelivery {
     if (this.#running) return;
     this.#running = true;
     this.#spawn();
+  }
+
+  ready(): Promise<void> {
+    return this.#ready;
   }
 
   wake(): void {
@@ -91,7 +98,10 @@ export class MailThread implements MailDelivery {
     worker.on('message', (m: { log?: string; ready?: boolean }) => {
       if (typeof m.log === 'string') this.#relay(m.log);
       // The thread opened its database: whatever ends it later is a new failure, not a repeat.
-      if (m.ready === true) this.#restartMs = RESTART_MS;
+      if (m.ready === true) {
+        this.#restartMs = RESTART_MS;
+        this.#markReady();
+      }
     });
     // Logged once, with the exit below: the error (an exception, a failed start, memory) and its restart.
     worker.on('error', (err) => (failure = err));
@@ -99,6 +109,7 @@ export class MailThread implements MailDelivery {
       worker.once('exit', (code) => {
         this.#worker = undefined;
         resolve();
+        this.#markReady();
         if (!this.#running) return;
         // Rows stay in the outbox; a fresh thread picks them up. Back-off: a thread that cannot start
         // (database down) must not spin.

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/schema.ts';
 import { makeLog } from '../core/logs.ts';
 import type { MailDelivery } from '../services.ts';
+import { OutageLog } from '../store/db-errors.ts';
 import type { OutboxMessage, Store } from '../store/types.ts';
 import { isPermanentFailure } from './providers/send.ts';
 import { type MailTransport, TransportResolver } from './transport.ts';
@@ -54,6 +55,11 @@ export class MailWorker implements MailDelivery {
   #sleeper: { wakeable: boolean; end: () => void } | undefined;
   /** Earliest retry this worker scheduled: it sleeps no longer than that. */
   #nextRetryAt = Infinity;
+  /** An outbox that cannot be read poll after poll (an outage) is logged when it starts and ends. */
+  readonly #outage: OutageLog;
+  #markReady: () => void = () => {};
+  /** See MailDelivery.ready: settled by the first cycle's transport choice, whatever its outcome. */
+  readonly #ready = new Promise<void>((resolve) => (this.#markReady = resolve));
 
   constructor(deps: { store: Store; config: Config; log: FastifyBaseLogger; now?: () => number }) {
     this.#store = deps.store;
@@ -61,12 +67,17 @@ export class MailWorker implements MailDelivery {
     this.#log = deps.log;
     this.#now = deps.now ?? Date.now;
     this.#transports = new TransportResolver(deps);
+    this.#outage = new OutageLog(deps.log, 'mail worker');
   }
 
   start(): void {
     if (this.#running) return;
     this.#running = true;
     this.#loop = this.#run(++this.#generation);
+  }
+
+  ready(): Promise<void> {
+    return this.#ready;
   }
 
   /** Cheap and coalescing: wakes in one tick, or during a cycle, lead to one more claim. */
@@ -92,10 +103,11 @@ export class MailWorker implements MailDelivery {
       let full = false;
       try {
         full = await this.#cycle();
+        this.#outage.ok();
       } catch (err) {
         // A database hiccup must not end delivery (or the process): try again after a pause that
         // wakes cannot shorten, so a burst of requests does not turn the failure into a busy loop.
-        this.#log.error({ err: message(err) }, 'mail worker: reading the outbox failed; retrying');
+        this.#outage.failed(err);
         await this.#sleep(this.#config.mailPollMs, false);
         continue;
       }
@@ -122,7 +134,12 @@ export class MailWorker implements MailDelivery {
   /** One claim and its sends; true when the batch was full (more rows are probably due). */
   async #cycle(): Promise<boolean> {
     // Resolved between batches, never during one: a provider change may close the previous pool.
-    const transport = await this.#transports.get();
+    let transport: MailTransport;
+    try {
+      transport = await this.#transports.get();
+    } finally {
+      this.#markReady();
+    }
     const now = this.#now();
     if (now >= this.#nextRetryAt) this.#nextRetryAt = Infinity;
     const batch = await this.#store.claimOutbox(now, BATCH, LEASE_MS);

@@ -72,3 +72,38 @@ export function describeDbError(err: unknown): { code?: string; message: string 
 export function idleErrorLogger(log: { warn(obj: object, msg: string): void }): (err: Error) => void {
   return (err) => log.warn({ err: describeDbError(err) }, 'database connection lost while idle; reconnecting on demand');
 }
+
+/**
+ * One background loop's view of the database (issue 11: "logged once"): a loop that polls through
+ * an outage (the log-stream worker every second, the mail worker, /health as often as a load
+ * balancer asks) would otherwise write the same failure on every poll. The first failure of an
+ * outage is a warning, the first success after it one info line with how long it lasted and how
+ * many polls failed; everything in between is counted, not logged.
+ */
+type Logger = { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
+
+export class OutageLog {
+  readonly #log: Logger;
+  readonly #what: string;
+  #since: number | undefined;
+  #failures = 0;
+
+  constructor(log: Logger, what: string) {
+    this.#log = log;
+    this.#what = what;
+  }
+
+  failed(err: unknown): void {
+    this.#failures++;
+    if (this.#since !== undefined) return;
+    this.#since = Date.now();
+    this.#log.warn({ err: describeDbError(err) }, `${this.#what}: database unreachable; retrying, and logging again once it is back`);
+  }
+
+  ok(): void {
+    if (this.#since === undefined) return;
+    this.#log.info({ down_ms: Date.now() - this.#since, failures: this.#failures }, `${this.#what}: database reachable again`);
+    this.#since = undefined;
+    this.#failures = 0;
+  }
+}

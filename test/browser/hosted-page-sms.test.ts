@@ -52,10 +52,12 @@ describe('hosted login page by SMS in Chromium', { skip: browserUnavailable() },
     await assertAccessible(page, 'the phone form');
     await screenshot(page, 'sms-number', true);
 
-    // A wrong number first: the same form with the reason, still accessible.
+    // A wrong number first (a French one, in the United States chosen from the browser's en-US):
+    // the same form with the reason, still accessible.
+    assert.equal(await page.locator('[data-testid="country"]').inputValue(), 'US');
     await submitPhone(page, '0612345678');
     await page.locator('#phone-error[role="alert"]').waitFor({ timeout: 15_000 });
-    assert.match(await page.locator('#phone-error').innerText(), /starting with \+ and the country code/);
+    assert.match(await page.locator('#phone-error').innerText(), /This phone number is not valid/);
     await assertNoHorizontalScroll(page);
     await assertAccessible(page, 'the phone form with an error');
 
@@ -71,6 +73,73 @@ describe('hosted login page by SMS in Chromium', { skip: browserUnavailable() },
     await submitCode(page, codeTo(e164, since));
     const claims = await expectSignedInAs(page, { phone_number: e164, phone_verified: true });
     assert.match(String(claims.sub), /^sms\|/);
+    await ctx.close();
+  });
+
+  it('takes a national number with a country found through the filter box, showing it in international form before sending', async () => {
+    // A French browser: the list starts at France (Accept-Language fr-FR), names in French.
+    const ctx = await suite.context({ phone: true, locale: 'fr-FR' });
+    const page = await ctx.newPage();
+    await page.goto(suite.loginUrl({ connection: 'sms', scope: 'openid phone', ui_locales: 'fr' }));
+    await expectPhoneForm(page);
+    const country = page.locator('[data-testid="country"]');
+    const filter = page.locator('[data-testid="country-filter"]');
+    const preview = page.locator('[data-testid="phone-preview"]');
+    assert.equal(await country.inputValue(), 'FR');
+    assert.equal(await country.locator('option:checked').innerText(), 'France (+33)');
+    assert.ok(await filter.isVisible(), 'the script shows the filter box');
+
+    // Filtering by name, accents and case ignored, keeps the matches only and chooses the first.
+    await filter.fill('etats');
+    assert.deepEqual(await country.locator('option').allInnerTexts(), ['États-Unis (+1)', 'Îles Vierges des États-Unis (+1)']);
+    assert.equal(await country.inputValue(), 'US');
+    // By keyboard: type in the box, Enter goes to the list (the form is not submitted).
+    await filter.fill('');
+    await filter.pressSequentially('belg');
+    await filter.press('Enter');
+    assert.equal(await page.evaluate('document.activeElement.id'), 'country');
+    assert.equal(await country.inputValue(), 'BE');
+    await expectPhoneForm(page);
+    await filter.fill('');
+    assert.equal(await country.locator('option').count(), 246, 'every country again, and "Choisissez un pays"');
+    assert.equal(await country.inputValue(), 'BE', 'the choice stays');
+    await country.selectOption('FR');
+    await assertNoHorizontalScroll(page);
+    await assertAccessible(page, 'the phone form with its country list');
+
+    // A French mobile number (06 1x xx xx xx) of this run, typed as in France.
+    const rest = String(1_000_000 + ((process.pid * 7919) % 9_000_000));
+    const e164 = `+3361${rest}`;
+    const national = `06 1${rest.slice(0, 1)} ${rest.slice(1, 3)} ${rest.slice(3, 5)} ${rest.slice(5)}`;
+    await page.locator('[data-testid="phone-input"]').pressSequentially(national);
+    await preview.getByText(`Nous enverrons le code au +33 ${national.slice(1)}.`).waitFor({ timeout: 10_000 });
+    assert.equal(await preview.getAttribute('role'), 'status');
+    // Another country: the same digits are no number there, and the preview says nothing.
+    await country.selectOption('US');
+    await preview.locator('p').waitFor({ state: 'detached', timeout: 10_000 });
+    await country.selectOption('FR');
+    await preview.locator('p').waitFor({ timeout: 10_000 });
+
+    const since = twilio.messages.length;
+    await page.locator('form:has([data-testid="phone-input"]) [data-testid="submit"]').click();
+    await expectCodeForm(page);
+    await submitCode(page, codeTo(e164, since));
+    await expectSignedInAs(page, { phone_number: e164, phone_verified: true });
+    await ctx.close();
+  });
+
+  it('works without JavaScript: the list alone, and the server turns the national number into E.164', async () => {
+    const ctx = await suite.context({ javaScriptEnabled: false, locale: 'en-GB' });
+    const page = await ctx.newPage();
+    await page.goto(suite.loginUrl({ connection: 'sms', scope: 'openid phone' }));
+    await expectPhoneForm(page);
+    assert.equal(await page.locator('[data-testid="country"]').inputValue(), 'GB');
+    assert.equal(await page.locator('[data-testid="country-filter"]').isVisible(), false);
+    const e164 = `+447911${String(100_000 + (process.pid % 900_000))}`;
+    const since = twilio.messages.length;
+    await submitPhone(page, `0${e164.slice(3, 7)} ${e164.slice(7)}`); // 07911 123456, as dialled in the UK
+    await expectCodeForm(page);
+    assert.equal(codeTo(e164, since).length, 6);
     await ctx.close();
   });
 

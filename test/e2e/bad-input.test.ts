@@ -42,6 +42,7 @@ for (const { backend, skip } of await backendMatrix()) {
         ['/client/a%00b.js?t=1'],
         ['/userinfo?access_token=a%00'],
         ['/login/status?state=a%00b'],
+        ['/login/phone/preview?state=abc&country=F%00R&phone_number=0612'],
         ['/oauth/revoke', { method: 'POST', headers: FORM, body: 'client_id=%00&token=x' }],
         ['/oauth/revoke', { method: 'POST', headers: FORM, body: 'client_id=abc&token=x%00' }],
         ['/oauth/token', { method: 'POST', headers: FORM, body: 'grant_type=client_credentials&client_id=a%00&client_secret=b' }],

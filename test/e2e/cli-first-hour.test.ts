@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { main } from '../../src/cli.ts';
 import type { CommandIO } from '../../src/commands/types.ts';
@@ -110,6 +111,30 @@ describe('the CLI in the first hour (issue 11)', () => {
       assert.equal(existsSync(join(cwd, 'data')), false, 'no database, no secret');
     } finally {
       blocker.close();
+    }
+  });
+
+  it('prints the first-start banner as one block: what the start logs (development mail) comes before it', async () => {
+    const cwd = tmp();
+    const s = serve(cwd, { SESAME_PORT: '0' });
+    try {
+      await s.base;
+      // The banner's last line, and the mail thread's development-mode line wherever it lands.
+      const end = Date.now() + 30_000;
+      while (!(/\n2\. Exchange it[^\n]*\n {2}curl [^\n]*\n/.test(s.out()) && /development mode, messages are printed/.test(s.out()))) {
+        assert.ok(Date.now() < end, `banner and development-mode line within 30 s:\n${s.out()}`);
+        await sleep(50);
+      }
+      const lines = s.out().split('\n');
+      const first = lines.findIndex((l) => l.startsWith('Sesame is listening on'));
+      const last = lines.findIndex((l, i) => i > first && l.startsWith('2. Exchange it')) + 1;
+      const isLog = (l: string) => l.startsWith('{');
+      assert.deepEqual(lines.slice(first, last + 1).filter(isLog), [], 'no log line inside the banner');
+      const dev = lines.findIndex((l) => isLog(l) && l.includes('development mode, messages are printed to the log'));
+      assert.ok(dev >= 0 && dev < first, `the development-mode line comes before the banner:\n${s.out()}`);
+      assert.deepEqual(lines.slice(last + 1).filter(isLog), [], 'nor right after it: the start has said everything');
+    } finally {
+      await stop(s.child);
     }
   });
 

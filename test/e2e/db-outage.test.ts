@@ -18,31 +18,10 @@ const DRIVER_TEXT = /terminating connection|administrator command|Connection ter
 const pgMatrix = (await backendMatrix()).filter((b) => b.backend === 'postgres');
 for (const { skip } of pgMatrix) {
   describe('a PostgreSQL outage under load [postgres]', { skip }, () => {
-    let db: Awaited<ReturnType<typeof freshDatabase>>;
-    let srv: ServerProcess;
-    let admin: pg.Client;
-    let name: string;
-    before(async () => {
-      db = await freshDatabase('postgres');
-      name = new URL(db.url).pathname.slice(1);
-      srv = await startServerProcess({
-        SESAME_DATABASE_URL: db.url,
-        SESAME_SECRET: 'test-secret-0123456789abcdefghijklmnopqrstuvwxyz',
-        SESAME_BOOTSTRAP_CLIENT_ID: MGMT.client_id,
-        SESAME_BOOTSTRAP_CLIENT_SECRET: MGMT.client_secret,
-        SESAME_LOG_LEVEL: 'warn',
-      });
-      admin = new pg.Client({ connectionString: PG_ADMIN });
-      await admin.connect();
-    });
-    after(async () => {
-      await admin?.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`).catch(() => {});
-      await admin?.end();
-      await srv?.stop();
-      await db?.drop();
-    });
+    const rig = outageRig({ SESAME_BOOTSTRAP_CLIENT_ID: MGMT.client_id, SESAME_BOOTSTRAP_CLIENT_SECRET: MGMT.client_secret, SESAME_LOG_LEVEL: 'warn' });
 
     it('answers 200 or a clean 503 through the blip, /health follows the database, and the process lives on', async (t) => {
+      const { srv, admin, name } = rig;
       const t0 = Date.now();
       const token = await getToken(srv.baseUrl);
       const auth = { authorization: `Bearer ${token}` };
@@ -117,6 +96,83 @@ for (const { skip } of pgMatrix) {
       t.diagnostic(`stopped at ${Date.now() - t0} ms`);
     });
   });
+}
+
+/**
+ * Issue 11, "logged once": the loops that poll the database through an outage (the log-stream
+ * worker every second, the mail worker, /health as often as probes come) write one warning when it
+ * starts and one info line when it ends, not a line per poll. Probed every 100 ms for 3 s here.
+ */
+for (const { skip } of pgMatrix) {
+  describe('a PostgreSQL outage in the logs [postgres]', { skip }, () => {
+    const rig = outageRig({ SESAME_LOG_LEVEL: 'info', SESAME_LOG_FORMAT: 'json' });
+
+    /** The process's JSON log lines whose msg starts with `prefix`. */
+    const lines = (prefix: string) =>
+      rig.srv.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { level: number; msg: string; failures?: number })
+        .filter((l) => l.msg.startsWith(prefix));
+
+    it('logs the outage once when it starts and once when it ends, per loop, however many polls failed', async () => {
+      const { srv, admin, name } = rig;
+      assert.equal(await health(srv.baseUrl), 200);
+      await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
+      await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+      let probes = 0;
+      const end = Date.now() + 3000;
+      while (Date.now() < end) {
+        if ((await health(srv.baseUrl)) === 503) probes++;
+        await sleep(100);
+      }
+      assert.ok(probes >= 10, `${probes} probes saw the outage`);
+      // The stream worker polls every second: it has failed at least twice by now.
+      await until(async () => lines('log stream worker: database unreachable').length > 0, 'the stream worker to see the outage', 5000);
+      await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
+      await until(async () => (await health(srv.baseUrl)) === 200, '/health to answer 200 again', 5000);
+      await until(async () => lines('log stream worker: database reachable again').length > 0, 'the stream worker to recover', 5000);
+
+      for (const loop of ['health check', 'log stream worker']) {
+        const down = lines(`${loop}: database unreachable`);
+        const up = lines(`${loop}: database reachable again`);
+        assert.equal(down.length, 1, `${loop}: one warning for the outage, got ${down.length}`);
+        assert.equal(down[0]!.level, 40);
+        assert.equal(up.length, 1, `${loop}: one line when it is back`);
+        assert.equal(up[0]!.level, 30);
+        assert.ok(up[0]!.failures! >= 2, `${loop}: the failed polls are counted (${up[0]!.failures})`);
+      }
+      assert.equal(lines('health check: database reachable again')[0]!.failures, probes);
+      // The mail worker, if it polled during the outage, follows the same rule.
+      assert.ok(lines('mail worker: database unreachable').length <= 1);
+      assert.equal(srv.exitCode(), undefined);
+    });
+  });
+}
+
+interface Rig {
+  srv: ServerProcess;
+  /** A superuser connection, to refuse and terminate the server's connections. */
+  admin: pg.Client;
+  /** The server's database. */
+  name: string;
+}
+
+/** In a describe: `sesame start` in a process of its own on a fresh PostgreSQL database, with `env`. */
+function outageRig(env: Record<string, string>): Rig {
+  const rig = {} as Rig;
+  let db: Awaited<ReturnType<typeof freshDatabase>> | undefined;
+  before(async () => {
+    db = await freshDatabase('postgres');
+    rig.name = new URL(db.url).pathname.slice(1);
+    rig.srv = await startServerProcess({ SESAME_DATABASE_URL: db.url, SESAME_SECRET: 'test-secret-0123456789abcdefghijklmnopqrstuvwxyz', ...env });
+    rig.admin = new pg.Client({ connectionString: PG_ADMIN });
+    await rig.admin.connect();
+  });
+  after(async () => {
+    await rig.admin?.query(`ALTER DATABASE ${rig.name} ALLOW_CONNECTIONS true`).catch(() => {});
+    await rig.admin?.end();
+    await rig.srv?.stop();
+    await db?.drop();
+  });
+  return rig;
 }
 
 const tokenBody = (base: string) => JSON.stringify({ grant_type: 'client_credentials', ...MGMT, audience: `${base.replace('127.0.0.1', 'localhost')}/api/v2/` });

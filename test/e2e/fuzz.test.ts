@@ -24,7 +24,7 @@ const AUTH_FIELDS = [
   'otp', 'scope', 'audience', 'token', 'code', 'redirect_uri', 'response_type', 'response_mode', 'state', 'nonce',
   'verification_code', 'refresh_token', 'code_verifier', 'code_challenge', 'credential_type', 'login_ticket', 'returnTo',
   'ui_locales', '_csrf', 'action', 'relay_code', 'access_token', 'prompt', 'client_assertion', 'client_assertion_type',
-  'id_token_hint', 'post_logout_redirect_uri', 'federated', 'login_hint', 'protocol', 'client',
+  'id_token_hint', 'post_logout_redirect_uri', 'federated', 'login_hint', 'protocol', 'client', 'country',
 ];
 const GRANTS = ['client_credentials', 'authorization_code', 'refresh_token', 'http://auth0.com/oauth/grant-type/passwordless/otp'];
 

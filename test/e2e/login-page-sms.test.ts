@@ -6,7 +6,7 @@ import { backendMatrix } from '../helpers/backends.ts';
 import { pkcePair } from '../helpers/code-flow.ts';
 import { CookieJar, inputTags, type LoginPage, openLoginPage } from '../helpers/cookie-jar.ts';
 import { createClient } from '../helpers/fixtures.ts';
-import { mgmt } from '../helpers/management.ts';
+import { mgmt, mgmtCall } from '../helpers/management.ts';
 import { codeFromSms } from '../helpers/sms-servers.ts';
 import { uniquePhone, useSmsTenant } from '../helpers/sms-tenant.ts';
 
@@ -23,6 +23,15 @@ const ROOMY = { per_prefix: { max: 1000 }, per_ip_range: { max: 1000 } };
 
 type Login = LoginPage;
 
+let mobiles = 0;
+/** A valid French mobile number (06 1x xx xx xx) no other test of this run uses: `{ e164, national }`. */
+function frenchMobile() {
+  const rest = String(((process.pid * 7919 + ++mobiles * 104_729) % 9_000_000) + 1_000_000);
+  return { e164: `+3361${rest}`, national: `06 1${rest.slice(0, 1)} ${rest.slice(1, 3)} ${rest.slice(3, 5)} ${rest.slice(5)}` };
+}
+/** The option selected in the page's country list, or undefined. */
+const selectedCountry = (html: string) => /<option value="([A-Z]*)" selected>/.exec(html)?.[1];
+
 /** `+1 415 555 2671` from `+14155552671`: a number as people type it. */
 const spaced = (e164: string) => `${e164.slice(0, 2)} ${e164.slice(2, 5)} ${e164.slice(5, 8)} ${e164.slice(8)}`;
 
@@ -31,10 +40,11 @@ function helpers(t: ReturnType<typeof useSmsTenant>) {
   async function openLogin(clientId: string, extra: Record<string, string> = {}, headers: Record<string, string> = {}): Promise<Login> {
     return openLoginPage(t.server.baseUrl, { client_id: clientId, redirect_uri: CALLBACK, response_type: 'code', scope: 'openid phone', state: APP_STATE, ...extra }, headers);
   }
-  const postPhone = (l: Login, phone_number: string) => l.jar.postForm('/login/phone', { state: l.state, _csrf: l.csrf, phone_number });
+  const postPhone = (l: Login, phone_number: string, country?: string) =>
+    l.jar.postForm('/login/phone', { state: l.state, _csrf: l.csrf, phone_number, ...(country !== undefined ? { country } : {}) });
   /** The phone step accepted: 303 to the code step. */
-  async function submitPhone(l: Login, typed: string) {
-    const res = await postPhone(l, typed);
+  async function submitPhone(l: Login, typed: string, country?: string) {
+    const res = await postPhone(l, typed, country);
     assert.equal(res.status, 303, await res.clone().text());
     const next = new URL(res.headers.get('location')!, t.server.baseUrl);
     assert.equal(next.pathname, '/login/code');
@@ -47,13 +57,20 @@ function helpers(t: ReturnType<typeof useSmsTenant>) {
     return m[0]!;
   }
   const postCode = (l: Login, fields: Record<string, string>) => l.jar.postForm('/login/code', { state: l.state, _csrf: l.csrf, ...fields });
-  return { openLogin, postPhone, submitPhone, textTo, postCode };
+  /** The phone step's live preview, as its script asks for it. */
+  async function preview(l: Login, country: string, phone_number: string) {
+    const res = await l.jar.fetch(`/login/phone/preview?${new URLSearchParams({ state: l.state, country, phone_number })}`);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('cache-control'), 'no-store');
+    return ((await res.json()) as { international: string | null }).international;
+  }
+  return { openLogin, postPhone, submitPhone, textTo, postCode, preview };
 }
 
 for (const { backend, skip } of await backendMatrix()) {
   describe(`hosted login page: SMS [${backend}]`, { skip }, () => {
     const t = useSmsTenant(backend);
-    const { openLogin, postPhone, submitPhone, textTo, postCode } = helpers(t);
+    const { openLogin, postPhone, submitPhone, textTo, postCode, preview } = helpers(t);
     /** A regular web app (confidential) enabled on `connection` only. */
     const webApp = (connection = 'sms') =>
       createClient(t.server, { app_type: 'regular_web', callbacks: [CALLBACK], grant_types: ['authorization_code'] }, { enableOn: connection });
@@ -80,7 +97,7 @@ for (const { backend, skip } of await backendMatrix()) {
       }
       assert.match(l.html, /<form method="post" action="\/login\/phone">/);
       assert.match(l.html, /<label for="phone_number">Phone number<\/label>/);
-      assert.match(l.html, /id="phone-hint">Start with \+ and the country code, for example \+1 415 555 2671\.</);
+      assert.match(l.html, /id="phone-hint">As you dial it in the country chosen above, or starting with \+ and the country code\.</);
       assert.match(l.html, /send you a code by text message to sign in to/);
       assert.equal((l.html.match(/data-testid="submit"/g) ?? []).length, 1);
       assert.equal(l.jar.get('sesame_browser')?.length, 43);
@@ -130,6 +147,107 @@ for (const { backend, skip } of await backendMatrix()) {
       assert.ok(!JSON.stringify(cs).includes(codeFromSms(text.body)), 'no code in the log');
     });
 
+    it('takes a national number with the country chosen in the form, without JavaScript: Twilio gets E.164', async () => {
+      const { client } = await webApp();
+      const l = await openLogin(client.client_id);
+      // The list: every region with a calling code, by name, none chosen without a language or tenant default.
+      assert.match(l.html, /<label for="country">Country<\/label>/);
+      assert.match(l.html, /<select id="country" name="country" autocomplete="country" data-testid="country"><option value="" selected>Choose a country<\/option>/);
+      assert.equal((l.html.match(/<option value="[A-Z]{2}"/g) ?? []).length, 245);
+      assert.match(l.html, /<option value="FR">France \(\+33\)<\/option>/);
+      assert.match(l.html, /<input type="search" id="country-filter"[^>]* aria-controls="country"[^>]* hidden>/, 'the filter box waits for the script');
+      assert.equal(selectedCountry(l.html), '');
+
+      const fr = frenchMobile();
+      let since = t.twilio.messages.length;
+      await submitPhone(l, fr.national, 'FR');
+      assert.equal(textTo(fr.e164, since).to, fr.e164);
+
+      // A number with + is taken as it is, whatever the country says.
+      const other = await openLogin(client.client_id);
+      const us = uniquePhone();
+      since = t.twilio.messages.length;
+      await submitPhone(other, spaced(us), 'FR');
+      textTo(us, since);
+      // So is 00 and the calling code, as dialled from abroad.
+      const abroad = await openLogin(client.client_id);
+      const fr2 = frenchMobile();
+      since = t.twilio.messages.length;
+      await submitPhone(abroad, `00 ${fr2.e164.slice(1)}`, 'BE');
+      textTo(fr2.e164, since);
+    });
+
+    it('refuses a national number that does not exist in the chosen country, in the page’s language, sending nothing', async () => {
+      const { client } = await webApp();
+      const attempts = t.twilio.attempts;
+      const en = await openLogin(client.client_id);
+      const cases: [string, string, RegExp][] = [
+        ['06 12 34 56 78', 'US', /role="alert" id="phone-error">This phone number is not valid\. Check it and try again\.</],
+        ['06 12', 'FR', /role="alert" id="phone-error">This phone number is not valid\./],
+        ['06 12 34 56 78', 'ZZ', /role="alert" id="phone-error">Choose your country, or enter your number starting with \+ and the country code\.</],
+        ['06 12 34 56 78', '', /role="alert" id="phone-error">Choose your country, or enter your number/],
+      ];
+      for (const [typed, country, message] of cases) {
+        const res = await postPhone(en, typed, country);
+        assert.equal(res.status, 400, `${typed} in ${country}`);
+        const html = await res.text();
+        assert.match(html, message);
+        // The form comes back as it was sent: the number, and the country when it is one.
+        assert.ok(inputTags(html, 'phone_number')[0]?.includes(`value="${typed}"`));
+        assert.equal(selectedCountry(html), country === 'ZZ' ? '' : country);
+      }
+      const fr = await openLogin(client.client_id, { ui_locales: 'fr' });
+      const bad = await postPhone(fr, '06 12', 'FR');
+      assert.equal(bad.status, 400);
+      assert.match(await bad.text(), /role="alert" id="phone-error">Ce numéro de téléphone n’est pas valide\. Vérifiez-le et réessayez\.</);
+      assert.equal(t.twilio.attempts, attempts, 'nothing reached Twilio');
+    });
+
+    it('starts the list at the tenant’s default_phone_country, else the browser’s region; one allowed country is the whole list', async () => {
+      const { client } = await webApp();
+      const chosen = async (acceptLanguage: string) => selectedCountry((await openLogin(client.client_id, {}, { 'accept-language': acceptLanguage })).html);
+      assert.equal(await chosen('fr-BE,fr;q=0.9,en;q=0.5'), 'BE');
+      assert.equal(await chosen('fr'), 'FR', 'a language alone implies its likely region');
+      assert.equal(await chosen('en;q=0.5, de-CH'), 'CH', 'by q-value');
+      assert.equal(await chosen('*'), '');
+
+      for (const bad of ['ZZ', 'fr', 'FRA', 42]) {
+        const res = await mgmtCall(t.server, 'PATCH', '/tenants/settings', { default_phone_country: bad });
+        assert.equal(res.status, 400, `${bad}: ${JSON.stringify(res.json)}`);
+      }
+      const set = await mgmt(t.server, 'PATCH', '/tenants/settings', { default_phone_country: 'GB' });
+      try {
+        assert.equal(set.default_phone_country, 'GB');
+        assert.equal((await mgmt(t.server, 'GET', '/tenants/settings')).default_phone_country, 'GB');
+        assert.equal(await chosen('fr-FR'), 'GB', 'the tenant’s setting wins over the browser');
+      } finally {
+        const cleared = await mgmt(t.server, 'PATCH', '/tenants/settings', { default_phone_country: null });
+        assert.equal(cleared.default_phone_country, undefined);
+      }
+      assert.equal(await chosen('fr-FR'), 'FR');
+
+      // A connection that allows France only lists France, chosen, and needs no filter.
+      const { client: frOnly } = await webApp('sms-fr');
+      const l = await openLogin(frOnly.client_id, { connection: 'sms-fr', ui_locales: 'fr' }, { 'accept-language': 'en-US' });
+      assert.match(l.html, /<label for="country">Pays<\/label>\n<select [^>]*><option value="FR" selected>France \(\+33\)<\/option><\/select>/);
+      assert.ok(!l.html.includes('id="country-filter"'));
+    });
+
+    it('previews the number in international form exactly when the form would take it (the script’s live preview)', async () => {
+      const { client } = await webApp();
+      const l = await openLogin(client.client_id, { ui_locales: 'fr' });
+      assert.match(l.html, /<div id="phone-preview" role="status" aria-live="polite" data-testid="phone-preview" data-url="\/login\/phone\/preview\?state=[\w-]+" data-text="Nous enverrons le code au \{phone\}\."><\/div>/);
+      assert.match(l.html, /<script nonce="[^"]+">\(function\(\)\{\nvar sel=document\.getElementById\('country'\)/);
+      assert.equal(await preview(l, 'FR', '06 12 34 56 78'), '+33 6 12 34 56 78');
+      assert.equal(await preview(l, 'FR', '06 12'), null, 'not yet a number');
+      assert.equal(await preview(l, 'US', '06 12 34 56 78'), null, 'not a number there');
+      assert.equal(await preview(l, '', '+1 (415) 555-2671'), '+1 415 555 2671');
+      assert.equal(await preview(l, 'ZZ', '0612345678'), null);
+      const gone = await l.jar.fetch(`/login/phone/preview?${new URLSearchParams({ state: 'x'.repeat(43), country: 'FR', phone_number: '0612345678' })}`);
+      assert.equal(gone.status, 400);
+      assert.equal(((await gone.json()) as { error: string }).error, 'invalid_request');
+    });
+
     it('picks the client’s sms connection when it has no email one; email stays the default otherwise', async () => {
       const { client } = await webApp('sms');
       const only = await openLogin(client.client_id);
@@ -154,7 +272,7 @@ for (const { backend, skip } of await backendMatrix()) {
       const l = await openLogin(client.client_id);
       const sent = t.twilio.attempts;
       const cases: [string, RegExp][] = [
-        ['415 555 2671', /role="alert" id="phone-error">Enter your phone number starting with \+ and the country code\.</],
+        ['415 555 2671', /role="alert" id="phone-error">Choose your country, or enter your number starting with \+ and the country code\.</],
         ['+1 23', /role="alert" id="phone-error">This phone number is not valid\. Check it and try again\.</],
       ];
       for (const [typed, message] of cases) {
@@ -283,10 +401,10 @@ for (const { backend, skip } of await backendMatrix()) {
       const l = await openLogin(client.client_id, { ui_locales: 'fr' });
       assert.match(l.html, /<html lang="fr">/);
       assert.match(l.html, /<label for="phone_number">Numéro de téléphone<\/label>/);
-      assert.match(l.html, /Commencez par \+ et l’indicatif du pays/);
+      assert.match(l.html, /Tel que vous le composez dans le pays choisi ci-dessus, ou en commençant par \+ et l’indicatif du pays/);
       const bad = await postPhone(l, '0612345678');
       assert.equal(bad.status, 400);
-      assert.match(await bad.text(), /role="alert" id="phone-error">Saisissez votre numéro en commençant par \+ et l’indicatif du pays\.</);
+      assert.match(await bad.text(), /role="alert" id="phone-error">Choisissez votre pays, ou saisissez votre numéro en commençant par \+ et l’indicatif du pays\.</);
       const e164 = uniquePhone();
       const next = await submitPhone(l, e164);
       const codeHtml = await (await l.jar.fetch(next.pathname + next.search)).text();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { classifyDbError, describeDbError } from '../../src/store/db-errors.ts';
+import { OutageLog, classifyDbError, describeDbError } from '../../src/store/db-errors.ts';
 
 /** Structural stand-ins for the drivers' errors (their class names and codes are what is read). */
 class DatabaseError extends Error {
@@ -45,4 +45,24 @@ test('any other driver error fails (500), and errors of other origins are not da
 
 test('describeDbError keeps the code and a bounded message', () => {
   assert.deepEqual(describeDbError(new DatabaseError('x'.repeat(1000), '22021')), { code: '22021', message: 'x'.repeat(300) });
+});
+
+test('an outage is logged once when it starts and once when it ends, however many polls fail (issue 11)', () => {
+  const lines: [string, string, object][] = [];
+  const log = { warn: (o: object, m: string) => void lines.push(['warn', m, o]), info: (o: object, m: string) => void lines.push(['info', m, o]) };
+  const outage = new OutageLog(log, 'log stream worker');
+  outage.ok();
+  assert.equal(lines.length, 0, 'nothing while all is well');
+  for (let i = 0; i < 50; i++) outage.failed(new DatabaseError('terminating connection due to administrator command', '57P01'));
+  outage.ok();
+  outage.ok();
+  assert.deepEqual(lines.map(([level, msg]) => [level, msg]), [
+    ['warn', 'log stream worker: database unreachable; retrying, and logging again once it is back'],
+    ['info', 'log stream worker: database reachable again'],
+  ]);
+  assert.deepEqual(lines[0]![2], { err: { code: '57P01', message: 'terminating connection due to administrator command' } });
+  assert.equal((lines[1]![2] as { failures: number }).failures, 50);
+  // The next outage is news again.
+  outage.failed(new Error('x'));
+  assert.equal(lines.length, 3);
 });

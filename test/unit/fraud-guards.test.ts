@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_FRAUD_GUARDS, effectiveFraudGuards, validateFraudGuards, validateSmsDailyBudget } from '../../src/core/fraud-guards.ts';
 import { ipRange } from '../../src/core/ip-key.ts';
-import { maskPhone, normalizePhone } from '../../src/core/phone.ts';
+import { formatInternational, maskPhone, normalizePhone, normalizeTypedPhone } from '../../src/core/phone.ts';
+import { defaultCountry, listedCountries } from '../../src/http/pages/phone-step.ts';
 
 describe('SMS toll-fraud guard settings (issue 5 §4)', () => {
   it('fills every guard the connection leaves out with its default, setting by setting', () => {
@@ -57,6 +58,33 @@ describe('phone numbers (issue 5 §2)', () => {
     // Non-geographic numbers are possible but belong to no country.
     const global = normalizePhone('+80012345678');
     assert.equal(global.ok && global.country, undefined);
+  });
+
+  it('takes a national number with its country on the hosted page (issue 11), valid there only; + numbers as the API does', () => {
+    assert.deepEqual(normalizeTypedPhone('06 12 34 56 78', 'FR'), { ok: true, e164: '+33612345678', country: 'FR' });
+    assert.deepEqual(normalizeTypedPhone('0033 6 12 34 56 78', 'BE'), { ok: true, e164: '+33612345678', country: 'FR' });
+    assert.deepEqual(normalizeTypedPhone('(415) 555-2671', 'US'), { ok: true, e164: '+14155552671', country: 'US' });
+    assert.deepEqual(normalizeTypedPhone('+1 415 555 2671', 'FR'), { ok: true, e164: '+14155552671', country: 'US' });
+    assert.deepEqual(normalizeTypedPhone('06 12 34 56 78', 'US'), { ok: false, description: 'Invalid phone number' });
+    assert.deepEqual(normalizeTypedPhone('06 12', 'FR'), { ok: false, description: 'Invalid phone number' });
+    for (const [typed, country] of [['06 12 34 56 78', undefined], ['06 12 34 56 78', 'ZZ'], ['06 12 34 56 78', 'fr'], ['06 abc', 'FR']] as const) {
+      assert.deepEqual(normalizeTypedPhone(typed, country), { ok: false, description: 'String does not match pattern: ^\\+[0-9]{1,15}$' }, `${typed} ${country}`);
+    }
+    assert.equal(formatInternational('+33612345678'), '+33 6 12 34 56 78');
+  });
+
+  it('starts the country list at the only allowed country, the tenant’s, then the browser’s language region', () => {
+    const all = listedCountries(null);
+    assert.equal(all.length, 245);
+    assert.deepEqual(listedCountries(['FR', 'XX']), ['FR']);
+    assert.equal(defaultCountry(['FR'], 'GB', 'de-DE'), 'FR');
+    assert.equal(defaultCountry(all, 'GB', 'de-DE'), 'GB');
+    assert.equal(defaultCountry(all, 'XX', 'de-DE'), 'DE');
+    assert.equal(defaultCountry(all, undefined, 'fr;q=0.4, en-GB;q=0.8'), 'GB');
+    assert.equal(defaultCountry(all, undefined, 'fr'), 'FR');
+    assert.equal(defaultCountry(['BE', 'CH'], undefined, 'fr-FR, de-CH'), 'CH');
+    assert.equal(defaultCountry(all, undefined, '*, 12345678901'), undefined);
+    assert.equal(defaultCountry(all, undefined, undefined), undefined);
   });
 
   it('masks all digits but the last four for logs', () => {

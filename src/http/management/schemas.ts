@@ -244,6 +244,8 @@ export const tenantPatchBody = {
     custom_login_page: str(CUSTOM_LOGIN_PAGE_MAX),
     // Issue 5 §4: SMS sends per rolling 24 h for the whole tenant (0 stops every SMS).
     sms_daily_budget: { type: 'integer', minimum: 0, maximum: 1_000_000_000 },
+    // Issue 11: the country the hosted page's phone step starts with (null: the browser's).
+    default_phone_country: { type: ['string', 'null'], pattern: '^[A-Z]{2}$' },
     universal_login: {
       type: 'object',
       additionalProperties: false,
@@ -261,6 +263,7 @@ export const tenantView = {
     custom_login_page_on: bool,
     custom_login_page: text,
     sms_daily_budget: { type: 'integer' },
+    default_phone_country: text,
     universal_login: { type: 'object', properties: { passwordless: { type: 'object', properties: { allow_magiclink_verify_without_session: bool } } } },
   },
 } as const;

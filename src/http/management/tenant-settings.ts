@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { DEFAULT_SMS_DAILY_BUDGET } from '../../core/fraud-guards.ts';
+import { isPhoneCountry } from '../../core/phone.ts';
 import type { TenantSettings } from '../../core/model.ts';
 import { DEFAULT_TENANT } from '../../store/sql/sql-store.ts';
 import { invalidBody } from '../../errors/api-error.ts';
@@ -22,6 +23,7 @@ interface TenantPatch {
   custom_login_page_on?: boolean;
   custom_login_page?: string;
   sms_daily_budget?: number;
+  default_phone_country?: string | null;
   universal_login?: { passwordless?: { allow_magiclink_verify_without_session?: boolean } };
 }
 
@@ -76,6 +78,10 @@ export function registerTenantSettings(api: FastifyInstance, s: Services): void 
         if (url && !/^https?:\/\//i.test(url)) throw invalidBody(`${key} must be an http(s) URL`);
         if (url && !URL.canParse(url)) throw invalidBody(`${key} is not a valid URL`);
       }
+      const country = fields.default_phone_country;
+      if (typeof country === 'string' && !isPhoneCountry(country)) {
+        throw invalidBody(`default_phone_country must be an ISO 3166-1 alpha-2 region with a calling code (e.g. "FR"), or null; got "${country}"`);
+      }
       fields.allowed_logout_urls?.forEach((url, i) => checkReturnUrl(`allowed_logout_urls[${i}]`, url));
       // `cannot_change_*` flags are read-only markers on Auth0 (spec §2.2).
       const readOnly = Object.keys(flags ?? {}).find((f) => f.startsWith('cannot_change_'));
@@ -87,6 +93,8 @@ export function registerTenantSettings(api: FastifyInstance, s: Services): void 
       const next = await s.store.updateSetting<TenantSettings>('tenant', (stored) => {
         const current = stored ?? structuredClone(DEFAULT_TENANT);
         const merged: TenantSettings = { ...current, ...fields, flags: { ...current.flags, ...flags } };
+        // null clears it: the page then starts from the browser's language.
+        if (merged.default_phone_country === null) delete merged.default_phone_country;
         if (ul) {
           const was = (current.universal_login ?? {}) as UniversalLogin;
           merged.universal_login = { ...was, ...ul, passwordless: { ...was.passwordless, ...ul.passwordless } };

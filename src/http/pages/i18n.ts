@@ -25,7 +25,16 @@ export function negotiateLocale(uiLocales: string | undefined, acceptLanguage: s
     const l = tag && pick(tag);
     if (l) return l;
   }
-  const ranked = (acceptLanguage ?? '')
+  for (const tag of rankedLanguages(acceptLanguage)) {
+    const l = pick(tag);
+    if (l) return l;
+  }
+  return 'en';
+}
+
+/** Accept-Language's tags, most preferred first (RFC 9110 §12.5.4: by q-value, then in order; q=0 dropped). */
+export function rankedLanguages(acceptLanguage: string | undefined): string[] {
+  return (acceptLanguage ?? '')
     .split(',')
     .map((part, i) => {
       const [tag = '', ...rest] = part.trim().split(';');
@@ -33,10 +42,6 @@ export function negotiateLocale(uiLocales: string | undefined, acceptLanguage: s
       return { tag: tag.trim(), q: q ? Number(q.slice(2)) || 0 : 1, i };
     })
     .filter((x) => x.tag && x.q > 0)
-    .sort((a, b) => b.q - a.q || a.i - b.i);
-  for (const { tag } of ranked) {
-    const l = pick(tag);
-    if (l) return l;
-  }
-  return 'en';
+    .sort((a, b) => b.q - a.q || a.i - b.i)
+    .map((x) => x.tag);
 }

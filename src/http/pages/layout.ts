@@ -55,8 +55,11 @@ h2{font-size:1.1rem;line-height:1.4;margin:24px 0 8px;padding-top:16px;border-to
 form{margin:0 0 12px}
 p{margin:0 0 16px}
 label{display:block;font-weight:600;margin:0 0 6px}
-input[type=email],input[type=tel],input[type=text],input:not([type]){width:100%;font-size:1rem;padding:12px;border:1px solid #71717a;border-radius:6px;margin:0 0 16px}
-input:focus,button:focus,a:focus{outline:3px solid var(--primary);outline-offset:2px}
+input[type=email],input[type=tel],input[type=text],input[type=search],input:not([type]),select{width:100%;font-size:1rem;padding:12px;border:1px solid #71717a;border-radius:6px;margin:0 0 16px}
+select{background:#fff;color:inherit}
+#country-filter{margin:0 0 8px}
+.preview{margin:-8px 0 16px;font-weight:600;overflow-wrap:anywhere}
+input:focus,select:focus,button:focus,a:focus{outline:3px solid var(--primary);outline-offset:2px}
 button{width:100%;font-size:1rem;font-weight:600;padding:12px;border:0;border-radius:6px;background:var(--primary);color:#fff;cursor:pointer}
 button.secondary{background:#fff;color:#18181b;border:1px solid #71717a;margin-top:12px}
 fieldset{border:0;padding:0;margin:0 0 16px}

@@ -2,6 +2,7 @@ import { escapeHtml } from './html.ts';
 import { maskPhone } from '../../core/phone.ts';
 import { type Words, fillCustom } from './custom-text.ts';
 import { defineMessages } from './i18n.ts';
+import { PHONE_STEP_SCRIPT, countryField, previewRegion } from './phone-step.ts';
 
 /**
  * The hosted login page's views (issue 3 §2; the phone step: issue 5 follow-up). Their texts speak
@@ -53,8 +54,8 @@ const base = defineMessages({
     done: "You're signed in — you can close this tab.",
     intro_phone: 'Enter your phone number and we will send you a code by text message to sign in to {app}.',
     phone_label: 'Phone number',
-    phone_hint: 'Start with + and the country code, for example +1 415 555 2671.',
-    invalid_phone_format: 'Enter your phone number starting with + and the country code.',
+    phone_hint: 'As you dial it in the country chosen above, or starting with + and the country code.',
+    invalid_phone_format: 'Choose your country, or enter your number starting with + and the country code.',
     invalid_phone: 'This phone number is not valid. Check it and try again.',
     country_not_allowed: 'Phone numbers from this country cannot be used to sign in here.',
     too_many_codes: 'Too many codes were requested. Please try again later.',
@@ -104,8 +105,8 @@ const base = defineMessages({
     done: 'Connexion réussie — vous pouvez fermer cet onglet.',
     intro_phone: 'Saisissez votre numéro de téléphone : nous vous enverrons un code par SMS pour vous connecter à {app}.',
     phone_label: 'Numéro de téléphone',
-    phone_hint: 'Commencez par + et l’indicatif du pays, par exemple +33 6 12 34 56 78.',
-    invalid_phone_format: 'Saisissez votre numéro en commençant par + et l’indicatif du pays.',
+    phone_hint: 'Tel que vous le composez dans le pays choisi ci-dessus, ou en commençant par + et l’indicatif du pays.',
+    invalid_phone_format: 'Choisissez votre pays, ou saisissez votre numéro en commençant par + et l’indicatif du pays.',
     invalid_phone: 'Ce numéro de téléphone n’est pas valide. Vérifiez-le et réessayez.',
     country_not_allowed: 'Les numéros de téléphone de ce pays ne peuvent pas être utilisés pour se connecter ici.',
     too_many_codes: 'Trop de codes ont été demandés. Veuillez réessayer plus tard.',
@@ -198,22 +199,29 @@ ${methods}
 }
 
 /**
- * The phone-number step of an sms connection (issue 5 follow-up): the email step's layout with a
- * `tel` field. The hint says what /passwordless/start requires (spec §1.4: `^\+[0-9]{1,15}$` once
- * spaces, dashes, dots and parentheses are stripped); the field is tied to both hint and error.
+ * The phone-number step of an sms connection (issue 5 follow-up; issue 11): a country from the list
+ * (phone-step.ts) and the number as people dial it there, or any number with + and its country code
+ * (spec §1.4: `^\+[0-9]{1,15}$` once spaces, dashes, dots and parentheses are stripped). The field is
+ * tied to both hint and error; with JavaScript the number shows in international form before sending.
  */
-export function phoneView(w: Words, f: FormAuth & { app: string; phone?: string; error?: Message }): View {
+export function phoneView(
+  w: Words,
+  f: FormAuth & { app: string; countries: readonly string[]; country: string | undefined; previewUrl: string; phone?: string; error?: Message },
+): View {
   const described = f.error ? 'phone-error phone-hint' : 'phone-hint';
   return {
     title: t(w, 'sign_in'),
     body: `<h1>${e(t(w, 'sign_in'))}</h1>
 <p>${e(t(w, 'intro_phone', { app: f.app }))}</p>
 ${alert(w, f.error, 'phone-error')}<form method="post" action="/login/phone">${hidden(f)}
+${countryField(w.lang, f.countries, f.country)}
 <label for="phone_number">${e(t(w, 'phone_label'))}</label>
 <p class="hint muted" id="phone-hint">${e(t(w, 'phone_hint'))}</p>
 <input type="tel" id="phone_number" name="phone_number" autocomplete="tel" inputmode="tel" data-testid="phone-input" required maxlength="32" autofocus value="${e(f.phone ?? '')}"${f.error ? ' aria-invalid="true"' : ''} aria-describedby="${described}">
+${previewRegion(w.lang, f.previewUrl)}
 <button type="submit" data-testid="submit">${e(t(w, 'continue'))}</button>
 </form>`,
+    script: PHONE_STEP_SCRIPT,
   };
 }
 

@@ -4,7 +4,8 @@ import { AuthorizeError, errorResponse } from '../../core/authorize.ts';
 import { makeLog, passwordlessFields } from '../../core/logs.ts';
 import { TOO_MANY_ATTEMPTS } from '../../core/brute-force.ts';
 import { OTP_ERRORS, verifyCode } from '../../core/otp.ts';
-import { PHONE_PATTERN_ERROR, normalizePhone } from '../../core/phone.ts';
+import { effectiveFraudGuards } from '../../core/fraud-guards.ts';
+import { PHONE_PATTERN_ERROR, formatInternational, isPhoneCountry, normalizePhone, normalizeTypedPhone } from '../../core/phone.ts';
 import { badRequest } from '../../errors/oauth-error.ts';
 import type { TemplateEngine } from '../../mail/templates.ts';
 import type { Services } from '../../services.ts';
@@ -19,6 +20,7 @@ import {
   type LoginMessage, type Message, type View, codeView, doneView, emailView, linkSentView, loginUrl, phoneView,
 } from './login-views.ts';
 import { sendPage } from './page-context.ts';
+import { defaultCountry, listedCountries } from './phone-step.ts';
 
 // WHATWG HTML's valid-email-address production (what <input type=email> accepts), as /passwordless/start checks it.
 const EMAIL = /^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
@@ -56,7 +58,7 @@ export function registerLogin(app: FastifyInstance, s: Services, engine: Templat
     if (ctx.tx.completed_at !== undefined) return show(reply, ctx, doneView({ lang: ctx.lang }));
     const custom = customLoginHtml(ctx.client, await s.store.getTenantSettings());
     if (custom !== undefined) return sendCustomLoginPage(s, reply, ctx, custom);
-    return show(reply, ctx, isSms(ctx) ? phoneForm(ctx) : emailForm(ctx));
+    return show(reply, ctx, isSms(ctx) ? await phoneForm(s, req, ctx) : emailForm(ctx));
   });
 
   app.post('/login/email', async (req, reply) => {
@@ -88,10 +90,12 @@ export function registerLogin(app: FastifyInstance, s: Services, engine: Templat
     checkForm(s, req, ctx);
     if (!isSms(ctx)) return next(reply, loginUrl('', ctx.state));
     const typed = (formField(req.body, 'phone_number') ?? '').trim();
-    const parsed = typed.length > 64 ? ({ ok: false, description: PHONE_PATTERN_ERROR } as const) : normalizePhone(typed);
+    const chosen = formField(req.body, 'country');
+    const country = chosen !== undefined && isPhoneCountry(chosen) ? chosen : undefined;
+    const parsed = typed.length > 64 ? ({ ok: false, description: PHONE_PATTERN_ERROR } as const) : normalizeTypedPhone(typed, country);
     if (!parsed.ok) {
       const error = parsed.description === PHONE_PATTERN_ERROR ? 'invalid_phone_format' : 'invalid_phone';
-      return show(reply, ctx, phoneForm(ctx, { phone: typed.slice(0, 64), error }), 400);
+      return show(reply, ctx, await phoneForm(s, req, ctx, { phone: typed.slice(0, 64), error, country }), 400);
     }
     const { tx } = ctx;
     // The same number again within the cooldown (a double submit, the back button): the text
@@ -99,7 +103,7 @@ export function registerLogin(app: FastifyInstance, s: Services, engine: Templat
     const repeat = tx.phone === parsed.e164 && tx.sent_at !== undefined && s.now() - tx.sent_at < RESEND_COOLDOWN_MS;
     if (!repeat) {
       const sent = await sendFromPage(s, engine, req, reply, ctx, { phone: { e164: parsed.e164, country: parsed.country } }, 'code');
-      if (typeof sent === 'object') return show(reply, ctx, phoneForm(ctx, { phone: typed, error: refusalMessage(reply, sent) }), sent.status);
+      if (typeof sent === 'object') return show(reply, ctx, await phoneForm(s, req, ctx, { phone: typed, error: refusalMessage(reply, sent), country }), sent.status);
     }
     return next(reply, loginUrl('/code', ctx.state));
   });
@@ -132,16 +136,35 @@ export function registerLogin(app: FastifyInstance, s: Services, engine: Templat
     return verify(s, req, reply, ctx, to, formField(req.body, 'code'));
   });
 
+  /**
+   * The phone step's live preview (issue 11): the number in international form exactly when
+   * POST /login/phone would take it, else null. Read-only, for a live transaction only.
+   */
+  app.get('/login/phone/preview', async (req, reply) => {
+    const q = req.query as Query;
+    await liveTransaction(s, q.state);
+    const typed = typeof q.phone_number === 'string' && q.phone_number.length <= 64 ? q.phone_number : '';
+    const country = typeof q.country === 'string' && isPhoneCountry(q.country) ? q.country : undefined;
+    const parsed = normalizeTypedPhone(typed, country);
+    reply.header('cache-control', 'no-store');
+    return { international: parsed.ok ? formatInternational(parsed.e164) : null };
+  });
+
   /** Polled by the "check your inbox" page: has the link tab (or a relay code) finished the sign-in? */
   app.get('/login/status', async (req, reply) => {
-    const state = (req.query as Query).state;
-    const found = typeof state === 'string' && state.length <= 128
-      ? await s.store.getArtifact<TransactionDoc>('transaction', artifactId(s, 'transaction', state), s.now())
-      : undefined;
-    if (!found) throw badRequest('invalid_request', 'Unknown or expired sign-in');
+    const found = await liveTransaction(s, (req.query as Query).state);
     reply.header('cache-control', 'no-store');
     return { status: found.doc.completed_at !== undefined ? 'done' : 'pending' };
   });
+}
+
+/** The transaction a page script asks about (JSON answers: the script, not a person, reads them). */
+async function liveTransaction(s: Services, state: unknown) {
+  const found = typeof state === 'string' && state.length <= 128
+    ? await s.store.getArtifact<TransactionDoc>('transaction', artifactId(s, 'transaction', state), s.now())
+    : undefined;
+  if (!found) throw badRequest('invalid_request', 'Unknown or expired sign-in');
+  return found;
 }
 
 function emailForm(ctx: LoginContext, f: { email?: string; error?: LoginMessage } = {}): View {
@@ -151,11 +174,21 @@ function emailForm(ctx: LoginContext, f: { email?: string; error?: LoginMessage 
   return emailView(wordsOf(ctx, 'login'), { ...form(ctx), app: ctx.client.name, methods, send, ...(email !== undefined ? { email } : {}), ...(f.error ? { error: f.error } : {}) });
 }
 
-function phoneForm(ctx: LoginContext, f: { phone?: string; error?: Message } = {}): View {
+/**
+ * The phone step. The country list is what the connection allows; the country chosen is the one
+ * posted, else the default (phone-step.ts: the only allowed one, the tenant's, the browser's).
+ */
+async function phoneForm(s: Services, req: FastifyRequest, ctx: LoginContext, f: { phone?: string; error?: Message; country?: string | undefined } = {}): Promise<View> {
   // login_hint pre-fills the number when it looks like one (an app may pass the number it knows).
   const hint = ctx.tx.params.login_hint;
   const phone = f.phone ?? ctx.tx.phone ?? (hint !== undefined && /^\+[0-9 ().-]{1,31}$/.test(hint) ? hint : undefined);
-  return phoneView(wordsOf(ctx, 'login'), { ...form(ctx), app: ctx.client.name, ...(phone !== undefined ? { phone } : {}), ...(f.error ? { error: f.error } : {}) });
+  const countries = listedCountries(effectiveFraudGuards(ctx.connection.options).allowed_countries);
+  const tenant = await s.store.getTenantSettings();
+  const country = f.country !== undefined && countries.includes(f.country) ? f.country : defaultCountry(countries, tenant.default_phone_country, req.headers['accept-language']);
+  return phoneView(wordsOf(ctx, 'login'), {
+    ...form(ctx), app: ctx.client.name, countries, country, previewUrl: `/login/phone/preview?${new URLSearchParams({ state: ctx.state })}`,
+    ...(phone !== undefined ? { phone } : {}), ...(f.error ? { error: f.error } : {}),
+  });
 }
 
 /** A refused text in the page's words; a tripped guard's Retry-After goes on the page's 429 and, in minutes, into its text. */

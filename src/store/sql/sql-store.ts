@@ -259,6 +259,13 @@ export class SqlStore extends SqlDashboard implements Store {
     return Number(r.n);
   }
 
+  async outboxBacklog() {
+    const r = await this.db.selectFrom('outbox')
+      .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min('created_at').as('oldest')])
+      .where('status', '=', 'pending').executeTakeFirstOrThrow();
+    return { pending: Number(r.n), oldestCreatedAt: r.oldest === null ? null : Number(r.oldest) };
+  }
+
   // users ------------------------------------------------------------------------------------------
   async getUser(userId: string) {
     const row = (await this.x.one(this.q.userById({ id: userId }))).rows[0];

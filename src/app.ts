@@ -110,7 +110,8 @@ export async function buildApp(config: Config, opts: { now?: () => number; logge
     // SMTP runs on its own thread so a saturated HTTP loop cannot starve delivery (mail/thread.ts).
     // The mail side decrypts the SMTP provider's password, so it gets the resolved secret.
     services.mail = createMailDelivery({ store, config: Object.freeze({ ...config, secret }), log: app.log, now: opts.now, metrics });
-    const report = await bootstrap(services);
+    // Instances started together on a new database seed it once (store/sql/migrate.ts).
+    const report = await store.exclusive(() => bootstrap(services));
 
     app.decorate('sesame', services);
     installErrorHandler(app);

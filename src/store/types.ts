@@ -241,6 +241,8 @@ export interface LogSearch {
 export interface Store extends RbacStore, IdentifierLimitsStore, DashboardStore {
   readonly dialect: 'sqlite' | 'postgres';
   migrate(): Promise<void>;
+  /** Runs `fn` holding a database-wide lock (PostgreSQL advisory lock): first-start seeding happens once however many instances start. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
   ping(): Promise<void>;
   close(): Promise<void>;
 

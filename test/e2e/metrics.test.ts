@@ -5,6 +5,7 @@ import { backendMatrix } from '../helpers/backends.ts';
 import { bootServer } from '../helpers/boot.ts';
 import { uniqueEmail } from '../helpers/fixtures.ts';
 import { useMailServer } from '../helpers/mail-server.ts';
+import { uniquePhone, useSmsTenant } from '../helpers/sms-tenant.ts';
 import { extractCode } from '../helpers/smtp-sink.ts';
 
 /** Prometheus text → `name{a="1",b="2"}` (labels sorted) → value. */
@@ -107,6 +108,25 @@ for (const { backend, skip } of await backendMatrix()) {
         assert.equal(delta(key('sesame_depnotes_total')), 1);
         assert.equal(delta(key('sesame_limit_trips_total', { limit: 'limit_mu:identifier-starts-per_hour' })), 1);
         assert.equal(delta(key('sesame_passwordless_issued_total', { channel: 'email', kind: 'code' })), 2);
+      });
+    });
+
+    describe('SMS sends', () => {
+      const t = useSmsTenant(backend, { SESAME_METRICS: '1' });
+      it('counts each provider call by outcome, and SMS codes issued', async () => {
+        const roomy = { fraud_guards: { per_prefix: { max: 1000 }, per_ip_range: { max: 1000 } } };
+        await t.connection('sms', t.twilioOptions(roomy));
+        await t.connection('sms-bad', t.twilioOptions({ ...roomy, twilio_token: 'wrong' }));
+        const scrape = async () => parse(await (await fetch(`${t.server.baseUrl}/metrics`)).text());
+        const before = await scrape();
+        const start = (connection: string) => t.server.post('/passwordless/start', { ...t.server.defaultApp, connection, phone_number: uniquePhone(), send: 'code' });
+        assert.equal((await start('sms')).status, 200);
+        assert.equal((await start('sms-bad')).status, 400);
+        const after = await scrape();
+        const delta = (k: string) => (after.get(k) ?? 0) - (before.get(k) ?? 0);
+        assert.equal(delta(key('sesame_sms_sends_total', { provider: 'twilio', outcome: 'sent' })), 1);
+        assert.equal(delta(key('sesame_sms_sends_total', { provider: 'twilio', outcome: 'failed' })), 1);
+        assert.equal(delta(key('sesame_passwordless_issued_total', { channel: 'sms', kind: 'code' })), 1);
       });
     });
 

@@ -15,8 +15,10 @@ export const metricsEnabled = (config: Config) => config.metrics || config.metri
  * per request. Requests no route matched (404s, scans) share one label.
  */
 export function installRequestMetrics(app: FastifyInstance, metrics: Metrics): void {
-  app.addHook('onResponse', async (req, reply) => {
+  // Callback style: no promise per request.
+  app.addHook('onResponse', (req, reply, done) => {
     metrics.request(req.method, req.routeOptions.url ?? '(unmatched)', reply.statusCode, reply.elapsedTime / 1000);
+    done();
   });
 }
 

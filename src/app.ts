@@ -19,7 +19,7 @@ import { registerPages } from './http/pages/index.ts';
 import { checkDevMail } from './mail/dev-mode.ts';
 import { createMailDelivery } from './mail/thread.ts';
 import { installRequestMetrics, metricsEnabled, registerMetricsRoute } from './metrics/http.ts';
-import { Metrics } from './metrics/metrics.ts';
+import type { Metrics } from './metrics/metrics.ts';
 import { observeStore } from './metrics/observe-store.ts';
 import { resolveSecret } from './secret.ts';
 import type { Services } from './services.ts';
@@ -88,7 +88,12 @@ export async function buildApp(config: Config, opts: { now?: () => number; logge
   const opened = await openStore(config.databaseUrl, { onBackgroundError: idleErrorLogger(app.log) });
   const { dataDir } = opened;
   // With metrics on, every part of the application sees the store through the counting decorator.
-  const metrics = metricsEnabled(config) ? new Metrics({ store: opened.store, ...(opened.pool ? { pool: opened.pool } : {}), ...(opened.file ? { sqliteFile: opened.file } : {}) }) : undefined;
+  let metrics: Metrics | undefined;
+  if (metricsEnabled(config)) {
+    // Loaded only when asked for: with metrics off, prom-client is never in the process.
+    const { Metrics } = await import('./metrics/metrics.ts');
+    metrics = new Metrics({ store: opened.store, ...(opened.pool ? { pool: opened.pool } : {}), ...(opened.file ? { sqliteFile: opened.file } : {}) });
+  }
   const store = metrics ? observeStore(opened.store, metrics) : opened.store;
   try {
     await checkDevMail(config, store);

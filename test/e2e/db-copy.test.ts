@@ -66,11 +66,12 @@ for (const [from, to] of [['sqlite', 'postgres'], ['postgres', 'sqlite']] as con
       const sink = await startSmtpSink();
       const source = await persistentDb(from, 'source');
       const target = await persistentDb(to, 'target');
-      const env = (url: string) => ({ SESAME_DATABASE_URL: url, SESAME_SMTP_URL: sink.url, SESAME_MAIL_POLL_MS: '50', SESAME_START_LIMIT_PER_HOUR: '0' });
+      const env = (url: string, pollMs = '50') => ({ SESAME_DATABASE_URL: url, SESAME_SMTP_URL: sink.url, SESAME_MAIL_POLL_MS: pollMs, SESAME_START_LIMIT_PER_HOUR: '0' });
       let a: TestServer | undefined;
       let b: TestServer | undefined;
       try {
-        a = await bootServer({ env: env(source.url) });
+        // The source's mail worker runs only when a start wakes it, so a message queued quietly stays pending.
+        a = await bootServer({ env: env(source.url, '3600000') });
         const server = a;
         const { client, secret } = await createClient(server, { app_type: 'regular_web', grant_types: [GRANT, 'refresh_token'] });
         const creds = { client_id: client.client_id, client_secret: secret };
@@ -110,6 +111,9 @@ for (const [from, to] of [['sqlite', 'postgres'], ['postgres', 'sqlite']] as con
         const carol = uniqueEmail('carol');
         const carolCode = await startCode(carol);
         const jwks = await (await fetch(`${server.baseUrl}/.well-known/jwks.json`)).json();
+        // A message still in the outbox when the source stops: the target's worker delivers it.
+        const erin = uniqueEmail('erin');
+        await server.services.store.enqueue({ channel: 'email', recipient: erin, payload: JSON.stringify({ from: 'Sesame <no-reply@localhost>', subject: 'queued on the source', text: 'hello', html: '<p>hello</p>' }), meta: {} });
         await server.close();
         a = undefined;
 
@@ -133,7 +137,9 @@ for (const [from, to] of [['sqlite', 'postgres'], ['postgres', 'sqlite']] as con
         assert.equal(forced.code, 0, forced.stderr);
         assert.deepEqual(await dump(target.url), rows);
 
+        assert.equal(rows.outbox!.filter((r) => r.includes('"pending"')).length, 1, 'the pending message is copied');
         b = await bootServer({ env: env(target.url) });
+        assert.equal((await sink.waitFor((m) => m.to === erin, 30_000)).subject, 'queued on the source');
         // The code, the client secret (a keyed hash), the refresh token and the signing keys (sealed) all work there.
         const res = await exchange(b, carol, carolCode);
         assert.equal(res.status, 200, await res.clone().text());

@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LogEvent } from '../core/model.ts';
 import type { Store } from '../store/types.ts';
+import { MAIL_OUTCOMES, type MailOutcome } from './observe-store.ts';
 
 /** What the PostgreSQL pool reports (pg.Pool's own counters, read at scrape time). */
 export interface PoolStats {
@@ -18,8 +19,6 @@ export interface DbProbe {
   sqliteFile?: string;
 }
 
-export type MailOutcome = 'sent' | 'retry' | 'failed';
-export const MAIL_OUTCOMES: readonly MailOutcome[] = ['sent', 'retry', 'failed'];
 
 /**
  * Log types that mean a limit or guard refused something (Auth0 LOGCODES): the per-IP limits

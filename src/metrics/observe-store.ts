@@ -1,6 +1,9 @@
 import type { LogEvent } from '../core/model.ts';
 import type { Store } from '../store/types.ts';
-import type { MailOutcome } from './metrics.ts';
+
+/** What became of an outbox message at one attempt (the mail worker's store calls). */
+export type MailOutcome = 'sent' | 'retry' | 'failed';
+export const MAIL_OUTCOMES: readonly MailOutcome[] = ['sent', 'retry', 'failed'];
 
 /** Where the observed store reports: log events it committed, outbox outcomes it recorded. */
 export interface StoreObserver {

@@ -53,20 +53,20 @@ for (const { backend, skip } of await backendMatrix()) {
         const before = (await scrape()).values;
         const email = uniqueEmail('metrics');
         assert.equal((await start(email)).status, 200);
-        const code = extractCode(await ctx.sink.waitFor((m) => m.to === email));
+        const code = extractCode(await ctx.sink.waitFor((m) => m.to === email, 30_000));
         assert.equal((await exchange(email, code)).status, 200);
         const other = uniqueEmail('metrics-wrong');
         assert.equal((await start(other)).status, 200);
-        const otherCode = extractCode(await ctx.sink.waitFor((m) => m.to === other));
+        const otherCode = extractCode(await ctx.sink.waitFor((m) => m.to === other, 30_000));
         assert.equal((await exchange(other, otherCode === '000000' ? '111111' : '000000')).status, 403);
         // A raw URL with an id, and one no route matches: neither may become a label.
         assert.equal((await fetch(`${ctx.server.baseUrl}/api/v2/users/email%7Csecret-looking-id`)).status, 401);
         assert.equal((await fetch(`${ctx.server.baseUrl}/no-such-page-xyz`)).status, 404);
 
-        // The mail thread reports its sends asynchronously: wait for both.
+        // The mail thread reports its sends asynchronously (and may take seconds to start on a busy machine): wait for both.
         const sentKey = key('sesame_mail_sends_total', { outcome: 'sent' });
         let after = (await scrape());
-        for (let i = 0; i < 100 && (after.values.get(sentKey) ?? 0) < (before.get(sentKey) ?? 0) + 2; i++) {
+        for (const until = Date.now() + 30_000; Date.now() < until && (after.values.get(sentKey) ?? 0) < (before.get(sentKey) ?? 0) + 2;) {
           await new Promise((r) => setTimeout(r, 50));
           after = await scrape();
         }

@@ -4,11 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { openDatabase } from '../../src/store/sql/dialect.ts';
 import { backendMatrix, freshDatabase } from '../helpers/backends.ts';
 import { type ServerProcess, startServerProcess } from '../helpers/server-process.ts';
 
-const INSTANCES = 2;
+const INSTANCES = 3;
+/** The advisory lock Kysely's PostgreSQL migrator takes (kysely/dist/esm/dialect/postgres/postgres-adapter.js). */
+const KYSELY_MIGRATION_LOCK = '3853314791062309107';
 
 /**
  * Issue 13 §4 (upgrades): several instances started at the same moment on a new database, as an
@@ -27,7 +30,20 @@ for (const { backend, skip } of await backendMatrix()) {
       const dir = mkdtempSync(join(tmpdir(), 'sesame-concurrent-'));
       const db = backend === 'sqlite' ? { url: `sqlite:${join(dir, 'sesame.db')}`, drop: async () => {} } : await freshDatabase('postgres');
       const env = { SESAME_DATABASE_URL: db.url, SESAME_SECRET: 'concurrent-start-secret-0123456789abcdef', SESAME_LOG_FORMAT: 'json' };
-      const started = await Promise.allSettled(Array.from({ length: INSTANCES }, () => startServerProcess(env, 60_000)));
+      // Lined up at the start gate: the test holds the migrator's advisory lock (Kysely's LOCK_ID) until
+      // every instance waits for it, so they reach the seeding milliseconds apart, not seconds (a
+      // process start under load varies by seconds, which hid the race in most runs).
+      const gate = new pg.Client({ connectionString: db.url });
+      await gate.connect();
+      await gate.query(`select pg_advisory_lock(${KYSELY_MIGRATION_LOCK})`);
+      const starting = Array.from({ length: INSTANCES }, () => startServerProcess(env, 120_000));
+      for (const until = Date.now() + 90_000; Date.now() < until;) {
+        const { rows } = await gate.query<{ n: number }>("select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted");
+        if (rows[0]!.n >= INSTANCES) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await gate.end();
+      const started = await Promise.allSettled(starting);
       const up = started.filter((r): r is PromiseFulfilledResult<ServerProcess> => r.status === 'fulfilled').map((r) => r.value);
       try {
         const failed = started.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => String(r.reason));

@@ -18,6 +18,9 @@ import { installNulGuard } from './http/nul.ts';
 import { registerPages } from './http/pages/index.ts';
 import { checkDevMail } from './mail/dev-mode.ts';
 import { createMailDelivery } from './mail/thread.ts';
+import { installRequestMetrics, metricsEnabled, registerMetricsRoute } from './metrics/http.ts';
+import type { Metrics } from './metrics/metrics.ts';
+import { observeStore } from './metrics/observe-store.ts';
 import { resolveSecret } from './secret.ts';
 import type { Services } from './services.ts';
 import { type BootstrapReport, bootstrap } from './bootstrap.ts';
@@ -82,7 +85,16 @@ export async function buildApp(config: Config, opts: { now?: () => number; logge
     ...(config.tlsCert && config.tlsKey ? { https: { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } } : {}),
   }) as unknown as FastifyInstance;
 
-  const { store, dataDir } = await openStore(config.databaseUrl, { onBackgroundError: idleErrorLogger(app.log) });
+  const opened = await openStore(config.databaseUrl, { onBackgroundError: idleErrorLogger(app.log) });
+  const { dataDir } = opened;
+  // With metrics on, every part of the application sees the store through the counting decorator.
+  let metrics: Metrics | undefined;
+  if (metricsEnabled(config)) {
+    // Loaded only when asked for: with metrics off, prom-client is never in the process.
+    const { Metrics } = await import('./metrics/metrics.ts');
+    metrics = new Metrics({ store: opened.store, ...(opened.pool ? { pool: opened.pool } : {}), ...(opened.file ? { sqliteFile: opened.file } : {}) });
+  }
+  const store = metrics ? observeStore(opened.store, metrics) : opened.store;
   try {
     await checkDevMail(config, store);
     const secret = resolveSecret(config, dataDir, app.log);
@@ -98,15 +110,18 @@ export async function buildApp(config: Config, opts: { now?: () => number; logge
       mail: undefined as never,
       issuer: config.issuer,
       now: opts.now ?? Date.now,
+      ...(metrics ? { metrics } : {}),
     };
     // SMTP runs on its own thread so a saturated HTTP loop cannot starve delivery (mail/thread.ts).
     // The mail side decrypts the SMTP provider's password, so it gets the resolved secret.
-    services.mail = createMailDelivery({ store, config: Object.freeze({ ...config, secret }), log: app.log, now: opts.now });
-    const report = await bootstrap(services);
+    services.mail = createMailDelivery({ store, config: Object.freeze({ ...config, secret }), log: app.log, now: opts.now, metrics });
+    // Instances started together on a new database seed it once (store/sql/migrate.ts).
+    const report = await store.exclusive(() => bootstrap(services));
 
     app.decorate('sesame', services);
     installErrorHandler(app);
     installNulGuard(app); // before any route: it guards them all
+    if (metrics) installRequestMetrics(app, metrics);
     registerOpenApi(app, services); // first: it collects every route registered after it
     await app.register(formbody);
     await app.register(cookie);
@@ -115,6 +130,7 @@ export async function buildApp(config: Config, opts: { now?: () => number; logge
     registerHome(app, services);
     registerManagementRoutes(app, services);
     registerAdmin(app, services);
+    if (metrics && config.metricsPort === undefined) registerMetricsRoute(app, metrics);
     app.addHook('onClose', async () => {
       await services.mail.stop();
       await store.close();

@@ -6,12 +6,13 @@ import { exportCommand } from './commands/export.ts';
 import { importCommand } from './commands/import.ts';
 import { secretsCommand } from './commands/secrets.ts';
 import { adminCommand } from './commands/admin.ts';
+import { dbCommand } from './commands/db.ts';
 import type { Command, CommandIO } from './commands/types.ts';
 import { SETTINGS } from './config/schema.ts';
 import { VERSION } from './version.ts';
 
 /** Every command, in the order `sesame help` lists them. A new command is one module plus one line here. */
-const COMMANDS: Command[] = [startCommand, migrationReportCommand, enforceCommand, logsCommand, exportCommand, importCommand, secretsCommand, adminCommand];
+const COMMANDS: Command[] = [startCommand, migrationReportCommand, enforceCommand, logsCommand, exportCommand, importCommand, secretsCommand, adminCommand, dbCommand];
 
 const HELP = `Usage: sesame <command> [options]
 

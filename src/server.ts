@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { syncManagementGrants } from './bootstrap.ts';
 import { syncDashboardClient } from './dashboard-client.ts';
 import { startLogJobs } from './logs/jobs.ts';
+import { serveMetrics } from './metrics/http.ts';
 import type { Services } from './services.ts';
 
 /**
@@ -21,6 +22,12 @@ export async function listen(app: FastifyInstance, services: Services): Promise<
     await syncDashboardClient(services);
   }
   services.mail.start();
+  if (services.metrics && config.metricsPort !== undefined) {
+    const metrics = await serveMetrics(config, services.metrics);
+    services.metrics.url = metrics.url;
+    app.server.once('close', () => metrics.close());
+    app.log.info(`Prometheus metrics at ${metrics.url}`);
+  }
   startPurge(app, services);
   startLogJobs(app, services);
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config/schema.ts';
 import type { Keyring } from './core/crypto.ts';
 import type { KeyManager } from './core/keys.ts';
+import type { Metrics } from './metrics/metrics.ts';
 import type { Store } from './store/types.ts';
 
 /** Starts and stops outbound mail delivery; `wake` signals that a message was just enqueued. */
@@ -30,4 +31,6 @@ export interface Services {
   issuer: string;
   /** Injectable clock (epoch ms) so tests can move time. */
   now(): number;
+  /** Prometheus counters (issue 13 §4); undefined unless SESAME_METRICS or SESAME_METRICS_PORT. */
+  readonly metrics?: Metrics;
 }

@@ -126,6 +126,11 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   const adminEmails = (str('SESAME_ADMIN_EMAILS') ?? '').split(',').map((e) => e.trim().toLowerCase()).filter(Boolean);
   for (const e of adminEmails) if (!/^[^\s@]+@[^\s@]+$/.test(e) || e.length > 320) errors.push(`SESAME_ADMIN_EMAILS: not an email address: "${e.slice(0, 64)}"`);
 
+  const metricsFlag = str('SESAME_METRICS');
+  if (metricsFlag !== undefined && metricsFlag !== '0' && metricsFlag !== '1') errors.push(`SESAME_METRICS must be 0 or 1 (got "${metricsFlag}")`);
+  const metricsPort = str('SESAME_METRICS_PORT') === undefined ? undefined : int('SESAME_METRICS_PORT', 0, 0, 65535);
+  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) errors.push('SESAME_METRICS_PORT must differ from SESAME_PORT');
+
   const config: Config = {
     port,
     host,
@@ -162,6 +167,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     adminEmails: Object.freeze([...new Set(adminEmails)]),
     // Two levels up from src/config/ (tsx) and from dist/config/ (the build): the package root.
     adminDir: str('SESAME_ADMIN_DIR') ?? fileURLToPath(new URL('../../admin/dist', import.meta.url)),
+    metrics: metricsFlag === '1',
+    metricsPort,
+    metricsHost: str('SESAME_METRICS_HOST') ?? '127.0.0.1',
     ...overrides,
   };
   if (errors.length > 0) throw new ConfigError(errors);

@@ -68,6 +68,12 @@ export interface Config {
   readonly adminEmails: readonly string[];
   /** The dashboard's built files, served at /admin (default: the package's admin/dist). */
   readonly adminDir: string;
+  /** SESAME_METRICS=1: `GET /metrics` (Prometheus) on the application's port (issue 13 §4). */
+  readonly metrics: boolean;
+  /** A port of its own for `/metrics` (0: any free one); metrics are then on and absent from the application's port. */
+  readonly metricsPort: number | undefined;
+  /** Interface of that port; loopback unless set, so metrics are never public by accident. */
+  readonly metricsHost: string;
 }
 
 export interface Setting {
@@ -115,4 +121,7 @@ export const SETTINGS: readonly Setting[] = [
   { env: 'SESAME_SMS_GATEWAY_TIMEOUT_MS', default: '30000', doc: "How long one call to an SMS gateway may take (Auth0's 30 s) before the start fails with `Timeout while calling the SMS gateway: ETIMEDOUT`." },
   { env: 'SESAME_ADMIN_EMAILS', doc: 'Comma-separated emails of the administrators of the dashboard at `/admin` (besides those added with `sesame admin add`). Only they get Management API scopes on a user token.' },
   { env: 'SESAME_ADMIN_DIR', default: '<package>/admin/dist', doc: 'Folder of the built dashboard served at `/admin`.' },
+  { env: 'SESAME_METRICS', default: '0', doc: '`1`: serve Prometheus metrics at `GET /metrics` on the application\'s port. Off by default, so they are never public by accident.' },
+  { env: 'SESAME_METRICS_PORT', doc: 'Serve `GET /metrics` on this port instead (turns metrics on; the application\'s port then has no `/metrics`).' },
+  { env: 'SESAME_METRICS_HOST', default: '127.0.0.1', doc: 'Interface of SESAME_METRICS_PORT; `0.0.0.0` or `::` when Prometheus scrapes from another machine.' },
 ];

@@ -81,6 +81,12 @@ async function attempt(s: Services, key: CodeKey, code: string): Promise<VerifyR
   return { ok: true, record };
 }
 
+/** A guess brute-force protection stopped, counted like any other outcome (metrics). */
+function refused(s: Services, guard: BruteForceGuard, result: VerifyResult & { ok: false }): VerifyResult {
+  s.metrics?.verification(guard.connection.strategy, result.reason);
+  return result;
+}
+
 const FREE: GuessAdmission = { admitted: true, charged: false, failures: 0 };
 
 /**
@@ -90,10 +96,11 @@ const FREE: GuessAdmission = { admitted: true, charged: false, failures: 0 };
  */
 async function guarded(s: Services, key: CodeKey, guard: BruteForceGuard, guess: () => Promise<VerifyResult>): Promise<VerifyResult> {
   const before = await pairState(s, guard, key.identifier);
-  if (before.blocked) return { ok: false, reason: 'blocked' };
+  if (before.blocked) return refused(s, guard, { ok: false, reason: 'blocked' });
   const admission = protectionOn(guard.connection) ? await admitGuess(s, guard.connection, key.identifier) : FREE;
-  if (!admission.admitted) return { ok: false, reason: 'blocked', retryAt: admission.retryAt };
+  if (!admission.admitted) return refused(s, guard, { ok: false, reason: 'blocked', retryAt: admission.retryAt });
   const result = await guess();
+  s.metrics?.verification(guard.connection.strategy, result.ok ? 'verified' : result.reason);
   if (result.ok) {
     await Promise.all([recordSuccess(s, guard, key.identifier, before), recordIdentifierSuccess(s, guard.connection, key.identifier, admission)]);
   } else {

@@ -2,6 +2,8 @@ import { Writable } from 'node:stream';
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import type { Config } from '../config/schema.ts';
+import { metricsEnabled } from '../metrics/http.ts';
+import { type MailOutcome, observeStore } from '../metrics/observe-store.ts';
 import { idleErrorLogger } from '../store/db-errors.ts';
 import { openStore } from '../store/index.ts';
 import { MailWorker } from './worker.ts';
@@ -20,8 +22,26 @@ const lines = new Writable({
     callback();
   },
 });
+
+/**
+ * Send outcomes for the parent's metrics (thread.ts): summed and posted once per turn of this
+ * thread's loop, however many rows a batch marked. A thread that dies loses at most one turn's counts.
+ */
+let pending: Partial<Record<MailOutcome, number>> | undefined;
+const countMail = (outcome: MailOutcome, n: number): void => {
+  if (!pending) {
+    pending = {};
+    setImmediate(() => {
+      port.postMessage({ mail: pending });
+      pending = undefined;
+    });
+  }
+  pending[outcome] = (pending[outcome] ?? 0) + n;
+};
+
 const log = pino({ level: config.logLevel }, lines);
-const { store } = await openStore(config.databaseUrl, { onBackgroundError: idleErrorLogger(log) });
+const opened = await openStore(config.databaseUrl, { onBackgroundError: idleErrorLogger(log) });
+const store = metricsEnabled(config) ? observeStore(opened.store, { logs() {}, mail: countMail }) : opened.store;
 const worker = new MailWorker({ store, config, log });
 
 port.on('message', (m: unknown) => {
@@ -39,3 +59,4 @@ worker.start();
 // parent reads `ready` as "the thread's start is logged" (MailDelivery.ready).
 await worker.ready();
 port.postMessage({ ready: true });
+

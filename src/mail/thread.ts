@@ -2,6 +2,8 @@ import { Worker } from 'node:worker_threads';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/schema.ts';
 import type { MailDelivery } from '../services.ts';
+import type { Metrics } from '../metrics/metrics.ts';
+import { MAIL_OUTCOMES, type MailOutcome } from '../metrics/observe-store.ts';
 import { describeDbError } from '../store/db-errors.ts';
 import type { Store } from '../store/types.ts';
 import { MailWorker } from './worker.ts';
@@ -47,6 +49,7 @@ function newThread(workerData: unknown): Worker {
 export class MailThread implements MailDelivery {
   readonly #config: Config;
   readonly #log: FastifyBaseLogger;
+  readonly #metrics: Metrics | undefined;
   #worker: Worker | undefined;
   #exited: Promise<void> = Promise.resolve();
   #running = false;
@@ -56,9 +59,10 @@ export class MailThread implements MailDelivery {
   /** See MailDelivery.ready: the first thread's `ready` message, or its exit (nothing more will come). */
   readonly #ready = new Promise<void>((resolve) => (this.#markReady = resolve));
 
-  constructor(deps: { config: Config; log: FastifyBaseLogger }) {
+  constructor(deps: { config: Config; log: FastifyBaseLogger; metrics?: Metrics | undefined }) {
     this.#config = deps.config;
     this.#log = deps.log;
+    this.#metrics = deps.metrics;
   }
 
   start(): void {
@@ -95,8 +99,10 @@ export class MailThread implements MailDelivery {
   #spawn(): void {
     const worker = newThread({ config: { ...this.#config } });
     let failure: Error | undefined;
-    worker.on('message', (m: { log?: string; ready?: boolean }) => {
+    worker.on('message', (m: { log?: string; ready?: boolean; mail?: Partial<Record<MailOutcome, number>> }) => {
       if (typeof m.log === 'string') this.#relay(m.log);
+      // The thread's send outcomes (thread-main.ts), added to this process's counters.
+      if (m.mail && this.#metrics) for (const outcome of MAIL_OUTCOMES) this.#metrics.mail(outcome, m.mail[outcome] ?? 0);
       // The thread opened its database: whatever ends it later is a new failure, not a repeat.
       if (m.ready === true) {
         this.#restartMs = RESTART_MS;
@@ -138,7 +144,7 @@ export class MailThread implements MailDelivery {
  * PostgreSQL) and time is real; in-process otherwise (`sqlite::memory:` is private to its connection,
  * and an injected clock cannot cross threads).
  */
-export function createMailDelivery(deps: { store: Store; config: Config; log: FastifyBaseLogger; now?: () => number }): MailDelivery {
+export function createMailDelivery(deps: { store: Store; config: Config; log: FastifyBaseLogger; now?: (() => number) | undefined; metrics?: Metrics | undefined }): MailDelivery {
   const shareable = deps.config.databaseUrl !== 'sqlite::memory:';
   const realTime = deps.now === undefined || deps.now === Date.now;
   return shareable && realTime ? new MailThread(deps) : new MailWorker(deps);

@@ -1,4 +1,5 @@
 import type { Config } from '../config/schema.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import { sendGateway } from './gateway.ts';
 import { providerOf } from './options.ts';
 import { sendTwilio } from './twilio.ts';
@@ -6,6 +7,8 @@ import { type SmsMessage, type SmsReceipt, type SmsRequestInfo, SmsProviderError
 
 export interface SmsContext {
   config: Config;
+  /** Counts each send's outcome when metrics are on. */
+  metrics?: Pick<Metrics, 'sms'> | undefined;
   /** Milliseconds since the epoch: the gateway JWT's `iat`/`exp` follow the injectable clock. */
   now(): number;
 }
@@ -21,6 +24,18 @@ export interface SmsContext {
  */
 export async function sendSms(ctx: SmsContext, options: Record<string, unknown>, message: SmsMessage, req: SmsRequestInfo): Promise<SmsReceipt> {
   const provider = providerOf(options);
+  try {
+    const receipt = await dispatch(ctx, provider, options, message, req);
+    ctx.metrics?.sms(provider, 'sent');
+    return receipt;
+  } catch (err) {
+    // The label stays bounded: an unknown provider name (stored by an API client) counts as `other`.
+    ctx.metrics?.sms(provider === 'twilio' || provider === 'sms_gateway' ? provider : 'other', 'failed');
+    throw err;
+  }
+}
+
+function dispatch(ctx: SmsContext, provider: string, options: Record<string, unknown>, message: SmsMessage, req: SmsRequestInfo): Promise<SmsReceipt> {
   if (provider === 'twilio') return sendTwilio(ctx.config.twilioApiUrl, ctx.config.twilioTimeoutMs, options, message);
   if (provider === 'sms_gateway') return sendGateway(options, message, req, ctx.now(), ctx.config.smsGatewayTimeoutMs);
   throw new SmsProviderError('sms_provider_error', `Unknown SMS provider: ${provider.slice(0, 64)}`);

@@ -243,6 +243,8 @@ export interface LogSearch {
 export interface Store extends RbacStore, IdentifierLimitsStore, DashboardStore {
   readonly dialect: 'sqlite' | 'postgres';
   migrate(): Promise<void>;
+  /** Runs `fn` holding a database-wide lock (PostgreSQL advisory lock): first-start seeding happens once however many instances start. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
   ping(): Promise<void>;
   close(): Promise<void>;
 
@@ -379,6 +381,8 @@ export interface Store extends RbacStore, IdentifierLimitsStore, DashboardStore 
   /** Gives up on a message and appends its `fn` log in the same transaction. */
   markFailed(id: number, attempts: number, error: string, log: LogEvent): Promise<void>;
   countOutbox(status: 'pending' | 'sent' | 'failed'): Promise<number>;
+  /** Pending messages and the creation time (epoch ms) of the oldest, in one query (metrics scrape). */
+  outboxBacklog(): Promise<{ pending: number; oldestCreatedAt: number | null }>;
 
   // users
   getUser(userId: string): Promise<User | undefined>;

@@ -36,6 +36,26 @@ describe('loadConfig', () => {
     }
   });
 
+  it('metrics: off by default; SESAME_METRICS=1, or a port of their own on loopback (issue 13 §4)', () => {
+    const off = loadConfig({});
+    assert.deepEqual([off.metrics, off.metricsPort, off.metricsHost], [false, undefined, '127.0.0.1']);
+    assert.equal(loadConfig({ SESAME_METRICS: '1' }).metrics, true);
+    assert.equal(loadConfig({ SESAME_METRICS: '0' }).metrics, false);
+    const own = loadConfig({ SESAME_METRICS_PORT: '9464', SESAME_METRICS_HOST: '0.0.0.0' });
+    assert.deepEqual([own.metricsPort, own.metricsHost], [9464, '0.0.0.0']);
+    const errors = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (err) {
+        return (err as ConfigError).errors;
+      }
+    };
+    assert.deepEqual(errors({ SESAME_METRICS: 'yes' }), ['SESAME_METRICS must be 0 or 1 (got "yes")']);
+    assert.deepEqual(errors({ SESAME_METRICS_PORT: '70000' }), ['SESAME_METRICS_PORT must be an integer between 0 and 65535 (got "70000")']);
+    assert.deepEqual(errors({ SESAME_PORT: '9464', SESAME_METRICS_PORT: '9464' }), ['SESAME_METRICS_PORT must differ from SESAME_PORT']);
+  });
+
   it('a hop count trusts that many nearest addresses (Fastify 5.12 alone would read a number as trust-nobody)', () => {
     const trust = fastifyTrustProxy(2);
     assert.equal(typeof trust, 'function');

@@ -12,6 +12,10 @@ export interface OpenedDb {
   sqlite?: CachedSqlite;
   /** Where a generated secret is kept: beside the SQLite file, ./data for PostgreSQL, none in memory. */
   dataDir: string | undefined;
+  /** PostgreSQL: the pool, for its connection counts (metrics). */
+  pool?: { readonly totalCount: number; readonly idleCount: number; readonly waitingCount: number };
+  /** SQLite: the database file (not `:memory:`), for its size and its WAL's (metrics). */
+  file?: string;
 }
 
 export interface DbOptions {
@@ -52,7 +56,7 @@ export async function openDatabase(url: string, opts: DbOptions = {}): Promise<O
     }
     const sqlite = cachingDatabase(database, 500, stopCheckpoints);
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-    return { db, dialect: 'sqlite', sqlite, dataDir: memory ? undefined : dirname(file) };
+    return { db, dialect: 'sqlite', sqlite, dataDir: memory ? undefined : dirname(file), ...(memory ? {} : { file }) };
   }
   const pg = (await import('pg')).default;
   // int8 columns hold epoch milliseconds, well inside Number's exact range.
@@ -73,5 +77,5 @@ export async function openDatabase(url: string, opts: DbOptions = {}): Promise<O
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   // The generated secret of a PostgreSQL deployment is kept in ./data, as for the default SQLite file.
   mkdirSync('./data', { recursive: true });
-  return { db, dialect: 'postgres', dataDir: './data' };
+  return { db, dialect: 'postgres', dataDir: './data', pool };
 }

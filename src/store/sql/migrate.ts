@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import * as init from './migrations/2026-11-27T00-00-init.ts';
 import * as loginColumns from './migrations/2026-11-27T01-00-login-columns-ref-version.ts';
 import * as artifacts from './migrations/2026-11-28T00-00-artifacts.ts';
@@ -44,4 +44,27 @@ export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promis
     const failed = results?.find((r) => r.status === 'Error');
     throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message ?? error}`, { cause: error });
   }
+}
+
+/** PostgreSQL advisory lock key of Sesame's first-start seeding (any constant other tools will not pick). */
+const STARTUP_LOCK = 0x5e5a3e_b007n;
+
+/**
+ * Runs `fn` while holding a database-wide lock, so that instances started together on a new
+ * PostgreSQL database seed it once (one Default App, one management client; issue 13 §4). The
+ * migrations have their own lock (Kysely's migrator takes `pg_advisory_lock`); the seeding that
+ * follows them needed one too. A session-level advisory lock on one pooled connection while `fn`
+ * runs on the others; if the process dies the server releases it with the connection. SQLite: a
+ * file has one owning process (several instances need PostgreSQL), so `fn` simply runs.
+ */
+export async function withStartupLock<T>(db: Kysely<any>, dialect: Dialect, fn: () => Promise<T>): Promise<T> {
+  if (dialect !== 'postgres') return fn();
+  return db.connection().execute(async (conn) => {
+    await sql`select pg_advisory_lock(${sql.lit(STARTUP_LOCK)})`.execute(conn);
+    try {
+      return await fn();
+    } finally {
+      await sql`select pg_advisory_unlock(${sql.lit(STARTUP_LOCK)})`.execute(conn);
+    }
+  });
 }

@@ -9,7 +9,7 @@ import type { BruteForcePolicy, LoginBlockFilter, LoginFailureKey } from '../typ
 import { clearLoginBlocksQuery, clearLoginFailuresQuery, listLoginBlocksQuery, loginBlockQuery, purgeLoginFailuresQuery, recordLoginFailureOp, toLoginBlock } from './brute-force-sql.ts';
 import type { Op, Result } from './executor.ts';
 import { staleHashes } from './key-report-sql.ts';
-import { migrateToLatest } from './migrate.ts';
+import { migrateToLatest, withStartupLock } from './migrate.ts';
 import { USER_COLUMNS } from './queries.ts';
 import { SqlDashboard } from './dashboard-sql.ts';
 import type { Database } from './schema.ts';
@@ -34,6 +34,7 @@ function toArtifact<T>(r: Database['artifacts']): Artifact<T> {
  */
 export class SqlStore extends SqlDashboard implements Store {
   migrate = () => migrateToLatest(this.db, this.dialect);
+  exclusive = <T>(fn: () => Promise<T>) => withStartupLock(this.db, this.dialect, fn);
   async ping() {
     await sql`select 1`.execute(this.db);
   }
@@ -257,6 +258,13 @@ export class SqlStore extends SqlDashboard implements Store {
   async countOutbox(status: 'pending' | 'sent' | 'failed') {
     const r = await this.db.selectFrom('outbox').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', status).executeTakeFirstOrThrow();
     return Number(r.n);
+  }
+
+  async outboxBacklog() {
+    const r = await this.db.selectFrom('outbox')
+      .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min('created_at').as('oldest')])
+      .where('status', '=', 'pending').executeTakeFirstOrThrow();
+    return { pending: Number(r.n), oldestCreatedAt: r.oldest === null ? null : Number(r.oldest) };
   }
 
   // users ------------------------------------------------------------------------------------------

@@ -152,6 +152,10 @@ export const sesame = {
   /** The connection's email rendered by the server's Liquid engine, with the unsaved template fields if given. */
   previewEmail: (body: { connection: string; email?: { subject?: string; body?: string; from?: string; syntax?: string }; language?: string }) =>
     call<{ from?: string; subject: string; html?: string; text?: string }>('POST', '/api/v2/sesame/preview-email', body),
+  /** An sms connection's text rendered by the server, with the unsaved template if given (null: the built-in text). */
+  previewSms: (body: { connection: string; template?: string | null; syntax?: string }) =>
+    call<{ text: string; characters: number; segments: number }>('POST', '/api/v2/sesame/preview-sms', body),
+  testSms: (to: string, connection: string) => call<{ to: string }>('POST', '/api/v2/sesame/test-sms', { to, connection }),
 };
 
 export const FEATURE_FLAG = 'enforce_client_authentication_on_passwordless_start';

@@ -1,41 +1,10 @@
 import { type FormEvent, useState } from 'react';
 import { type TenantSettings, mgmt, ok, sesame } from '../api/client';
 import { EnforceSwitch } from '../components/enforce-switch';
+import { Field, SaveRow, useSave } from '../components/form';
 import { ErrorText, Show, Toggle, useLoad } from '../components/ui';
 import { useI18n } from '../i18n';
 import { useSession } from '../session';
-
-/** A form's save button state: the error next to it, or "Saved". */
-function useSave() {
-  const [error, setError] = useState<unknown>();
-  const [saved, setSaved] = useState(false);
-  async function save(action: () => Promise<unknown>) {
-    setError(undefined);
-    setSaved(false);
-    try {
-      await action();
-      setSaved(true);
-    } catch (err) {
-      setError(err);
-    }
-  }
-  return { error, saved, save };
-}
-
-function SaveRow({ error, saved }: { error: unknown; saved: boolean }) {
-  const { t } = useI18n();
-  return (
-    <>
-      <ErrorText error={error} />
-      {saved && <p role="status">{t('saved')}</p>}
-      <div className="actions">
-        <button type="submit" className="primary">
-          {t('save')}
-        </button>
-      </div>
-    </>
-  );
-}
 
 const loadSettings = () => ok(mgmt.GET('/api/v2/tenants/settings', {}));
 
@@ -55,14 +24,12 @@ function TenantForm({ s }: { s: TenantSettings }) {
   };
   return (
     <form onSubmit={submit} className="stack">
-      <label>
-        {t('settings.friendlyName')}
+      <Field label={t('settings.friendlyName')}>
         <input value={name} onChange={(e) => setName(e.target.value)} />
-      </label>
-      <label>
-        {t('settings.supportEmail')}
+      </Field>
+      <Field label={t('settings.supportEmail')}>
         <input type="email" value={support} onChange={(e) => setSupport(e.target.value)} />
-      </label>
+      </Field>
       <SaveRow error={error} saved={saved} />
     </form>
   );
@@ -90,14 +57,12 @@ function BrandingForm(props: { logo: string; color: string; label: string }) {
   return (
     <div className="split">
       <form onSubmit={submit} className="stack">
-        <label>
-          {t('settings.logo')}
+        <Field label={t('settings.logo')}>
           <input type="url" value={logo} onChange={(e) => setLogo(e.target.value)} placeholder="https://…" />
-        </label>
-        <label>
-          {t('settings.primary')}
+        </Field>
+        <Field label={t('settings.primary')}>
           <input type="color" value={color} onChange={(e) => setColor(e.target.value)} />
-        </label>
+        </Field>
         <SaveRow error={error} saved={saved} />
       </form>
       {/* A sketch of the hosted login page with these choices; the real page reads them from /api/v2/branding. */}
@@ -151,10 +116,9 @@ function AdvancedForm({ s }: { s: TenantSettings }) {
     <form onSubmit={submit} className="stack">
       <Toggle id="magiclink" label={<code>allow_magiclink_verify_without_session</code>} checked={noSession} onChange={setNoSession} />
       <p className="muted">{t('settings.magiclinkHelp')}</p>
-      <label>
-        {t('settings.smsBudget')}
+      <Field label={t('settings.smsBudget')}>
         <input type="number" min={0} value={budget} onChange={(e) => setBudget(e.target.value)} />
-      </label>
+      </Field>
       <SaveRow error={error} saved={saved} />
     </form>
   );
@@ -187,26 +151,21 @@ function ProviderForm({ p }: { p: Provider | undefined }) {
     <>
       {!p && <p className="muted">{t('settings.noProvider')}</p>}
       <form onSubmit={submit} className="stack">
-        <label>
-          {t('settings.smtpHost')}
+        <Field label={t('settings.smtpHost')}>
           <input required value={host} onChange={(e) => setHost(e.target.value)} />
-        </label>
-        <label>
-          {t('settings.smtpPort')}
+        </Field>
+        <Field label={t('settings.smtpPort')}>
           <input required type="number" value={port} onChange={(e) => setPort(e.target.value)} />
-        </label>
-        <label>
-          {t('settings.smtpUser')}
+        </Field>
+        <Field label={t('settings.smtpUser')}>
           <input value={userName} onChange={(e) => setUserName(e.target.value)} autoComplete="off" />
-        </label>
-        <label>
-          {t('settings.smtpPass')}
+        </Field>
+        <Field label={t('settings.smtpPass')}>
           <input type="password" value={pass} onChange={(e) => setPass(e.target.value)} placeholder={p ? t('conns.secretSet') : ''} autoComplete="new-password" />
-        </label>
-        <label>
-          {t('settings.fromAddress')}
+        </Field>
+        <Field label={t('settings.fromAddress')}>
           <input type="email" value={from} onChange={(e) => setFrom(e.target.value)} />
-        </label>
+        </Field>
         <SaveRow error={error} saved={saved} />
       </form>
       <div className="actions start">

@@ -1,5 +1,6 @@
 import { type FormEvent, useState } from 'react';
 import { mgmt, ok, sesame } from '../api/client';
+import { AddForm } from '../components/form';
 import { Confirm, Empty, ErrorText, Show, fmtDate, useLoad } from '../components/ui';
 import { useI18n } from '../i18n';
 
@@ -73,12 +74,6 @@ export function LogStreams() {
   const { t } = useI18n();
   const streams = useLoad(() => ok(mgmt.GET('/api/v2/log-streams', {})), []);
   const { error, run } = useAction(streams.reload);
-  const [name, setName] = useState('');
-  const [url, setUrl] = useState('');
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    void run(() => ok(mgmt.POST('/api/v2/log-streams', { body: { name, type: 'http', sink: { httpEndpoint: url } as never } })));
-  };
   return (
     <>
       <Show state={streams}>
@@ -99,23 +94,12 @@ export function LogStreams() {
           )
         }
       </Show>
-      <form onSubmit={submit} className="stack">
-        <h3>{t('streams.add')}</h3>
-        <label>
-          {t('apps.name')}
-          <input required value={name} onChange={(e) => setName(e.target.value)} />
-        </label>
-        <label>
-          {t('streams.url')}
-          <input required type="url" value={url} onChange={(e) => setUrl(e.target.value)} placeholder="https://…" />
-        </label>
-        <ErrorText error={error} />
-        <div className="actions">
-          <button type="submit" className="primary">
-            {t('streams.add')}
-          </button>
-        </div>
-      </form>
+      <AddForm
+        title={t('streams.add')}
+        second={{ label: t('streams.url'), type: 'url', placeholder: 'https://…' }}
+        error={error}
+        onAdd={(name, url) => run(() => ok(mgmt.POST('/api/v2/log-streams', { body: { name, type: 'http', sink: { httpEndpoint: url } as never } })))}
+      />
     </>
   );
 }
@@ -124,12 +108,6 @@ export function Apis() {
   const { t } = useI18n();
   const apis = useLoad(() => ok(mgmt.GET('/api/v2/resource-servers', {})), []);
   const { error, run } = useAction(apis.reload);
-  const [name, setName] = useState('');
-  const [identifier, setIdentifier] = useState('');
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    void run(() => ok(mgmt.POST('/api/v2/resource-servers', { body: { name, identifier } })));
-  };
   return (
     <>
       <Show state={apis}>
@@ -154,23 +132,12 @@ export function Apis() {
           );
         }}
       </Show>
-      <form onSubmit={submit} className="stack">
-        <h3>{t('apis.add')}</h3>
-        <label>
-          {t('apps.name')}
-          <input required value={name} onChange={(e) => setName(e.target.value)} />
-        </label>
-        <label>
-          {t('apis.identifier')}
-          <input required value={identifier} onChange={(e) => setIdentifier(e.target.value)} placeholder="https://api.example.com/" />
-        </label>
-        <ErrorText error={error} />
-        <div className="actions">
-          <button type="submit" className="primary">
-            {t('apis.add')}
-          </button>
-        </div>
-      </form>
+      <AddForm
+        title={t('apis.add')}
+        second={{ label: t('apis.identifier'), placeholder: 'https://api.example.com/' }}
+        error={error}
+        onAdd={(name, identifier) => run(() => ok(mgmt.POST('/api/v2/resource-servers', { body: { name, identifier } })))}
+      />
     </>
   );
 }

@@ -47,13 +47,18 @@ describe(`admin dashboard: applications, connections, users, non-admins [${backe
       body: JSON.stringify({ client_id: app.client_id, client_secret: secret, connection: 'email', email, send: 'code' }),
     });
 
-  it('creates an application, shows its secret once, rotates it (shown once) and each secret works with /passwordless/start in turn', async () => {
+  /** Creates an application through the dialog: its name and the type's label in the chooser. */
+  async function createApp(name: string, type: string) {
     await open(page, 'applications');
     await page.locator('[data-testid="app-create"]').click();
     const dialog = page.getByRole('dialog');
-    await dialog.getByLabel('Name').fill('Invoices');
-    await dialog.getByText('Regular web application (confidential)').click();
+    await dialog.getByLabel('Name').fill(name);
+    await dialog.getByText(type).click();
     await dialog.getByRole('button', { name: 'Create' }).click();
+  }
+
+  it('creates an application, shows its secret once, rotates it (shown once) and each secret works with /passwordless/start in turn', async () => {
+    await createApp('Invoices', 'Regular web application (confidential)');
     // A confidential application's secret is shown right after creation, with a copy button.
     const first = (await page.locator('[data-testid="secret-value"]').innerText({ timeout: WAIT })).trim();
     assert.match(first, /^\S{32,}$/);
@@ -92,12 +97,7 @@ describe(`admin dashboard: applications, connections, users, non-admins [${backe
   });
 
   it('a public application (SPA) has no secret to show after creation', async () => {
-    await open(page, 'applications');
-    await page.locator('[data-testid="app-create"]').click();
-    const dialog = page.getByRole('dialog');
-    await dialog.getByLabel('Name').fill('Storefront');
-    await dialog.getByText('Single-page application (public)').click();
-    await dialog.getByRole('button', { name: 'Create' }).click();
+    await createApp('Storefront', 'Single-page application (public)');
     await page.waitForURL((u) => /^\/admin\/applications\/[^/]+$/.test(u.pathname), { timeout: WAIT });
     await page.getByRole('heading', { name: 'Storefront' }).waitFor({ timeout: WAIT });
     assert.equal(await page.locator('[data-testid="secret-value"]').count(), 0);

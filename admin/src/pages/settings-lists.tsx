@@ -1,7 +1,7 @@
 import { type FormEvent, useState } from 'react';
 import { mgmt, ok, sesame } from '../api/client';
 import { AddForm } from '../components/form';
-import { Confirm, Empty, ErrorText, Show, fmtDate, useLoad } from '../components/ui';
+import { Cards, Confirm, ErrorText, Show, fmtDate, useLoad } from '../components/ui';
 import { useI18n } from '../i18n';
 
 /** Runs an action, keeping its error for display next to the control. */
@@ -77,22 +77,18 @@ export function LogStreams() {
   return (
     <>
       <Show state={streams}>
-        {(ss) =>
-          ss.length === 0 ? (
-            <Empty>{t('streams.empty')}</Empty>
-          ) : (
-            <ul className="plain">
-              {ss.map((s) => (
-                <li key={s.id} className="card">
-                  <strong>{s.name}</strong> {s.type} <span className="badge">{s.status}</span>{' '}
-                  <button type="button" className="danger" onClick={() => run(() => ok(mgmt.DELETE('/api/v2/log-streams/{id}', { params: { path: { id: s.id ?? '' } } })))}>
-                    {t('delete')}
-                  </button>
-                </li>
-              ))}
-            </ul>
-          )
-        }
+        {(ss) => (
+          <Cards items={ss} empty={t('streams.empty')} keyOf={(x) => x.id ?? ''}>
+            {(x) => (
+              <>
+                <strong>{x.name}</strong> {x.type} <span className="badge">{x.status}</span>{' '}
+                <button type="button" className="danger" onClick={() => run(() => ok(mgmt.DELETE('/api/v2/log-streams/{id}', { params: { path: { id: x.id ?? '' } } })))}>
+                  {t('delete')}
+                </button>
+              </>
+            )}
+          </Cards>
+        )}
       </Show>
       <AddForm
         title={t('streams.add')}
@@ -111,26 +107,21 @@ export function Apis() {
   return (
     <>
       <Show state={apis}>
-        {(as) => {
-          const list = Array.isArray(as) ? as : [];
-          return list.length === 0 ? (
-            <Empty>{t('apis.empty')}</Empty>
-          ) : (
-            <ul className="plain">
-              {list.map((a) => (
-                <li key={a.id} className="card">
-                  <strong>{a.name}</strong> <code>{a.identifier}</code> {a.is_system && <span className="badge">{t('apis.system')}</span>}
-                  <span className="muted"> {(a.scopes ?? []).map((s) => s.value).join(' ')}</span>
-                  {!a.is_system && (
-                    <button type="button" className="danger" onClick={() => run(() => ok(mgmt.DELETE('/api/v2/resource-servers/{id}', { params: { path: { id: a.id ?? '' } } })))}>
-                      {t('delete')}
-                    </button>
-                  )}
-                </li>
-              ))}
-            </ul>
-          );
-        }}
+        {(as) => (
+          <Cards items={Array.isArray(as) ? as : []} empty={t('apis.empty')} keyOf={(a) => a.id ?? ''}>
+            {(a) => (
+              <>
+                <strong>{a.name}</strong> <code>{a.identifier}</code> {a.is_system && <span className="badge">{t('apis.system')}</span>}
+                <span className="muted"> {(a.scopes ?? []).map((x) => x.value).join(' ')}</span>
+                {!a.is_system && (
+                  <button type="button" className="danger" onClick={() => run(() => ok(mgmt.DELETE('/api/v2/resource-servers/{id}', { params: { path: { id: a.id ?? '' } } })))}>
+                    {t('delete')}
+                  </button>
+                )}
+              </>
+            )}
+          </Cards>
+        )}
       </Show>
       <AddForm
         title={t('apis.add')}

@@ -3,7 +3,7 @@ import { sampleCode } from '../../core/email-preview.ts';
 import type { Connection } from '../../core/model.ts';
 import { otpSettings } from '../../core/otp.ts';
 import { maskPhone, normalizePhone } from '../../core/phone.ts';
-import { ApiError, invalidBody, notFound } from '../../errors/api-error.ts';
+import { ApiError, invalidBody } from '../../errors/api-error.ts';
 import { createTemplateEngine } from '../../mail/templates.ts';
 import type { Services } from '../../services.ts';
 import { openSmsSecrets } from '../../sms/secrets.ts';
@@ -11,6 +11,7 @@ import { sendSms } from '../../sms/send.ts';
 import { MAX_TEMPLATE_LENGTH, SMS_SYNTAXES, SmsTemplateError, renderSms } from '../../sms/template.ts';
 import { SmsProviderError } from '../../sms/types.ts';
 import { requireScopes } from './auth.ts';
+import { connectionNamed } from './sesame-email.ts';
 
 interface PreviewBody {
   connection: string;
@@ -58,11 +59,7 @@ function segments(text: string): number {
 export function registerSesameSms(api: FastifyInstance, s: Services): void {
   const engine = createTemplateEngine();
 
-  async function smsConnection(name: string): Promise<Connection> {
-    const conn = await s.store.getConnectionByName(name);
-    if (!conn || conn.strategy !== 'sms') throw notFound(`No sms connection is named ${name.slice(0, 64)}`, 'inexistent_connection');
-    return conn;
-  }
+  const smsConnection = (name: string) => connectionNamed(s, name, 'sms');
   async function render(conn: Connection, options: Record<string, unknown>, body: PreviewBody, to: string): Promise<string> {
     try {
       return await renderSms(engine, options, { code: sampleCode(otpSettings(conn).length), phone_number: to, application: { name: body.application ?? 'My App' }, request_language: body.language ?? null }, s.issuer);

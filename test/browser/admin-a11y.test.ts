@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { PASSWORDLESS_OTP_GRANT } from '../../src/core/model.ts';
-import { ADMIN, adminScreenshot, dashboardMissing, go, settled, waitForAttribute, signInAdmin, startAdminSuite, tabTo } from '../helpers/admin-dashboard.ts';
+import { ADMIN, adminScreenshot, dashboardMissing, go, settled, signIn, waitForAttribute, signInAdmin, startAdminSuite, tabTo } from '../helpers/admin-dashboard.ts';
 import { browserUnavailable } from '../helpers/browser.ts';
 import type { BrowserSuite } from '../helpers/browser-suite.ts';
 import { createClient } from '../helpers/fixtures.ts';
@@ -98,6 +98,31 @@ describe('admin dashboard: accessibility, 375 px, keyboard, screenshots', { skip
       await ctx.close();
     });
   }
+
+  it('the dialogs (create an application, its secret shown once) and the not-admin page pass axe-core', async () => {
+    const ctx = await suite.context();
+    const page = await ctx.newPage();
+    await signInAdmin(suite, page);
+    await go(page, 'applications');
+    await page.locator('[data-testid="app-create"]').click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Name').fill('Axe check');
+    await assertAccessible(page, 'the create-application dialog');
+    await adminScreenshot(page, 'create-application', false);
+    await dialog.getByRole('button', { name: 'Create' }).click();
+    await page.locator('[data-testid="secret-value"]').waitFor({ timeout: WAIT });
+    await assertAccessible(page, 'the new secret dialog');
+    await adminScreenshot(page, 'new-secret', false);
+    await ctx.close();
+
+    const other = await suite.context();
+    const p = await other.newPage();
+    await signIn(suite, p, 'not-an-admin@example.com');
+    await p.locator('[data-testid="not-admin"]').waitFor({ timeout: WAIT });
+    await assertAccessible(p, 'the not-admin page');
+    await adminScreenshot(p, 'not-admin', false);
+    await other.close();
+  });
 
   it('signs in and flips the enforcement switch with the keyboard alone', async () => {
     const ctx = await suite.context();

@@ -208,6 +208,13 @@ describe(`admin dashboard: applications, connections, users, non-admins [${backe
     assert.equal(await page.locator('[data-testid="logs-more"]').count(), 0);
     const descriptions = await rows.locator('td:nth-child(3)').allInnerTexts();
     assert.deepEqual(descriptions, Array.from({ length: 1060 }, (_, i) => `paged ${String(1059 - i).padStart(4, '0')}`), 'each log once, newest first');
+
+    // The live tail puts a new matching log on top (Auth0's checkpoint read, then the query), and only that one.
+    await page.getByLabel('Live tail').click();
+    await suite.srv.services.store.appendLogs([makeLog('fn', null, { description: 'unrelated' }), makeLog('fn', null, { description: 'paged 1060' })]);
+    await waitUntil(page, `document.querySelectorAll('[data-testid="log-row"]').length === 1061`, 'the tailed log');
+    assert.equal(await rows.first().locator('td:nth-child(3)').innerText(), 'paged 1060');
+    await page.getByLabel('Live tail').click();
   });
 
   it('finds a user by email, blocks them, and start then sends them nothing', async () => {

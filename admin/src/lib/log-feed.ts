@@ -46,11 +46,16 @@ export interface LogFeed {
 export function useLogFeed(query: string, tail: boolean): LogFeed {
   const [state, setState] = useState<Omit<LogFeed, 'more'>>({ logs: [], error: undefined, loading: true, end: false });
   const generation = useRef(0);
+  /** The tenant's newest log_id when the table was loaded: the tail starts there, so nothing in between is missed. */
+  const loadedAt = useRef<Promise<string>>(Promise.resolve('0'));
 
   useEffect(() => {
     const gen = ++generation.current;
     setState({ logs: [], error: undefined, loading: true, end: false });
-    searchPage(query).then(
+    const first = searchPage(query);
+    const newest = query ? searchPage('', undefined, 1) : first;
+    loadedAt.current = newest.then((l) => l[0]?.log_id ?? '0', () => '0');
+    first.then(
       (logs) => gen === generation.current && setState({ logs, error: undefined, loading: false, end: logs.length < PER_PAGE }),
       (error: unknown) => gen === generation.current && setState({ logs: [], error, loading: false, end: true }),
     );
@@ -65,8 +70,8 @@ export function useLogFeed(query: string, tail: boolean): LogFeed {
       if (busy) return;
       busy = true;
       try {
-        // Start after the newest log of the tenant, whatever the query, so the first read is not history.
-        cursor ??= (await searchPage('', undefined, 1))[0]?.log_id ?? '0';
+        // Start after the newest log of the tenant when the table was loaded, whatever the query.
+        cursor ??= await loadedAt.current;
         const { logs, next } = await checkpoint(cursor);
         if (!live || logs.length === 0) return;
         const first = logs[0]!.log_id;

@@ -72,8 +72,15 @@ for (const { backend, skip } of await backendMatrix()) {
     });
     after(async () => suite?.close());
 
-    it('tenant: friendly name and support email', async () => {
+    it('tenant: friendly name and support email (a refusal shown under its field)', async () => {
       await go(page, 'settings/tenant');
+      // The server's refusal names the property; the dashboard shows it under that field.
+      await page.getByLabel('Friendly name').fill('x'.repeat(300));
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
+      const refused = page.getByLabel('Friendly name').locator('xpath=following-sibling::p[contains(@class,"field-error")]');
+      await refused.waitFor({ timeout: WAIT });
+      assert.match(await refused.innerText(), /String is too long \(300 chars\), maximum 255' on property friendly_name/);
+      assert.equal(await page.getByLabel('Friendly name').getAttribute('aria-invalid'), 'true');
       await page.getByLabel('Friendly name').fill('Acme Sign-in');
       await page.getByLabel('Support email').fill('help@acme.example');
       await save();

@@ -35,7 +35,16 @@ export function Field(props: { label: ReactNode; error?: string | undefined; hin
  */
 export function errorField(err: unknown, paths: string[]): string | undefined {
   if (!(err instanceof ApiError) || err.status !== 400) return undefined;
+  // Schema refusals in Auth0's words end with the property: `… on property support_email.`
+  const at = / on property (\S+?)\.?$/.exec(err.message)?.[1];
+  if (at !== undefined) return paths.find((p) => p === at);
   return paths.filter((p) => err.message.startsWith(`${p} `) || err.message.startsWith(`${p}:`)).sort((a, b) => b.length - a.length)[0];
+}
+
+/** A save error split: the message for the field it names (one of `paths`), or the error for the whole form. */
+export function splitError(error: unknown, paths: string[]): { on(path: string): string | undefined; form: unknown } {
+  const field = errorField(error, paths);
+  return { on: (path) => (field === path ? (error as Error).message : undefined), form: field ? undefined : error };
 }
 
 /** A set of checkboxes over ids (an application's connections, a connection's applications). */

@@ -22,7 +22,7 @@ export function App() {
       const result = await landing(auth);
       let session: Session | undefined;
       if (result.kind === 'signed-in') {
-        useToken(async () => (await auth.getTokenSilently()) as string);
+        useToken(async (fresh) => (await auth.getTokenSilently(fresh ? { cacheMode: 'off' } : {})) as string);
         session = { auth, config, user: await auth.getUser() };
         window.history.replaceState(null, '', `/admin${result.returnTo.startsWith('/') ? result.returnTo : `/${result.returnTo}`}`);
       }

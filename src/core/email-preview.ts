@@ -17,7 +17,7 @@ export interface PreviewInput {
 }
 
 /** A sample code: digits of the connection's length that no code can be (codes are random). */
-const sampleCode = (length: number) => '0123456789'.repeat(2).slice(0, length);
+export const sampleCode = (length: number) => '0123456789'.repeat(2).slice(0, length);
 
 /**
  * Renders a connection's passwordless email the way /passwordless/start does (mail/templates.ts:

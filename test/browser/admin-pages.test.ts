@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
-import { ADMIN, dashboardMissing, go, open, signIn, signInAdmin, startAdminSuite, waitForAttribute } from '../helpers/admin-dashboard.ts';
+import { ADMIN, dashboardMissing, go, open, signIn, signInAdmin, startAdminSuite, waitForAttribute, waitUntil } from '../helpers/admin-dashboard.ts';
 import { backendMatrix } from '../helpers/backends.ts';
 import { browserUnavailable } from '../helpers/browser.ts';
 import type { BrowserSuite } from '../helpers/browser-suite.ts';
 import { uniqueEmail } from '../helpers/fixtures.ts';
 import { extractCode } from '../helpers/smtp-sink.ts';
+import { type TwilioServer, startTwilioServer } from '../helpers/sms-servers.ts';
+import { uniquePhone } from '../helpers/sms-tenant.ts';
+import { makeLog } from '../../src/core/logs.ts';
 
 const WAIT = 20_000;
 // PostgreSQL when it answers (always in CI), as magic-links.test.ts does: the migration story runs on both.
@@ -23,13 +26,19 @@ describe(`admin dashboard: applications, connections, users, non-admins [${backe
   let page: Page;
   let app: { client_id: string; secret: string };
 
+  let twilio: TwilioServer;
+
   before(async () => {
-    suite = await startAdminSuite(backend);
+    twilio = await startTwilioServer();
+    suite = await startAdminSuite(backend, { SESAME_TWILIO_API_URL: twilio.url });
     ctx = await suite.context();
     page = await ctx.newPage();
     await signInAdmin(suite, page);
   });
-  after(async () => suite?.close());
+  after(async () => {
+    await suite?.close();
+    await twilio?.close();
+  });
 
   const start = (email: string, secret = app.secret) =>
     suite.fetch(`${suite.issuer}passwordless/start`, {
@@ -38,13 +47,23 @@ describe(`admin dashboard: applications, connections, users, non-admins [${backe
       body: JSON.stringify({ client_id: app.client_id, client_secret: secret, connection: 'email', email, send: 'code' }),
     });
 
-  it('creates an application, rotates its secret (shown once) and the new secret works with /passwordless/start', async () => {
+  /** Creates an application through the dialog: its name and the type's label in the chooser. */
+  async function createApp(name: string, type: string) {
     await open(page, 'applications');
     await page.locator('[data-testid="app-create"]').click();
     const dialog = page.getByRole('dialog');
-    await dialog.getByLabel('Name').fill('Invoices');
-    await dialog.getByText('Regular web application (confidential)').click();
+    await dialog.getByLabel('Name').fill(name);
+    await dialog.getByText(type).click();
     await dialog.getByRole('button', { name: 'Create' }).click();
+  }
+
+  it('creates an application, shows its secret once, rotates it (shown once) and each secret works with /passwordless/start in turn', async () => {
+    await createApp('Invoices', 'Regular web application (confidential)');
+    // A confidential application's secret is shown right after creation, with a copy button.
+    const first = (await page.locator('[data-testid="secret-value"]').innerText({ timeout: WAIT })).trim();
+    assert.match(first, /^\S{32,}$/);
+    await page.getByRole('dialog').getByRole('button', { name: 'Copy' }).waitFor();
+    await page.getByRole('button', { name: 'Done' }).click();
     await page.waitForURL((u) => /^\/admin\/applications\/[^/]+$/.test(u.pathname), { timeout: WAIT });
     const clientId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
 
@@ -53,23 +72,35 @@ describe(`admin dashboard: applications, connections, users, non-admins [${backe
     await page.getByLabel('http://auth0.com/oauth/grant-type/passwordless/otp').check();
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     await page.getByText('Saved.').waitFor({ timeout: WAIT });
+    app = { client_id: clientId, secret: first };
+    const created = uniqueEmail('created');
+    assert.equal((await start(created)).status, 200, 'the secret shown at creation works');
+    await suite.mailTo(created);
 
     await page.getByRole('button', { name: 'Rotate secret' }).click();
     await page.locator('[data-testid="confirm-dialog"]').waitFor();
     await page.locator('[data-testid="confirm-accept"]').click();
-    const secret = (await page.locator('[data-testid="secret-value"]').innerText({ timeout: WAIT })).trim();
-    assert.match(secret, /^\S{32,}$/);
+    await waitUntil(page, `(document.querySelector('[data-testid="secret-value"]')?.textContent ?? '').trim().length >= 32`, 'the new secret');
+    const secret = (await page.locator('[data-testid="secret-value"]').innerText()).trim();
+    assert.notEqual(secret, first);
     app = { client_id: clientId, secret };
 
     const email = uniqueEmail('rotated');
     const res = await start(email);
     assert.equal(res.status, 200, await res.clone().text());
     assert.match(extractCode(await suite.mailTo(email)), /^\d{6}$/);
-    assert.equal((await start(uniqueEmail('wrong'), `${secret}x`)).status, 401, 'a wrong secret is refused');
+    assert.equal((await start(uniqueEmail('wrong'), first)).status, 401, 'the secret shown at creation no longer works');
 
     await page.getByRole('button', { name: 'Done' }).click();
     await open(page, 'applications');
     await page.locator('[data-testid="app-row"]', { hasText: 'Invoices' }).waitFor({ timeout: WAIT });
+  });
+
+  it('a public application (SPA) has no secret to show after creation', async () => {
+    await createApp('Storefront', 'Single-page application (public)');
+    await page.waitForURL((u) => /^\/admin\/applications\/[^/]+$/.test(u.pathname), { timeout: WAIT });
+    await page.getByRole('heading', { name: 'Storefront' }).waitFor({ timeout: WAIT });
+    assert.equal(await page.locator('[data-testid="secret-value"]').count(), 0);
   });
 
   it("changes the email connection's code length and the next mail has the longer code", async () => {
@@ -96,6 +127,96 @@ describe(`admin dashboard: applications, connections, users, non-admins [${backe
     await page.getByText('Saved.').waitFor({ timeout: WAIT });
   });
 
+  it("edits an sms connection's fraud guards and the SMS budget in a typed form: errors under their fields, values through the API", async () => {
+    const made = await suite.api('POST', '/connections', {
+      name: 'sms-form', strategy: 'sms',
+      options: { provider: 'twilio', twilio_sid: twilio.accountSid, twilio_token: twilio.authToken, from: '+15005550006', template: 'Code @@password@@', syntax: 'md_with_macros' },
+    });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const id = (made.body as { id: string }).id;
+    const guards = async () => ((await suite.api('GET', `/connections/${id}`)).body as { options: { fraud_guards: Record<string, unknown> } }).options.fraud_guards;
+    await open(page, 'connections');
+    await page.getByRole('link', { name: 'sms-form', exact: true }).click();
+    const form = page.locator('[data-testid="fraud-guards"]');
+    await form.waitFor({ timeout: WAIT });
+    assert.equal(await page.getByText('JSON').count(), 0, 'no JSON textarea');
+
+    // Checked in the browser: nothing is sent, each error sits under its field.
+    await page.locator('[data-testid="per_number-max"]').fill('0');
+    await form.getByLabel('Allowed countries').fill('fr, usa');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    const maxError = page.locator('[data-testid="per_number-max"] ~ .field-error');
+    await maxError.waitFor({ timeout: WAIT });
+    assert.equal(await maxError.innerText(), 'Enter a whole number from 1 to 1000000000.');
+    assert.equal(await page.locator('[data-testid="per_number-max"]').getAttribute('aria-invalid'), 'true');
+    assert.match(await form.getByLabel('Allowed countries').locator('xpath=following-sibling::p[contains(@class,"field-error")]').innerText(), /two-letter country codes/);
+    assert.deepEqual((await guards()).per_number, { max: 5, window_seconds: 3600 }, 'nothing was saved');
+
+    await page.locator('[data-testid="per_number-max"]').fill('3');
+    await page.locator('[data-testid="per_number-window"]').fill('600');
+    await form.getByLabel('Allowed countries').fill('fr, US');
+    await form.getByLabel('Limit per application').uncheck();
+    await page.locator('[data-testid="sms-budget"]').fill('250');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByText('Saved.').waitFor({ timeout: WAIT });
+    const saved = await guards();
+    assert.deepEqual([saved.per_number, saved.per_client, saved.allowed_countries], [{ max: 3, window_seconds: 600 }, null, ['FR', 'US']]);
+    assert.equal(((await suite.api('GET', '/tenants/settings')).body as { sms_daily_budget: number }).sms_daily_budget, 250);
+
+    // A refusal by the server that names an option is shown under that option's field.
+    await page.getByLabel('SMS provider', { exact: true }).selectOption('sms_gateway');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    const urlError = page.getByLabel('Gateway URL').locator('xpath=following-sibling::p[contains(@class,"field-error")]');
+    await urlError.waitFor({ timeout: WAIT });
+    assert.match(await urlError.innerText(), /^options\.gateway_url is required/);
+    await page.getByLabel('SMS provider', { exact: true }).selectOption('twilio');
+  });
+
+  it('previews the SMS text live (rendered by the server) and sends a test SMS to a typed number', async () => {
+    await go(page, 'connections');
+    await page.getByRole('link', { name: 'sms-form', exact: true }).click();
+    const preview = page.locator('[data-testid="sms-preview"]');
+    await preview.getByText('Code 012345').waitFor({ timeout: WAIT });
+    await page.getByLabel('Template syntax').selectOption('liquid');
+    await page.locator('[data-testid="sms-template"]').fill('{{ application.name }}: {{ code }} is your code');
+    await preview.getByText('My App: 012345 is your code').waitFor({ timeout: WAIT });
+    await preview.getByText('27 characters, 1 SMS part(s)').waitFor();
+    await page.locator('[data-testid="sms-template"]').fill('{% if %}');
+    await preview.getByText(/options\.template/).waitFor({ timeout: WAIT });
+
+    const to = uniquePhone();
+    const before = twilio.messages.length;
+    await preview.getByLabel('Send a test to').fill(to);
+    await preview.getByRole('button', { name: 'Send a test SMS' }).click();
+    await preview.getByText(/^Test message sent to \+\*+\d{4}\.$/).waitFor({ timeout: WAIT });
+    assert.equal(twilio.messages.length, before + 1);
+    assert.deepEqual([twilio.messages.at(-1)!.to, twilio.messages.at(-1)!.body], [to, 'Code 012345'], 'the saved template');
+  });
+
+  it('pages the logs by log_id past the 1,000 results a page number reaches, newest first', async () => {
+    const base = Date.now() - 3_600_000;
+    await suite.srv.services.store.appendLogs(Array.from({ length: 1060 }, (_, i) => makeLog('fn', null, { description: `paged ${String(i).padStart(4, '0')}` }, base + i)));
+    await go(page, `logs?q=${encodeURIComponent('description:paged*')}`);
+    const rows = page.locator('[data-testid="log-row"]');
+    await waitUntil(page, `document.querySelectorAll('[data-testid="log-row"]').length === 100`, 'the first 100 logs');
+    for (let n = 200; n <= 1100; n += 100) {
+      await page.locator('[data-testid="logs-more"]').click();
+      const want = Math.min(n, 1060);
+      await waitUntil(page, `document.querySelectorAll('[data-testid="log-row"]').length === ${want}`, `${want} logs`);
+    }
+    await page.getByText('No older logs.').waitFor({ timeout: WAIT });
+    assert.equal(await page.locator('[data-testid="logs-more"]').count(), 0);
+    const descriptions = await rows.locator('td:nth-child(3)').allInnerTexts();
+    assert.deepEqual(descriptions, Array.from({ length: 1060 }, (_, i) => `paged ${String(1059 - i).padStart(4, '0')}`), 'each log once, newest first');
+
+    // The live tail puts a new matching log on top (Auth0's checkpoint read, then the query), and only that one.
+    await page.getByLabel('Live tail').click();
+    await suite.srv.services.store.appendLogs([makeLog('fn', null, { description: 'unrelated' }), makeLog('fn', null, { description: 'paged 1060' })]);
+    await waitUntil(page, `document.querySelectorAll('[data-testid="log-row"]').length === 1061`, 'the tailed log');
+    assert.equal(await rows.first().locator('td:nth-child(3)').innerText(), 'paged 1060');
+    await page.getByLabel('Live tail').click();
+  });
+
   it('finds a user by email, blocks them, and start then sends them nothing', async () => {
     const email = uniqueEmail('blockme');
     const made = await suite.api('POST', '/users', { email, connection: 'email', email_verified: true });
@@ -105,7 +226,8 @@ describe(`admin dashboard: applications, connections, users, non-admins [${backe
     await page.getByPlaceholder('Email or phone number').press('Enter');
     const row = page.locator('[data-testid="user-row"]', { hasText: email });
     await row.waitFor({ timeout: WAIT });
-    assert.equal(await page.locator('[data-testid="user-row"]').count(), 1);
+    // The unfiltered list may show this user too until the search answers: wait for the search's one row.
+    await waitUntil(page, `document.querySelectorAll('[data-testid="user-row"]').length === 1`, 'one user found');
     await row.getByRole('link').click();
     await page.locator('[data-testid="user-block"]').click();
     await waitForAttribute(page, '[data-testid="user-block"]', 'aria-pressed', 'true');

@@ -22,6 +22,8 @@ export const SCOPE_TABLE: Record<string, readonly string[]> = {
   'GET /api/v2/sesame/migration': ['read:logs'],
   'POST /api/v2/sesame/preview-email': ['read:connections'],
   'POST /api/v2/sesame/test-email': ['update:email_provider'],
+  'POST /api/v2/sesame/preview-sms': ['read:connections'],
+  'POST /api/v2/sesame/test-sms': ['update:connections'],
 
   'GET /api/v2/email-templates/{templateName}': ['read:email_templates'],
   'POST /api/v2/email-templates': ['create:email_templates'],

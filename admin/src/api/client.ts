@@ -1,6 +1,6 @@
 // The dashboard's one door to Sesame: the public Management API (/api/v2), with the signed-in
 // administrator's access token. Types come from the server's openapi.json (schema.d.ts, generated).
-import createClient, { type Middleware } from 'openapi-fetch';
+import createClient from 'openapi-fetch';
 import type { paths } from './schema';
 
 /** A Management API error in Auth0's shape `{statusCode, error, message, errorCode?}`. */
@@ -14,7 +14,8 @@ export class ApiError extends Error {
   }
 }
 
-type TokenSource = () => Promise<string>;
+/** The access token; `fresh` skips auth0-spa-js's cache and asks Sesame for a new one (refresh token). */
+type TokenSource = (fresh?: boolean) => Promise<string>;
 let token: TokenSource = () => Promise.reject(new ApiError(401, 'not signed in'));
 
 /** Called once after sign-in: every request then asks auth0-spa-js for a fresh token (refreshed by rotation). */
@@ -22,15 +23,20 @@ export function useToken(source: TokenSource): void {
   token = source;
 }
 
-const bearer: Middleware = {
-  async onRequest({ request }) {
-    request.headers.set('authorization', `Bearer ${await token()}`);
-    return request;
-  },
-};
+/**
+ * A 401 is retried once with a new token: the cached one may be signed with a key just revoked in
+ * Settings → Signing keys (or otherwise dropped by the server) while the session itself is alive.
+ */
+async function send(request: Request): Promise<Response> {
+  const copy = request.clone();
+  request.headers.set('authorization', `Bearer ${await token()}`);
+  const first = await fetch(request);
+  if (first.status !== 401) return first;
+  copy.headers.set('authorization', `Bearer ${await token(true)}`);
+  return fetch(copy);
+}
 
-export const mgmt = createClient<paths>({ baseUrl: window.location.origin });
-mgmt.use(bearer);
+export const mgmt = createClient<paths>({ baseUrl: window.location.origin, fetch: send });
 
 function toError(status: number, body: unknown): ApiError {
   const b = (body ?? {}) as { message?: string; error?: string; errorCode?: string; error_description?: string };
@@ -54,11 +60,13 @@ export async function ok<T>(p: Promise<{ data?: T; error?: unknown; response: Re
 export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   let res: Response;
   try {
-    res = await fetch(`${window.location.origin}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${await token()}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    res = await send(
+      new Request(`${window.location.origin}${path}`, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      }),
+    );
   } catch (err) {
     if (err instanceof ApiError) throw err;
     throw new ApiError(0, err instanceof Error ? err.message : String(err));
@@ -152,6 +160,10 @@ export const sesame = {
   /** The connection's email rendered by the server's Liquid engine, with the unsaved template fields if given. */
   previewEmail: (body: { connection: string; email?: { subject?: string; body?: string; from?: string; syntax?: string }; language?: string }) =>
     call<{ from?: string; subject: string; html?: string; text?: string }>('POST', '/api/v2/sesame/preview-email', body),
+  /** An sms connection's text rendered by the server, with the unsaved template if given (null: the built-in text). */
+  previewSms: (body: { connection: string; template?: string | null; syntax?: string }) =>
+    call<{ text: string; characters: number; segments: number }>('POST', '/api/v2/sesame/preview-sms', body),
+  testSms: (to: string, connection: string) => call<{ to: string }>('POST', '/api/v2/sesame/test-sms', { to, connection }),
 };
 
 export const FEATURE_FLAG = 'enforce_client_authentication_on_passwordless_start';

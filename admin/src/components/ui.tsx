@@ -69,6 +69,20 @@ export function Empty({ children }: { children: ReactNode }) {
   return <p className="empty">{children}</p>;
 }
 
+/** A list of cards, or the empty state. */
+export function Cards<T>({ items, empty, keyOf, children }: { items: T[]; empty: string; keyOf(item: T): string; children(item: T): ReactNode }) {
+  if (items.length === 0) return <Empty>{empty}</Empty>;
+  return (
+    <ul className="plain">
+      {items.map((item) => (
+        <li key={keyOf(item)} className="card">
+          {children(item)}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 /** Renders loading, error or the data. */
 export function Show<T>({ state, children }: { state: Loaded<T>; children: (data: T) => ReactNode }) {
   if (state.error) return <ErrorText error={state.error} />;

@@ -1,7 +1,9 @@
 import { type FormEvent, useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
 import { type Client, type Connection, mgmt, ok } from '../api/client';
-import { Confirm, ErrorText, Modal, Show, lines, useLoad } from '../components/ui';
+import { CheckList, Field } from '../components/form';
+import { SecretShown } from '../components/secret';
+import { Confirm, ErrorText, Show, lines, useLoad } from '../components/ui';
 import { useI18n } from '../i18n';
 
 const GRANTS = ['authorization_code', 'implicit', 'refresh_token', 'client_credentials', 'http://auth0.com/oauth/grant-type/passwordless/otp'] as const;
@@ -97,33 +99,25 @@ function AppForm({ app, connections, reload }: { app: Client; connections: Conne
         {app.app_type} · client_id <code>{id}</code>
       </p>
       <form onSubmit={save} className="stack">
-        <label>
-          {t('apps.name')}
+        <Field label={t('apps.name')}>
           <input required value={name} onChange={(e) => setName(e.target.value)} />
-        </label>
-        <label>
-          {t('apps.callbacks')}
+        </Field>
+        <Field label={t('apps.callbacks')}>
           <textarea rows={3} value={callbacks} onChange={(e) => setCallbacks(e.target.value)} />
-        </label>
-        <label>
-          {t('apps.logoutUrls')}
+        </Field>
+        <Field label={t('apps.logoutUrls')}>
           <textarea rows={2} value={logout} onChange={(e) => setLogout(e.target.value)} />
-        </label>
-        <label>
-          {t('apps.webOrigins')}
+        </Field>
+        <Field label={t('apps.webOrigins')}>
           <textarea rows={2} value={origins} onChange={(e) => setOrigins(e.target.value)} />
-        </label>
-        <fieldset>
-          <legend>{t('apps.grants')}</legend>
-          {GRANTS.map((g) => (
-            <label key={g} className="check">
-              <input type="checkbox" checked={grants.includes(g)} onChange={(e) => setGrants(e.target.checked ? [...grants, g] : grants.filter((x) => x !== g))} />
-              <code>{g}</code>
-            </label>
-          ))}
-        </fieldset>
-        <label>
-          {t('apps.authMethod')}
+        </Field>
+        <CheckList
+          legend={t('apps.grants')}
+          items={GRANTS.map((g) => ({ id: g, label: <code>{g}</code> }))}
+          checked={new Set(grants)}
+          onChange={(next) => setGrants([...grants.filter((g) => !(GRANTS as readonly string[]).includes(g)), ...GRANTS.filter((g) => next.has(g))])}
+        />
+        <Field label={t('apps.authMethod')}>
           <select value={method} onChange={(e) => setMethod(e.target.value)}>
             {METHODS.map((m) => (
               <option key={m} value={m}>
@@ -131,7 +125,7 @@ function AppForm({ app, connections, reload }: { app: Client; connections: Conne
               </option>
             ))}
           </select>
-        </label>
+        </Field>
         {method === 'private_key_jwt' && (
           <fieldset>
             <legend>{t('apps.credentials')}</legend>
@@ -142,30 +136,17 @@ function AppForm({ app, connections, reload }: { app: Client; connections: Conne
                 </li>
               ))}
             </ul>
-            <label>
-              {t('apps.addPem')}
+            <Field label={t('apps.addPem')}>
               <textarea rows={4} value={pem} onChange={(e) => setPem(e.target.value)} placeholder="-----BEGIN PUBLIC KEY-----" spellCheck={false} />
-            </label>
+            </Field>
           </fieldset>
         )}
-        <fieldset>
-          <legend>{t('apps.connections')}</legend>
-          {connections.map((c) => (
-            <label key={c.id} className="check">
-              <input
-                type="checkbox"
-                checked={enabled.has(c.id ?? '')}
-                onChange={(e) => {
-                  const next = new Set(enabled);
-                  if (e.target.checked) next.add(c.id ?? '');
-                  else next.delete(c.id ?? '');
-                  setEnabled(next);
-                }}
-              />
-              {c.name} ({c.strategy})
-            </label>
-          ))}
-        </fieldset>
+        <CheckList
+          legend={t('apps.connections')}
+          items={connections.map((c) => ({ id: c.id ?? '', label: `${c.name} (${c.strategy})` }))}
+          checked={enabled}
+          onChange={setEnabled}
+        />
         <ErrorText error={saveError} />
         {saved && <p role="status">{t('saved')}</p>}
         <div className="actions">
@@ -196,22 +177,7 @@ function AppForm({ app, connections, reload }: { app: Client; connections: Conne
       >
         <p>{asking === 'delete' ? t('apps.deleteBody') : t('apps.rotateBody')}</p>
       </Confirm>
-      <Modal open={secret !== undefined} title={t('apps.newSecret')} onClose={() => setSecret(undefined)}>
-        <p>{t('apps.secretOnce')}</p>
-        <p>
-          <code className="secret" data-testid="secret-value">
-            {secret}
-          </code>
-        </p>
-        <div className="actions">
-          <button type="button" onClick={() => void navigator.clipboard?.writeText(secret ?? '')}>
-            {t('copy')}
-          </button>
-          <button type="button" className="primary" onClick={() => setSecret(undefined)}>
-            {t('done')}
-          </button>
-        </div>
-      </Modal>
+      <SecretShown secret={secret} onDone={() => setSecret(undefined)} />
     </>
   );
 }

@@ -1,6 +1,8 @@
 import { type FormEvent, useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { mgmt, ok } from '../api/client';
+import { Field } from '../components/form';
+import { SecretShown } from '../components/secret';
 import { Empty, ErrorText, Modal, Show, useLoad } from '../components/ui';
 import { type Key, useI18n } from '../i18n';
 
@@ -77,14 +79,19 @@ function CreateApp({ open, onClose }: { open: boolean; onClose(): void }) {
   const [type, setType] = useState<(typeof TYPES)[number]['value']>('regular_web');
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
+  const [shown, setShown] = useState<{ secret: string; path: string }>();
   async function submit(e: FormEvent) {
     e.preventDefault();
     setBusy(true);
     setError(undefined);
     try {
       const created = await ok(mgmt.POST('/api/v2/clients', { body: { name, app_type: type } }));
+      const path = `/applications/${encodeURIComponent(created.client_id ?? '')}`;
       onClose();
-      navigate(`/applications/${encodeURIComponent(created.client_id ?? '')}`);
+      // A confidential application's secret is in this answer only (Sesame keeps a keyed hash); a
+      // public one (token_endpoint_auth_method none) never uses one, so there is nothing to keep.
+      if (created.client_secret && created.token_endpoint_auth_method !== 'none') setShown({ secret: created.client_secret, path });
+      else navigate(path);
     } catch (err) {
       setError(err);
     } finally {
@@ -92,12 +99,13 @@ function CreateApp({ open, onClose }: { open: boolean; onClose(): void }) {
     }
   }
   return (
+    <>
+    <SecretShown secret={shown?.secret} title={t('apps.createdSecret', { name })} onDone={() => navigate(shown?.path ?? '/applications')} />
     <Modal open={open} title={t('apps.create')} onClose={onClose}>
       <form onSubmit={submit} className="stack">
-        <label>
-          {t('apps.name')}
+        <Field label={t('apps.name')}>
           <input required value={name} onChange={(e) => setName(e.target.value)} name="name" />
-        </label>
+        </Field>
         <fieldset className="types">
           <legend>{t('apps.type')}</legend>
           {TYPES.map((ty) => (
@@ -121,5 +129,6 @@ function CreateApp({ open, onClose }: { open: boolean; onClose(): void }) {
         </div>
       </form>
     </Modal>
+    </>
   );
 }

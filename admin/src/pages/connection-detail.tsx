@@ -1,9 +1,12 @@
-import { type FormEvent, useEffect, useState } from 'react';
+import { type FormEvent, useState } from 'react';
 import { useParams } from 'react-router';
-import { type Client, type Connection, mgmt, ok, sesame } from '../api/client';
-import { ErrorText, Show, Toggle, useLoad } from '../components/ui';
+import { type Client, type Connection, type TenantSettings, mgmt, ok } from '../api/client';
+import { CheckList, Field, SaveRow, errorField, useSave } from '../components/form';
+import { Show, Toggle, useLoad } from '../components/ui';
 import { useI18n } from '../i18n';
-import { useSession } from '../session';
+import { EmailFields } from './connection-email';
+import { SmsFields, smsDraft, smsOptions } from './connection-sms';
+import { type FieldErrors, FraudGuards, type Guards, guardsDraft, guardsValue } from './fraud-guards';
 
 type Options = Record<string, unknown> & {
   totp?: { length?: number; time_step?: number };
@@ -11,68 +14,98 @@ type Options = Record<string, unknown> & {
   disable_signup?: boolean;
   brute_force_protection?: boolean;
   email?: { from?: string; subject?: string; body?: string; syntax?: string };
-  fraud_guards?: unknown;
+  fraud_guards?: Partial<Guards>;
 };
-/** Provider secrets are write-only here: shown as "set", sent only when typed anew. */
-const SMS_SECRETS = ['twilio_token', 'gateway_token', 'gateway_secret'];
+
+/** Every option a 400 can name (its message starts with the path), so its error goes under that field. */
+const PATHS = [
+  'options.totp.length', 'options.totp.time_step', 'options.email.from', 'options.email.subject', 'options.email.body', 'options.provider', 'options.from',
+  'options.twilio_sid', 'options.messaging_service_sid', 'options.twilio_token', 'options.gateway_url', 'options.gateway_authentication.subject',
+  'options.gateway_authentication.audience', 'options.gateway_authentication.secret', 'options.template', 'options.syntax', 'options.fraud_guards.allowed_countries',
+  ...['per_number', 'per_prefix', 'per_ip_range', 'per_client'].flatMap((g) => ['max', 'window_seconds', 'prefix_length'].map((f) => `options.fraud_guards.${g}.${f}`)),
+];
 
 export function ConnectionDetail() {
   const { id = '' } = useParams();
   const conn = useLoad(() => ok(mgmt.GET('/api/v2/connections/{id}', { params: { path: { id } } })), [id]);
   const clients = useLoad(() => ok(mgmt.GET('/api/v2/clients', { params: { query: { per_page: 100 } } })), []);
+  const tenant = useLoad(() => ok(mgmt.GET('/api/v2/tenants/settings', {})), []);
   return (
     <section>
       <Show state={conn}>
-        {(c) => <Show state={clients}>{(cl) => <ConnForm key={c.id} conn={c} clients={cl as Client[]} reload={conn.reload} />}</Show>}
+        {(c) => (
+          <Show state={clients}>
+            {(cl) => <Show state={tenant}>{(ts) => <ConnForm key={c.id} conn={c} clients={cl as Client[]} tenant={ts} reload={conn.reload} />}</Show>}
+          </Show>
+        )}
       </Show>
     </section>
   );
 }
 
-function ConnForm({ conn, clients, reload }: { conn: Connection; clients: Client[]; reload(): void }) {
+function ConnForm({ conn, clients, tenant, reload }: { conn: Connection; clients: Client[]; tenant: TenantSettings; reload(): void }) {
   const { t } = useI18n();
   const id = conn.id ?? '';
   const sms = conn.strategy === 'sms';
   const opts = (conn.options ?? {}) as Options;
-  const [length, setLength] = useState(opts.totp?.length ?? 6);
-  const [lifetime, setLifetime] = useState(opts.totp?.time_step ?? 300);
+  const [length, setLength] = useState(String(opts.totp?.length ?? 6));
+  const [lifetime, setLifetime] = useState(String(opts.totp?.time_step ?? 300));
   const [method, setMethod] = useState(opts.authentication_method ?? 'code');
   const [noSignup, setNoSignup] = useState(opts.disable_signup === true);
   const [bfp, setBfp] = useState(opts.brute_force_protection !== false);
   const [enabled, setEnabled] = useState(new Set(conn.enabled_clients ?? []));
-  const [from, setFrom] = useState(String((sms ? opts.from : opts.email?.from) ?? ''));
-  const [subject, setSubject] = useState(opts.email?.subject ?? '');
-  const [body, setBody] = useState(String((sms ? opts.template : opts.email?.body) ?? ''));
-  const [provider, setProvider] = useState(String(opts.provider ?? 'twilio'));
-  const [plain, setPlain] = useState<Record<string, string>>(() =>
-    Object.fromEntries(['twilio_sid', 'messaging_service_sid', 'gateway_url'].map((k) => [k, typeof opts[k] === 'string' ? (opts[k] as string) : ''])),
-  );
-  const [secrets, setSecrets] = useState<Record<string, string>>({});
-  const [guards, setGuards] = useState(opts.fraud_guards === undefined ? '' : JSON.stringify(opts.fraud_guards, null, 2));
-  const [error, setError] = useState<unknown>();
-  const [saved, setSaved] = useState(false);
+  const [email, setEmail] = useState({ from: opts.email?.from ?? '', subject: opts.email?.subject ?? '', body: opts.email?.body ?? '' });
+  const [smsFields, setSmsFields] = useState(() => smsDraft(opts));
+  const [guards, setGuards] = useState(() => guardsDraft(opts.fraud_guards));
+  const [budget, setBudget] = useState(String(tenant.sms_daily_budget ?? ''));
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const { error, saved, save } = useSave();
 
-  async function save(e: FormEvent) {
-    e.preventDefault();
-    setError(undefined);
-    setSaved(false);
-    try {
-      const options: Options = { ...opts, totp: { ...opts.totp, length, time_step: lifetime }, disable_signup: noSignup, brute_force_protection: bfp };
-      if (sms) {
-        Object.assign(options, { provider, from: from || null, template: body || undefined });
-        for (const [k, v] of Object.entries(plain)) if (v) options[k] = v;
-        for (const k of SMS_SECRETS) if (secrets[k]) options[k] = secrets[k];
-        if (guards.trim()) options.fraud_guards = JSON.parse(guards) as unknown;
-      } else {
-        options.authentication_method = method;
-        options.email = { ...opts.email, from: from || undefined, subject: subject || undefined, body: body || undefined };
-      }
-      await ok(mgmt.PATCH('/api/v2/connections/{id}', { params: { path: { id } }, body: { options, enabled_clients: [...enabled] } }));
-      setSaved(true);
-      reload();
-    } catch (err) {
-      setError(err);
+  /** The options to send, or the errors of the fields that cannot be (checked here with the server's bounds). */
+  function build(): { options?: Options; budget?: number; errors: FieldErrors } {
+    const errs: FieldErrors = {};
+    const len = /^\d+$/.test(length) ? Number(length) : NaN;
+    const ttl = /^\d+$/.test(lifetime) ? Number(lifetime) : NaN;
+    // The bounds of src/core/otp.ts validateTotp.
+    if (!(len >= 6 && len <= 10)) errs['options.totp.length'] = t('v.int', { min: 6, max: 10 });
+    if (!(ttl >= 1 && ttl <= 600)) errs['options.totp.time_step'] = t('v.int', { min: 1, max: 600 });
+    const options: Options = { ...opts, totp: { ...opts.totp, length: len, time_step: ttl }, disable_signup: noSignup, brute_force_protection: bfp };
+    let daily: number | undefined;
+    if (sms) {
+      Object.assign(options, smsOptions(opts, smsFields));
+      const g = guardsValue(guards, t);
+      Object.assign(errs, g.errors);
+      options.fraud_guards = g.value;
+      daily = /^\d+$/.test(budget.trim()) && Number(budget) <= 1_000_000_000 ? Number(budget) : undefined;
+      if (daily === undefined) errs.sms_daily_budget = t('v.int', { min: 0, max: 1_000_000_000 });
+    } else {
+      options.authentication_method = method;
+      options.email = { ...opts.email, from: email.from || undefined, subject: email.subject || undefined, body: email.body || undefined };
     }
+    return Object.keys(errs).length ? { errors: errs } : { options, budget: daily, errors: errs };
+  }
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    const built = build();
+    setErrors(built.errors);
+    if (!built.options) return;
+    await save(async () => {
+      try {
+        await ok(mgmt.PATCH('/api/v2/connections/{id}', { params: { path: { id } }, body: { options: built.options, enabled_clients: [...enabled] } }));
+        if (built.budget !== undefined && built.budget !== tenant.sms_daily_budget) {
+          await ok(mgmt.PATCH('/api/v2/tenants/settings', { body: { sms_daily_budget: built.budget } })).catch((err: unknown) => {
+            throw Object.assign(err as object, { field: 'sms_daily_budget' });
+          });
+        }
+      } catch (err) {
+        // A refusal that names an option goes under that option's field; anything else under the button.
+        const field = (err as { field?: string }).field ?? errorField(err, PATHS);
+        if (field) setErrors({ [field]: (err as Error).message });
+        throw err;
+      }
+      reload();
+    });
   }
 
   return (
@@ -80,156 +113,41 @@ function ConnForm({ conn, clients, reload }: { conn: Connection; clients: Client
       <h1>
         {conn.name} <span className="badge">{conn.strategy}</span>
       </h1>
-      <form onSubmit={save} className="stack">
+      <form onSubmit={submit} className="stack" noValidate>
         <fieldset>
           <legend>{t('conns.code')}</legend>
-          <label>
-            {t('conns.length')}
-            <input type="number" min={6} max={10} value={length} onChange={(e) => setLength(Number(e.target.value))} data-testid="code-length" />
-          </label>
-          <label>
-            {t('conns.lifetime')}
-            <input type="number" min={1} max={600} value={lifetime} onChange={(e) => setLifetime(Number(e.target.value))} />
-          </label>
+          <Field label={t('conns.length')} error={errors['options.totp.length']}>
+            <input inputMode="numeric" value={length} onChange={(e) => setLength(e.target.value)} data-testid="code-length" />
+          </Field>
+          <Field label={t('conns.lifetime')} error={errors['options.totp.time_step']}>
+            <input inputMode="numeric" value={lifetime} onChange={(e) => setLifetime(e.target.value)} />
+          </Field>
           {!sms && (
-            <label>
-              {t('conns.method')}
+            <Field label={t('conns.method')}>
               <select value={method} onChange={(e) => setMethod(e.target.value)}>
                 <option value="code">{t('conns.method.code')}</option>
                 <option value="link">{t('conns.method.link')}</option>
                 <option value="both">{t('conns.method.both')}</option>
               </select>
-            </label>
+            </Field>
           )}
           <Toggle id="no-signup" label={t('conns.disableSignup')} checked={noSignup} onChange={setNoSignup} />
           <Toggle id="bfp" label={t('conns.bruteForce')} checked={bfp} onChange={setBfp} />
         </fieldset>
-        <fieldset>
-          <legend>{t('conns.enabledApps')}</legend>
-          {clients.map((c) => (
-            <label key={c.client_id} className="check">
-              <input
-                type="checkbox"
-                checked={enabled.has(c.client_id ?? '')}
-                onChange={(e) => {
-                  const next = new Set(enabled);
-                  if (e.target.checked) next.add(c.client_id ?? '');
-                  else next.delete(c.client_id ?? '');
-                  setEnabled(next);
-                }}
-              />
-              {c.name}
-            </label>
-          ))}
-        </fieldset>
-        <fieldset>
-          <legend>{t('conns.template')}</legend>
-          <label>
-            {sms ? t('conns.sender') : t('conns.from')}
-            <input value={from} onChange={(e) => setFrom(e.target.value)} />
-          </label>
-          {!sms && (
-            <label>
-              {t('conns.subject')}
-              <input value={subject} onChange={(e) => setSubject(e.target.value)} />
-            </label>
-          )}
-          <label>
-            {sms ? t('conns.smsText') : t('conns.body')}
-            <textarea rows={sms ? 3 : 10} value={body} onChange={(e) => setBody(e.target.value)} spellCheck={false} />
-          </label>
-          {!sms && <Preview connection={conn.name ?? ''} from={from} subject={subject} body={body} />}
-        </fieldset>
-        {sms && (
-          <fieldset>
-            <legend>{t('conns.provider')}</legend>
-            <label>
-              {t('conns.provider')}
-              <select value={provider} onChange={(e) => setProvider(e.target.value)}>
-                <option value="twilio">Twilio</option>
-                <option value="gateway">{t('conns.gateway')}</option>
-              </select>
-            </label>
-            {Object.keys(plain).map((k) => (
-              <label key={k}>
-                <code>{k}</code>
-                <input value={plain[k]} onChange={(e) => setPlain({ ...plain, [k]: e.target.value })} />
-              </label>
-            ))}
-            {SMS_SECRETS.map((k) => (
-              <label key={k}>
-                <code>{k}</code>
-                <input
-                  type="password"
-                  autoComplete="new-password"
-                  value={secrets[k] ?? ''}
-                  placeholder={opts[k] ? t('conns.secretSet') : t('conns.secretUnset')}
-                  onChange={(e) => setSecrets({ ...secrets, [k]: e.target.value })}
-                />
-              </label>
-            ))}
-            <label>
-              {t('conns.fraudGuards')}
-              <textarea rows={6} value={guards} onChange={(e) => setGuards(e.target.value)} spellCheck={false} />
-            </label>
-          </fieldset>
+        <CheckList legend={t('conns.enabledApps')} items={clients.map((c) => ({ id: c.client_id ?? '', label: c.name }))} checked={enabled} onChange={setEnabled} />
+        {sms ? (
+          <>
+            <SmsFields conn={conn.name ?? ''} draft={smsFields} onChange={setSmsFields} errors={errors} />
+            <FraudGuards draft={guards} onChange={setGuards} errors={errors} />
+            <Field label={t('settings.smsBudget')} hint={t('conns.budgetHelp')} error={errors.sms_daily_budget}>
+              <input inputMode="numeric" value={budget} onChange={(e) => setBudget(e.target.value)} data-testid="sms-budget" />
+            </Field>
+          </>
+        ) : (
+          <EmailFields conn={conn.name ?? ''} draft={email} onChange={setEmail} errors={errors} />
         )}
-        <ErrorText error={error} />
-        {saved && <p role="status">{t('saved')}</p>}
-        <div className="actions">
-          <button type="submit" className="primary">
-            {t('save')}
-          </button>
-        </div>
+        <SaveRow error={Object.keys(errors).length ? t('v.fix') : error} saved={saved} />
       </form>
     </>
-  );
-}
-
-/** The email as it will be sent (rendered by the server with liquidjs, the same way real mails are), and a test send. */
-function Preview(props: { connection: string; from: string; subject: string; body: string }) {
-  const { t } = useI18n();
-  const { user } = useSession();
-  const [shown, setShown] = useState<{ subject: string; html?: string; text?: string }>();
-  const [error, setError] = useState<unknown>();
-  const [sent, setSent] = useState<string>();
-  useEffect(() => {
-    const timer = setTimeout(() => {
-      const email = { ...(props.from ? { from: props.from } : {}), ...(props.subject ? { subject: props.subject } : {}), ...(props.body ? { body: props.body, syntax: 'liquid' } : {}) };
-      sesame
-        .previewEmail({ connection: props.connection, ...(Object.keys(email).length ? { email } : {}) })
-        .then((p) => {
-          setShown(p);
-          setError(undefined);
-        }, setError);
-    }, 400);
-    return () => clearTimeout(timer);
-  }, [props.connection, props.from, props.subject, props.body]);
-  async function sendTest() {
-    setSent(undefined);
-    try {
-      await sesame.testEmail(user?.email ?? '', props.connection);
-      setSent(t('conns.testSent', { to: user?.email ?? '' }));
-    } catch (err) {
-      setError(err);
-    }
-  }
-  return (
-    <div className="preview">
-      <h3>{t('conns.preview')}</h3>
-      <ErrorText error={error} />
-      {shown && (
-        <>
-          <p>
-            <strong>{shown.subject}</strong>
-          </p>
-          {shown.html ? <iframe title={t('conns.preview')} sandbox="" srcDoc={shown.html} /> : <pre>{shown.text}</pre>}
-        </>
-      )}
-      <button type="button" onClick={sendTest}>
-        {t('conns.sendTest')}
-      </button>
-      {sent && <p role="status">{sent}</p>}
-    </div>
   );
 }

@@ -1,18 +1,14 @@
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { useSearchParams } from 'react-router';
-import { type Log, mgmt, ok } from '../api/client';
+import { mgmt, ok } from '../api/client';
 import { ErrorText, Loading, Empty, Toggle, fmtDate, useLoad } from '../components/ui';
 import { useI18n } from '../i18n';
+import { useLogFeed } from '../lib/log-feed';
 import { logsQuery } from '../lib/queries';
 
 /** Auth0's log type codes (spec §5) that Sesame writes, most useful first. */
 export const LOG_TYPES = ['depnote', 'cs', 'cls', 's', 'f', 'fepotpft', 'limit_wc', 'limit_phone', 'ss', 'fu', 'fn', 'slo', 'seccft', 'api_limit'];
 const EXAMPLES = ['type:depnote AND description:*passwordless*', 'type:f OR type:fepotpft', 'type:s AND date:[now-1d TO *]'];
-const PER_PAGE = 50;
-const TAIL_MS = 3000;
-
-/** log_ids are increasing decimal strings (src/http/management/logs.ts checkpoint paging). */
-const newer = (a: string, b: string) => a.length > b.length || (a.length === b.length && a > b);
 
 export function Logs() {
   const { t, lang } = useI18n();
@@ -21,44 +17,13 @@ export function Logs() {
   const types = (params.get('types') ?? '').split(',').filter(Boolean);
   const from = params.get('from') ?? '';
   const to = params.get('to') ?? '';
-  const page = Number(params.get('page') ?? '0') || 0;
   const selected = params.get('log');
   const [draft, setDraft] = useState(q);
   const [tail, setTail] = useState(false);
   useEffect(() => setDraft(q), [q]);
 
   const query = logsQuery(q, types, from, to);
-  const list = useLoad(
-    () =>
-      ok(
-        mgmt.GET('/api/v2/logs', {
-          params: { query: { ...(query ? { q: query } : {}), page, per_page: PER_PAGE, sort: 'date:-1', include_totals: true } },
-        }),
-      ) as Promise<{ logs?: Log[]; total?: number }>,
-    [query, page],
-  );
-
-  // Live tail: a checkpoint read (`from`/`take`, ascending log_id, the way Auth0 recommends following
-  // logs) asks whether anything arrived after the newest log seen; only then is the search run again.
-  const reload = useRef(list.reload);
-  reload.current = list.reload;
-  const cursor = useRef<string | undefined>(undefined);
-  useEffect(() => {
-    for (const l of list.data?.logs ?? []) if (l.log_id && (!cursor.current || newer(l.log_id, cursor.current))) cursor.current = l.log_id;
-  }, [list.data]);
-  useEffect(() => {
-    if (!tail || page !== 0) return;
-    const id = setInterval(() => {
-      const from = cursor.current;
-      ok(mgmt.GET('/api/v2/logs', { params: { query: { ...(from ? { from } : {}), take: 100 } } })).then((fresh) => {
-        const last = (fresh as Log[]).at(-1)?.log_id;
-        if (!last) return;
-        cursor.current = last;
-        reload.current();
-      }, () => {});
-    }, TAIL_MS);
-    return () => clearInterval(id);
-  }, [tail, page]);
+  const list = useLogFeed(query, tail);
 
   const set = (patch: Record<string, string | null>) => {
     const next = new URLSearchParams(params);
@@ -70,15 +35,14 @@ export function Logs() {
   };
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    set({ q: draft, page: null, log: null });
+    set({ q: draft, log: null });
   };
   const toggleType = (ty: string) => {
     const next = types.includes(ty) ? types.filter((x) => x !== ty) : [...types, ty];
-    set({ types: next.join(','), page: null });
+    set({ types: next.join(',') });
   };
 
-  const logs = list.data?.logs ?? [];
-  const total = list.data?.total ?? 0;
+  const logs = list.logs;
   return (
     <section>
       <h1>{t('nav.logs')}</h1>
@@ -102,7 +66,7 @@ export function Logs() {
         <p className="examples">
           {t('logs.examples')}{' '}
           {EXAMPLES.map((ex) => (
-            <button key={ex} type="button" className="link" onClick={() => set({ q: ex, page: null, log: null })}>
+            <button key={ex} type="button" className="link" onClick={() => set({ q: ex, log: null })}>
               <code>{ex}</code>
             </button>
           ))}
@@ -117,17 +81,17 @@ export function Logs() {
         </fieldset>
         <div className="row dates">
           <label>
-            {t('logs.from')} <input type="date" value={from} onChange={(e) => set({ from: e.target.value, page: null })} />
+            {t('logs.from')} <input type="date" value={from} onChange={(e) => set({ from: e.target.value })} />
           </label>
           <label>
-            {t('logs.to')} <input type="date" value={to} onChange={(e) => set({ to: e.target.value, page: null })} />
+            {t('logs.to')} <input type="date" value={to} onChange={(e) => set({ to: e.target.value })} />
           </label>
           <Toggle id="tail" label={t('logs.tail')} checked={tail} onChange={setTail} />
         </div>
       </form>
       <ErrorText error={list.error} />
-      {list.loading && !list.data && <Loading />}
-      {list.data && logs.length === 0 && <Empty>{t('logs.empty')}</Empty>}
+      {list.loading && logs.length === 0 && <Loading />}
+      {!list.loading && !list.error && logs.length === 0 && <Empty>{t('logs.empty')}</Empty>}
       {logs.length > 0 && (
         <div className="table-wrap">
           <table>
@@ -165,15 +129,19 @@ export function Logs() {
           </table>
         </div>
       )}
-      <div className="row pager">
-        <button type="button" disabled={page === 0} onClick={() => set({ page: String(page - 1) })}>
-          {t('logs.newer')}
-        </button>
-        <span className="muted">{t('logs.count', { shown: logs.length, total })}</span>
-        <button type="button" disabled={(page + 1) * PER_PAGE >= total} onClick={() => set({ page: String(page + 1) })}>
-          {t('logs.older')}
-        </button>
-      </div>
+      {logs.length > 0 && (
+        <div className="row pager">
+          <span className="muted" role="status">
+            {t('logs.shown', { n: logs.length })}
+            {list.end && ` · ${t('logs.end')}`}
+          </span>
+          {!list.end && (
+            <button type="button" onClick={list.more} disabled={list.loading} data-testid="logs-more">
+              {t('logs.loadMore')}
+            </button>
+          )}
+        </div>
+      )}
       {selected && <LogDetail id={selected} onClose={() => set({ log: null })} />}
     </section>
   );

@@ -1,41 +1,10 @@
 import { type FormEvent, useState } from 'react';
 import { type TenantSettings, mgmt, ok, sesame } from '../api/client';
 import { EnforceSwitch } from '../components/enforce-switch';
+import { Field, SaveRow, splitError, useSave } from '../components/form';
 import { ErrorText, Show, Toggle, useLoad } from '../components/ui';
 import { useI18n } from '../i18n';
 import { useSession } from '../session';
-
-/** A form's save button state: the error next to it, or "Saved". */
-function useSave() {
-  const [error, setError] = useState<unknown>();
-  const [saved, setSaved] = useState(false);
-  async function save(action: () => Promise<unknown>) {
-    setError(undefined);
-    setSaved(false);
-    try {
-      await action();
-      setSaved(true);
-    } catch (err) {
-      setError(err);
-    }
-  }
-  return { error, saved, save };
-}
-
-function SaveRow({ error, saved }: { error: unknown; saved: boolean }) {
-  const { t } = useI18n();
-  return (
-    <>
-      <ErrorText error={error} />
-      {saved && <p role="status">{t('saved')}</p>}
-      <div className="actions">
-        <button type="submit" className="primary">
-          {t('save')}
-        </button>
-      </div>
-    </>
-  );
-}
 
 const loadSettings = () => ok(mgmt.GET('/api/v2/tenants/settings', {}));
 
@@ -53,17 +22,16 @@ function TenantForm({ s }: { s: TenantSettings }) {
     e.preventDefault();
     void save(() => ok(mgmt.PATCH('/api/v2/tenants/settings', { body: { friendly_name: name, support_email: support } })));
   };
+  const errs = splitError(error, ['friendly_name', 'support_email']);
   return (
     <form onSubmit={submit} className="stack">
-      <label>
-        {t('settings.friendlyName')}
+      <Field label={t('settings.friendlyName')} error={errs.on('friendly_name')}>
         <input value={name} onChange={(e) => setName(e.target.value)} />
-      </label>
-      <label>
-        {t('settings.supportEmail')}
+      </Field>
+      <Field label={t('settings.supportEmail')} error={errs.on('support_email')}>
         <input type="email" value={support} onChange={(e) => setSupport(e.target.value)} />
-      </label>
-      <SaveRow error={error} saved={saved} />
+      </Field>
+      <SaveRow error={errs.form} saved={saved} />
     </form>
   );
 }
@@ -87,18 +55,17 @@ function BrandingForm(props: { logo: string; color: string; label: string }) {
     e.preventDefault();
     void save(() => ok(mgmt.PATCH('/api/v2/branding', { body: { logo_url: logo || null, colors: { primary: color } } })));
   };
+  const errs = splitError(error, ['logo_url', 'colors.primary']);
   return (
     <div className="split">
       <form onSubmit={submit} className="stack">
-        <label>
-          {t('settings.logo')}
+        <Field label={t('settings.logo')} error={errs.on('logo_url')}>
           <input type="url" value={logo} onChange={(e) => setLogo(e.target.value)} placeholder="https://…" />
-        </label>
-        <label>
-          {t('settings.primary')}
+        </Field>
+        <Field label={t('settings.primary')} error={errs.on('colors.primary')}>
           <input type="color" value={color} onChange={(e) => setColor(e.target.value)} />
-        </label>
-        <SaveRow error={error} saved={saved} />
+        </Field>
+        <SaveRow error={errs.form} saved={saved} />
       </form>
       {/* A sketch of the hosted login page with these choices; the real page reads them from /api/v2/branding. */}
       <figure className="login-preview" aria-label={props.label}>
@@ -147,15 +114,15 @@ function AdvancedForm({ s }: { s: TenantSettings }) {
       ),
     );
   };
+  const errs = splitError(error, ['sms_daily_budget']);
   return (
     <form onSubmit={submit} className="stack">
       <Toggle id="magiclink" label={<code>allow_magiclink_verify_without_session</code>} checked={noSession} onChange={setNoSession} />
       <p className="muted">{t('settings.magiclinkHelp')}</p>
-      <label>
-        {t('settings.smsBudget')}
+      <Field label={t('settings.smsBudget')} error={errs.on('sms_daily_budget')}>
         <input type="number" min={0} value={budget} onChange={(e) => setBudget(e.target.value)} />
-      </label>
-      <SaveRow error={error} saved={saved} />
+      </Field>
+      <SaveRow error={errs.form} saved={saved} />
     </form>
   );
 }
@@ -183,31 +150,27 @@ function ProviderForm({ p }: { p: Provider | undefined }) {
     const body = { name: 'smtp', enabled: true, default_from_address: from, credentials };
     void save(() => (p ? ok(mgmt.PATCH('/api/v2/emails/provider', { body })) : ok(mgmt.POST('/api/v2/emails/provider', { body }))));
   };
+  const errs = splitError(error, ['credentials.smtp_host', 'credentials.smtp_port', 'credentials.smtp_user', 'credentials.smtp_pass', 'default_from_address']);
   return (
     <>
       {!p && <p className="muted">{t('settings.noProvider')}</p>}
       <form onSubmit={submit} className="stack">
-        <label>
-          {t('settings.smtpHost')}
+        <Field label={t('settings.smtpHost')} error={errs.on('credentials.smtp_host')}>
           <input required value={host} onChange={(e) => setHost(e.target.value)} />
-        </label>
-        <label>
-          {t('settings.smtpPort')}
+        </Field>
+        <Field label={t('settings.smtpPort')} error={errs.on('credentials.smtp_port')}>
           <input required type="number" value={port} onChange={(e) => setPort(e.target.value)} />
-        </label>
-        <label>
-          {t('settings.smtpUser')}
+        </Field>
+        <Field label={t('settings.smtpUser')} error={errs.on('credentials.smtp_user')}>
           <input value={userName} onChange={(e) => setUserName(e.target.value)} autoComplete="off" />
-        </label>
-        <label>
-          {t('settings.smtpPass')}
+        </Field>
+        <Field label={t('settings.smtpPass')} error={errs.on('credentials.smtp_pass')}>
           <input type="password" value={pass} onChange={(e) => setPass(e.target.value)} placeholder={p ? t('conns.secretSet') : ''} autoComplete="new-password" />
-        </label>
-        <label>
-          {t('settings.fromAddress')}
+        </Field>
+        <Field label={t('settings.fromAddress')} error={errs.on('default_from_address')}>
           <input type="email" value={from} onChange={(e) => setFrom(e.target.value)} />
-        </label>
-        <SaveRow error={error} saved={saved} />
+        </Field>
+        <SaveRow error={errs.form} saved={saved} />
       </form>
       <div className="actions start">
         <button type="button" onClick={() => void test.save(() => sesame.testEmail(user?.email ?? ''))}>

@@ -1,6 +1,7 @@
 import { type FormEvent, useState } from 'react';
 import { mgmt, ok, sesame } from '../api/client';
-import { Confirm, Empty, ErrorText, Show, fmtDate, useLoad } from '../components/ui';
+import { AddForm } from '../components/form';
+import { Cards, Confirm, ErrorText, Show, fmtDate, useLoad } from '../components/ui';
 import { useI18n } from '../i18n';
 
 /** Runs an action, keeping its error for display next to the control. */
@@ -73,49 +74,28 @@ export function LogStreams() {
   const { t } = useI18n();
   const streams = useLoad(() => ok(mgmt.GET('/api/v2/log-streams', {})), []);
   const { error, run } = useAction(streams.reload);
-  const [name, setName] = useState('');
-  const [url, setUrl] = useState('');
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    void run(() => ok(mgmt.POST('/api/v2/log-streams', { body: { name, type: 'http', sink: { httpEndpoint: url } as never } })));
-  };
   return (
     <>
       <Show state={streams}>
-        {(ss) =>
-          ss.length === 0 ? (
-            <Empty>{t('streams.empty')}</Empty>
-          ) : (
-            <ul className="plain">
-              {ss.map((s) => (
-                <li key={s.id} className="card">
-                  <strong>{s.name}</strong> {s.type} <span className="badge">{s.status}</span>{' '}
-                  <button type="button" className="danger" onClick={() => run(() => ok(mgmt.DELETE('/api/v2/log-streams/{id}', { params: { path: { id: s.id ?? '' } } })))}>
-                    {t('delete')}
-                  </button>
-                </li>
-              ))}
-            </ul>
-          )
-        }
+        {(ss) => (
+          <Cards items={ss} empty={t('streams.empty')} keyOf={(x) => x.id ?? ''}>
+            {(x) => (
+              <>
+                <strong>{x.name}</strong> {x.type} <span className="badge">{x.status}</span>{' '}
+                <button type="button" className="danger" onClick={() => run(() => ok(mgmt.DELETE('/api/v2/log-streams/{id}', { params: { path: { id: x.id ?? '' } } })))}>
+                  {t('delete')}
+                </button>
+              </>
+            )}
+          </Cards>
+        )}
       </Show>
-      <form onSubmit={submit} className="stack">
-        <h3>{t('streams.add')}</h3>
-        <label>
-          {t('apps.name')}
-          <input required value={name} onChange={(e) => setName(e.target.value)} />
-        </label>
-        <label>
-          {t('streams.url')}
-          <input required type="url" value={url} onChange={(e) => setUrl(e.target.value)} placeholder="https://…" />
-        </label>
-        <ErrorText error={error} />
-        <div className="actions">
-          <button type="submit" className="primary">
-            {t('streams.add')}
-          </button>
-        </div>
-      </form>
+      <AddForm
+        title={t('streams.add')}
+        second={{ label: t('streams.url'), type: 'url', placeholder: 'https://…' }}
+        error={error}
+        onAdd={(name, url) => run(() => ok(mgmt.POST('/api/v2/log-streams', { body: { name, type: 'http', sink: { httpEndpoint: url } as never } })))}
+      />
     </>
   );
 }
@@ -124,53 +104,31 @@ export function Apis() {
   const { t } = useI18n();
   const apis = useLoad(() => ok(mgmt.GET('/api/v2/resource-servers', {})), []);
   const { error, run } = useAction(apis.reload);
-  const [name, setName] = useState('');
-  const [identifier, setIdentifier] = useState('');
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    void run(() => ok(mgmt.POST('/api/v2/resource-servers', { body: { name, identifier } })));
-  };
   return (
     <>
       <Show state={apis}>
-        {(as) => {
-          const list = Array.isArray(as) ? as : [];
-          return list.length === 0 ? (
-            <Empty>{t('apis.empty')}</Empty>
-          ) : (
-            <ul className="plain">
-              {list.map((a) => (
-                <li key={a.id} className="card">
-                  <strong>{a.name}</strong> <code>{a.identifier}</code> {a.is_system && <span className="badge">{t('apis.system')}</span>}
-                  <span className="muted"> {(a.scopes ?? []).map((s) => s.value).join(' ')}</span>
-                  {!a.is_system && (
-                    <button type="button" className="danger" onClick={() => run(() => ok(mgmt.DELETE('/api/v2/resource-servers/{id}', { params: { path: { id: a.id ?? '' } } })))}>
-                      {t('delete')}
-                    </button>
-                  )}
-                </li>
-              ))}
-            </ul>
-          );
-        }}
+        {(as) => (
+          <Cards items={Array.isArray(as) ? as : []} empty={t('apis.empty')} keyOf={(a) => a.id ?? ''}>
+            {(a) => (
+              <>
+                <strong>{a.name}</strong> <code>{a.identifier}</code> {a.is_system && <span className="badge">{t('apis.system')}</span>}
+                <span className="muted"> {(a.scopes ?? []).map((x) => x.value).join(' ')}</span>
+                {!a.is_system && (
+                  <button type="button" className="danger" onClick={() => run(() => ok(mgmt.DELETE('/api/v2/resource-servers/{id}', { params: { path: { id: a.id ?? '' } } })))}>
+                    {t('delete')}
+                  </button>
+                )}
+              </>
+            )}
+          </Cards>
+        )}
       </Show>
-      <form onSubmit={submit} className="stack">
-        <h3>{t('apis.add')}</h3>
-        <label>
-          {t('apps.name')}
-          <input required value={name} onChange={(e) => setName(e.target.value)} />
-        </label>
-        <label>
-          {t('apis.identifier')}
-          <input required value={identifier} onChange={(e) => setIdentifier(e.target.value)} placeholder="https://api.example.com/" />
-        </label>
-        <ErrorText error={error} />
-        <div className="actions">
-          <button type="submit" className="primary">
-            {t('apis.add')}
-          </button>
-        </div>
-      </form>
+      <AddForm
+        title={t('apis.add')}
+        second={{ label: t('apis.identifier'), placeholder: 'https://api.example.com/' }}
+        error={error}
+        onAdd={(name, identifier) => run(() => ok(mgmt.POST('/api/v2/resource-servers', { body: { name, identifier } })))}
+      />
     </>
   );
 }

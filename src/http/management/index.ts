@@ -21,6 +21,7 @@ import { registerRoles } from './roles.ts';
 import { registerSesameDevOutbox } from './sesame-dev-outbox.ts';
 import { registerSesameEmail } from './sesame-email.ts';
 import { registerSesameMigration } from './sesame-migration.ts';
+import { registerSesameSms } from './sesame-sms.ts';
 import { registerStats } from './stats.ts';
 import { registerSigningKeys } from './signing-keys.ts';
 import { registerTenantSettings } from './tenant-settings.ts';
@@ -73,6 +74,7 @@ export function registerManagementRoutes(app: FastifyInstance, s: Services): voi
       registerSesameDevOutbox(api, s);
       registerSesameMigration(api, s);
       registerSesameEmail(api, s);
+      registerSesameSms(api, s);
     },
     { prefix: '/api/v2' },
   );

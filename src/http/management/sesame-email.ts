@@ -30,14 +30,17 @@ interface PreviewBody {
  *   travels the real path (the provider, or the development outbox) — scope `update:email_provider`.
  * A template Liquid cannot use is a 400 naming the field, as on PATCH /connections.
  */
+/** The connection of this strategy named `name`, or a 404 (the previews and tests address connections by name). */
+export async function connectionNamed(s: Services, name: string, strategy: 'email' | 'sms'): Promise<Connection> {
+  const conn = await s.store.getConnectionByName(name);
+  if (!conn || conn.strategy !== strategy) throw notFound(`No ${strategy} connection is named ${name.slice(0, 64)}`, 'inexistent_connection');
+  return conn;
+}
+
 export function registerSesameEmail(api: FastifyInstance, s: Services): void {
   const engine = createTemplateEngine();
 
-  async function emailConnection(name: string): Promise<Connection> {
-    const conn = await s.store.getConnectionByName(name);
-    if (!conn || conn.strategy !== 'email') throw notFound(`No email connection is named ${name.slice(0, 64)}`, 'inexistent_connection');
-    return conn;
-  }
+  const emailConnection = (name: string) => connectionNamed(s, name, 'email');
   async function render(conn: Connection, input: Parameters<typeof renderSample>[3]) {
     try {
       return await renderSample(s, engine, conn, input);

@@ -1,0 +1,98 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { PASSWORDLESS_OTP_GRANT } from '../../src/core/model.ts';
+import { type Backend, freshDatabase } from './backends.ts';
+import { MGMT } from './boot.ts';
+import { type ServerProcess, startServerProcess } from './server-process.ts';
+
+/**
+ * Several `sesame start` processes on one database (issue 13 §2–3). They share one explicit issuer,
+ * as instances behind one load balancer do: a token minted by one is for the audience of all.
+ */
+export const ISSUER = 'http://sesame.test/';
+export const SECRET = 'test-secret-0123456789abcdefghijklmnopqrstuvwxyz';
+
+export function instanceEnv(databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    SESAME_DATABASE_URL: databaseUrl,
+    SESAME_ISSUER: ISSUER,
+    SESAME_SECRET: SECRET,
+    SESAME_BOOTSTRAP_CLIENT_ID: MGMT.client_id,
+    SESAME_BOOTSTRAP_CLIENT_SECRET: MGMT.client_secret,
+    SESAME_LOG_LEVEL: 'warn',
+    SESAME_LOG_FORMAT: 'json',
+    ...extra,
+  };
+}
+
+export const startInstance = (databaseUrl: string, extra: Record<string, string> = {}): Promise<ServerProcess> =>
+  startServerProcess(instanceEnv(databaseUrl, extra));
+
+export const postJson = (base: string, path: string, body: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+
+/** A Management API caller on one instance (the token is good on every instance: same issuer and keys). */
+export async function management(base: string): Promise<(method: string, path: string, body?: unknown) => Promise<{ status: number; body: any }>> {
+  const res = await postJson(base, '/oauth/token', { grant_type: 'client_credentials', ...MGMT, audience: `${ISSUER}api/v2/` });
+  const { access_token } = (await res.json()) as { access_token?: string };
+  if (!access_token) throw new Error(`no management token: ${res.status}`);
+  return async (method, path, body) => {
+    const r = await fetch(`${base}/api/v2${path}`, {
+      method,
+      headers: { authorization: `Bearer ${access_token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await r.text();
+    return { status: r.status, body: text ? JSON.parse(text) : undefined };
+  };
+}
+
+export type Management = Awaited<ReturnType<typeof management>>;
+
+/** A public (SPA) client enabled on the `email` connection, made over the Management API. */
+export async function passwordlessClient(api: Management, fields: Record<string, unknown> = {}): Promise<{ client_id: string; connectionId: string }> {
+  const made = await api('POST', '/clients', { name: `App ${Math.random().toString(36).slice(2, 8)}`, app_type: 'spa', grant_types: [PASSWORDLESS_OTP_GRANT], ...fields });
+  if (made.status !== 201) throw new Error(`client not created: ${made.status} ${JSON.stringify(made.body)}`);
+  const conns = await api('GET', '/connections?name=email');
+  const connectionId = (conns.body as { id: string }[])[0]!.id;
+  const enabled = await api('PATCH', `/connections/${connectionId}/clients`, [{ client_id: made.body.client_id, status: true }]);
+  if (enabled.status !== 204) throw new Error(`not enabled: ${enabled.status}`);
+  return { client_id: made.body.client_id as string, connectionId };
+}
+
+/** POST /passwordless/start (send=code). */
+export const startCode = (base: string, client_id: string, email: string, headers: Record<string, string> = {}) =>
+  postJson(base, '/passwordless/start', { client_id, connection: 'email', email, send: 'code' }, headers);
+
+/** The passwordless OTP grant (spec §3.3). */
+export const exchangeCode = (base: string, client_id: string, email: string, otp: string, headers: Record<string, string> = {}) =>
+  postJson(base, '/oauth/token', { grant_type: PASSWORDLESS_OTP_GRANT, client_id, username: email, otp, realm: 'email', scope: 'openid' }, headers);
+
+/** A file database for process tests: SQLite must outlive a process to be restarted on (`:memory:` cannot). */
+export async function fileDatabase(backend: Backend): Promise<{ url: string; drop(): Promise<void> }> {
+  if (backend === 'postgres') return freshDatabase('postgres');
+  const dir = mkdtempSync(join(tmpdir(), 'sesame-db-'));
+  return { url: `sqlite:${join(dir, 'sesame.db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Reads the database behind a server directly (what was written, whatever was answered). */
+export async function query<T>(url: string, text: string): Promise<T[]> {
+  if (url.startsWith('sqlite:')) {
+    const db = new Database(url.slice('sqlite:'.length), { readonly: true });
+    try {
+      return db.prepare(text).all() as T[];
+    } finally {
+      db.close();
+    }
+  }
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query(text)).rows as T[];
+  } finally {
+    await c.end();
+  }
+}

@@ -409,7 +409,7 @@ export interface Store extends RbacStore, IdentifierLimitsStore, DashboardStore 
   getLog(logId: string): Promise<LogEvent | undefined>;
   searchLogs(search: LogSearch): Promise<Page<LogEvent>>;
   /** Checkpoint paging: logs with log_id > from (or the oldest), ascending, at most `take`. */
-  logsAfter(from: string | null, take: number): Promise<LogEvent[]>;
+  logsAfter(from: string | null, take: number, before?: string): Promise<LogEvent[]>;
   /** Deletes at most `limit` of the oldest logs dated before `before` (ISO 8601); returns how many. */
   pruneLogs(before: string, limit: number): Promise<number>;
 

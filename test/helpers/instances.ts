@@ -28,8 +28,9 @@ export function instanceEnv(databaseUrl: string, extra: Record<string, string> =
   };
 }
 
+/** Boot waits up to two minutes: on a loaded CI machine one start (tsx, migrations) has taken 20 s. */
 export const startInstance = (databaseUrl: string, extra: Record<string, string> = {}): Promise<ServerProcess> =>
-  startServerProcess(instanceEnv(databaseUrl, extra));
+  startServerProcess(instanceEnv(databaseUrl, extra), 120_000);
 
 export const postJson = (base: string, path: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });

@@ -353,9 +353,10 @@ export class SqlStore extends SqlDashboard implements Store {
     ]);
     return { items: rows.map((r) => parse<LogEvent>(r.doc)), total: Number(total.n) };
   }
-  async logsAfter(from: string | null, take: number) {
+  async logsAfter(from: string | null, take: number, before?: string) {
     let q = this.db.selectFrom('logs').select('doc');
     if (from) q = q.where('log_id', '>', from);
+    if (before) q = q.where('log_id', '<', before);
     const rows = await q.orderBy('log_id').limit(take).execute();
     return rows.map((r) => parse<LogEvent>(r.doc));
   }

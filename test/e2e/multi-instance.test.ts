@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { type Server, createServer } from 'node:http';
+import { type Server, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,7 +10,7 @@ import { PASSWORDLESS_OTP_GRANT } from '../../src/core/model.ts';
 import { backendMatrix, freshDatabase } from '../helpers/backends.ts';
 import { MGMT, type TestServer } from '../helpers/boot.ts';
 import { BLOCKED_BODY, THRESHOLD, postFrom } from '../helpers/brute-force.ts';
-import { ISSUER, type Management, exchangeCode, management, passwordlessClient, postJson, startInstance } from '../helpers/instances.ts';
+import { ISSUER, type Management, exchangeCode, management, passwordlessClient, postJson, query, startInstance } from '../helpers/instances.ts';
 import type { ServerProcess } from '../helpers/server-process.ts';
 import { type TwilioServer, startTwilioServer } from '../helpers/sms-servers.ts';
 import { type SmtpSink, extractCode, startSmtpSink } from '../helpers/smtp-sink.ts';
@@ -65,6 +65,26 @@ class Receiver {
 }
 
 /**
+ * A load balancer in a few lines: round-robin over `targets`, appending the address it saw to
+ * X-Forwarded-For, as nginx's `$proxy_add_x_forwarded_for` and cloud balancers do.
+ */
+async function loadBalancer(targets: string[]): Promise<{ url: string; close(): Promise<void> }> {
+  let n = 0;
+  const server = createServer((req, res) => {
+    const target = new URL(targets[n++ % targets.length]!);
+    const xff = [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', ');
+    const up = request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: { ...req.headers, 'x-forwarded-for': xff } }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    });
+    up.on('error', () => res.writeHead(502).end());
+    req.pipe(up);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+/**
  * @see issue 13 §2: two Sesame processes on one PostgreSQL database behave as one. Every request here
  * goes to A or B as a load balancer would send it; nothing is read from either process's memory.
  * PostgreSQL only: several instances need a shared database (SQLite is one process's file).
@@ -97,7 +117,8 @@ for (const { skip } of pgMatrix) {
       db = await freshDatabase('postgres');
       sink = await startSmtpSink();
       twilio = await startTwilioServer();
-      const env = { SESAME_SMTP_URL: sink.url, SESAME_TWILIO_API_URL: twilio.url, SESAME_START_LIMIT_PER_HOUR: String(START_LIMIT), SESAME_IDENTIFIER_STARTS_PER_HOUR: '0', SESAME_IDENTIFIER_STARTS_PER_DAY: '0' };
+      // The test's proxy (below) runs on 127.0.0.1: only it may name the client.
+      const env = { SESAME_TRUST_PROXY: '127.0.0.1', SESAME_SMTP_URL: sink.url, SESAME_TWILIO_API_URL: twilio.url, SESAME_START_LIMIT_PER_HOUR: String(START_LIMIT), SESAME_IDENTIFIER_STARTS_PER_HOUR: '0', SESAME_IDENTIFIER_STARTS_PER_DAY: '0' };
       // Both start at once, as a deployment does: the migrations run once (kysely's migration lock).
       [a, b] = await Promise.all([startInstance(db.url, env), startInstance(db.url, env)]);
       apiA = await management(a.baseUrl);
@@ -215,6 +236,27 @@ for (const { skip } of pgMatrix) {
       }
       assert.deepEqual(answers, [200, 200, 200, 429], 'the per-number guard counts sends through both');
       assert.equal(twilio.messages.length, 3);
+    });
+
+    it('behind a load balancer, limits and logged IPs are the clients\' (SESAME_TRUST_PROXY)', async () => {
+      const lb = await loadBalancer([a.baseUrl, b.baseUrl]);
+      try {
+        const [x, y] = [newIp(), newIp()];
+        const start = (ip: string, email: string, headers: Record<string, string> = {}) =>
+          postFrom({ baseUrl: lb.url } as TestServer, ip, '/passwordless/start', { client_id, connection: 'email', email, send: 'code' }, { headers });
+        const answers: number[] = [];
+        for (let i = 0; i <= START_LIMIT; i++) answers.push((await start(x, newEmail('lbx'))).status);
+        assert.deepEqual(answers, [...Array(START_LIMIT).fill(200), 429], 'client x has its own budget, counted over both instances');
+        // A forged header is only a hop further out: the balancer's own entry names x.
+        assert.equal((await start(x, newEmail('lbx'), { 'x-forwarded-for': '203.0.113.9' })).status, 429);
+        // Client y, behind the same balancer, is untouched by x's limit.
+        const email = newEmail('lby');
+        assert.equal((await start(y, email)).status, 200);
+        const rows = await query<{ ip: string }>(db.url, `select ip from logs where type = 'cs' and doc like '%${email}%'`);
+        assert.deepEqual(rows.map((r) => r.ip), [y], "the log records the client's address, not the balancer's");
+      } finally {
+        await lb.close();
+      }
     });
 
     it('a burst of 300 starts over both: exactly one mail per start at the sink', async () => {

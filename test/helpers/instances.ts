@@ -29,15 +29,15 @@ export function instanceEnv(databaseUrl: string, extra: Record<string, string> =
 }
 
 /** Boot waits up to two minutes: on a loaded CI machine one start (tsx, migrations) has taken 20 s. */
-export const startInstance = (databaseUrl: string, extra: Record<string, string> = {}): Promise<ServerProcess> =>
-  startServerProcess(instanceEnv(databaseUrl, extra), 120_000);
+export const startInstance = (databaseUrl: string, extra: Record<string, string> = {}, args: string[] = []): Promise<ServerProcess> =>
+  startServerProcess(instanceEnv(databaseUrl, extra), 120_000, args);
 
 export const postJson = (base: string, path: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 
 /** A Management API caller on one instance (the token is good on every instance: same issuer and keys). */
-export async function management(base: string): Promise<(method: string, path: string, body?: unknown) => Promise<{ status: number; body: any }>> {
-  const res = await postJson(base, '/oauth/token', { grant_type: 'client_credentials', ...MGMT, audience: `${ISSUER}api/v2/` });
+export async function management(base: string, issuer = ISSUER): Promise<(method: string, path: string, body?: unknown) => Promise<{ status: number; body: any }>> {
+  const res = await postJson(base, '/oauth/token', { grant_type: 'client_credentials', ...MGMT, audience: `${issuer}api/v2/` });
   const { access_token } = (await res.json()) as { access_token?: string };
   if (!access_token) throw new Error(`no management token: ${res.status}`);
   return async (method, path, body) => {

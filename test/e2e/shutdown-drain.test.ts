@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backendMatrix } from '../helpers/backends.ts';
-import { fileDatabase, management, passwordlessClient, query, startCode, startInstance } from '../helpers/instances.ts';
+import { NO_LIMITS, fileDatabase, management, passwordlessClient, query, startCode, startInstance } from '../helpers/instances.ts';
 import type { ServerProcess } from '../helpers/server-process.ts';
 import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.ts';
 
@@ -12,7 +12,6 @@ import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.ts';
  * Each is checked below against the database: none of those requests was processed.
  */
 const NOT_ACCEPTED = new Set(['ECONNREFUSED', 'ECONNRESET', 'UND_ERR_SOCKET']);
-const NO_LIMITS = { SESAME_START_LIMIT_PER_HOUR: '0', SESAME_IDENTIFIER_STARTS_PER_HOUR: '0', SESAME_IDENTIFIER_STARTS_PER_DAY: '0' };
 
 /**
  * @see issue 13 §3: SIGTERM under load. The HTTP server drains first (requests in flight and those

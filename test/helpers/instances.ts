@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { after, before } from 'node:test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -7,6 +8,7 @@ import { PASSWORDLESS_OTP_GRANT } from '../../src/core/model.ts';
 import { type Backend, freshDatabase } from './backends.ts';
 import { MGMT } from './boot.ts';
 import { type ServerProcess, startServerProcess } from './server-process.ts';
+import { type SmtpSink, startSmtpSink } from './smtp-sink.ts';
 
 /**
  * Several `sesame start` processes on one database (issue 13 §2–3). They share one explicit issuer,
@@ -29,6 +31,15 @@ export function instanceEnv(databaseUrl: string, extra: Record<string, string> =
 }
 
 /** Boot waits up to two minutes: on a loaded CI machine one start (tsx, migrations) has taken 20 s. */
+/** Starts from one address to many identifiers on purpose: the per-IP and per-identifier limits off. */
+export const NO_LIMITS = { SESAME_START_LIMIT_PER_HOUR: '0', SESAME_IDENTIFIER_STARTS_PER_HOUR: '0', SESAME_IDENTIFIER_STARTS_PER_DAY: '0' };
+
+/** `kill -9`, and wait until the process is gone. */
+export async function kill9(srv: ServerProcess): Promise<void> {
+  srv.child.kill('SIGKILL');
+  while (srv.exitCode() === undefined && srv.child.signalCode === null) await new Promise((r) => setTimeout(r, 10));
+}
+
 export const startInstance = (databaseUrl: string, extra: Record<string, string> = {}, args: string[] = []): Promise<ServerProcess> =>
   startServerProcess(instanceEnv(databaseUrl, extra), 120_000, args);
 
@@ -96,4 +107,40 @@ export async function query<T>(url: string, text: string): Promise<T[]> {
   } finally {
     await c.end();
   }
+}
+
+export interface RestartBed {
+  /** The file database's URL (valid once the suite's before() has run). */
+  url(): string;
+  sink(): SmtpSink;
+  /** An instance on the database, delivering to `smtp` (the sink's by default), limits off. */
+  start(smtp?: string): Promise<ServerProcess>;
+}
+
+/**
+ * For crash tests (issue 13 §3): one file database and SMTP sink per suite, and instances started
+ * on it that may be killed and started again; the survivors are stopped after the suite.
+ */
+export function useRestartBed(backend: Backend): RestartBed {
+  let db: Awaited<ReturnType<typeof fileDatabase>> | undefined;
+  let sink: SmtpSink | undefined;
+  const procs: ServerProcess[] = [];
+  before(async () => {
+    db = await fileDatabase(backend);
+    sink = await startSmtpSink();
+  });
+  after(async () => {
+    for (const p of procs) if (p.exitCode() === undefined && p.child.signalCode === null) await p.stop();
+    await sink?.close();
+    await db?.drop();
+  });
+  return {
+    url: () => db!.url,
+    sink: () => sink!,
+    async start(smtp) {
+      const p = await startInstance(db!.url, { SESAME_SMTP_URL: smtp ?? sink!.url, ...NO_LIMITS });
+      procs.push(p);
+      return p;
+    },
+  };
 }

@@ -4,6 +4,7 @@ import { setFlagsFromString } from 'node:v8';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import { Background } from './background.ts';
 import type { Config } from './config/schema.ts';
 import { fastifyTrustProxy } from './config/trust-proxy.ts';
 import { Keyring } from './core/crypto.ts';
@@ -82,6 +83,9 @@ export async function buildApp(config: Config, opts: { now?: () => number; logge
     // lines per request would be the largest cost on the hot endpoints.
     logController: new LogController({ disableRequestLogging: true }),
     frameworkErrors: sendError,
+    // A request that reaches a draining server is served (the database stays open until the drain
+    // ends) rather than answered 503: see installDrain.
+    return503OnClosing: false,
     ...(config.tlsCert && config.tlsKey ? { https: { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } } : {}),
   }) as unknown as FastifyInstance;
 
@@ -108,6 +112,7 @@ export async function buildApp(config: Config, opts: { now?: () => number; logge
       keys,
       log: app.log,
       mail: undefined as never,
+      background: new Background(),
       issuer: config.issuer,
       now: opts.now ?? Date.now,
       ...(metrics ? { metrics } : {}),
@@ -131,7 +136,11 @@ export async function buildApp(config: Config, opts: { now?: () => number; logge
     registerManagementRoutes(app, services);
     registerAdmin(app, services);
     if (metrics && config.metricsPort === undefined) registerMetricsRoute(app, metrics);
+    installDrain(app);
+    // Fastify runs its own close of the HTTP server first (it drains in-flight requests), then
+    // this: background jobs, the mail worker, and only then the database (issue 13 §3).
     app.addHook('onClose', async () => {
+      await services.background.stop();
       await services.mail.stop();
       await store.close();
     });
@@ -140,4 +149,19 @@ export async function buildApp(config: Config, opts: { now?: () => number; logge
     await store.close();
     throw err;
   }
+}
+
+/**
+ * Graceful drain on close (issue 13 §3): once closing starts, every response asks the client to close
+ * its connection, so keep-alive clients (a load balancer, a pool) move to another instance instead
+ * of sending more requests here, and the server's close completes once the last one is answered.
+ * The listener is added only then: nothing on the hot path pays for it.
+ */
+function installDrain(app: FastifyInstance): void {
+  app.addHook('preClose', (done) => {
+    app.server.prependListener('request', (_req, res) => {
+      res.shouldKeepAlive = false;
+    });
+    done();
+  });
 }

@@ -28,8 +28,8 @@ export async function listen(app: FastifyInstance, services: Services): Promise<
     app.server.once('close', () => metrics.close());
     app.log.info(`Prometheus metrics at ${metrics.url}`);
   }
-  startPurge(app, services);
-  startLogJobs(app, services);
+  startPurge(services);
+  startLogJobs(services);
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
   return `${scheme}://${host}:${port}`;
 }
@@ -40,14 +40,19 @@ export async function listen(app: FastifyInstance, services: Services): Promise<
  */
 const PURGE_EVERY_MS = 10 * 60_000;
 
-function startPurge(app: FastifyInstance, s: Services): void {
+function startPurge(s: Services): void {
+  let running: Promise<unknown> = Promise.resolve();
   const timer = setInterval(() => {
-    s.store.purgeArtifacts(s.now()).catch((err: unknown) => s.log.warn({ err }, 'could not purge expired artifacts'));
-    s.store.purgeWindows(s.now() - MAX_WINDOW_SECONDS * 1000).catch((err: unknown) => s.log.warn({ err }, 'could not purge window events'));
+    running = Promise.all([
+      s.store.purgeArtifacts(s.now()).catch((err: unknown) => s.log.warn({ err }, 'could not purge expired artifacts')),
+      s.store.purgeWindows(s.now() - MAX_WINDOW_SECONDS * 1000).catch((err: unknown) => s.log.warn({ err }, 'could not purge window events')),
+    ]);
   }, PURGE_EVERY_MS);
   timer.unref();
-  // Hooks cannot be added once listening: the HTTP server's own close event stops the timer.
-  app.server.once('close', () => clearInterval(timer));
+  s.background.add(async () => {
+    clearInterval(timer);
+    await running;
+  });
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import type { Background } from './background.ts';
 import type { Config } from './config/schema.ts';
 import type { Keyring } from './core/crypto.ts';
 import type { KeyManager } from './core/keys.ts';
@@ -27,6 +28,8 @@ export interface Services {
   readonly keys: KeyManager;
   readonly log: FastifyBaseLogger;
   mail: MailDelivery;
+  /** Jobs started by listen(); stopped between the HTTP drain and closing the store. */
+  readonly background: Background;
   /** The issuer: the configured one, or derived from the bound port after listen() on port 0. */
   issuer: string;
   /** Injectable clock (epoch ms) so tests can move time. */

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildApp } from '../app.ts';
@@ -7,22 +8,28 @@ import { listAdmins } from '../core/admins.ts';
 import { installSignalHandlers, listen } from '../server.ts';
 import { welcome } from '../welcome.ts';
 import { ConfigError } from '../config/load.ts';
+import { clusterRefusal, isFirstWorker, parseWorkers, runPrimary } from './cluster.ts';
 import { commandConfig } from './config.ts';
 import type { Command } from './types.ts';
 
-const USAGE = `Usage: sesame start
+const USAGE = `Usage: sesame start [--workers N]
 
-Serves Sesame: the Authentication API, the Management API (/api/v2) and the hosted login page. It
-takes no options: configuration comes from SESAME_* environment variables (sesame help lists them
-all). The first start of a database prints a Management API client and a "Default App" (secrets
-shown once) and remembers the Management client in the data folder (local.json, mode 0600), so
-sesame migration-report, enforce, export and import reach this server without flags.
+Serves Sesame: the Authentication API, the Management API (/api/v2) and the hosted login page.
+Configuration comes from SESAME_* environment variables (sesame help lists them all). The first
+start of a database prints a Management API client and a "Default App" (secrets shown once) and
+remembers the Management client in the data folder (local.json, mode 0600), so sesame
+migration-report, enforce, export and import reach this server without flags.
 Exit 1 on bad configuration or when the port is taken; otherwise it runs until SIGTERM or SIGINT.
+
+Options:
+  --workers N   N server processes on this machine sharing the port (node:cluster); PostgreSQL
+                only, refused on SQLite. SIGTERM stops them all.
 
 Examples:
   sesame start
   SESAME_PORT=4000 SESAME_DATABASE_URL=sqlite:./data/dev.db sesame start
   SESAME_ISSUER=https://auth.example.com/ SESAME_DATABASE_URL=postgres://sesame@db/sesame sesame start
+  SESAME_DATABASE_URL=postgres://sesame@db/sesame sesame start --workers 2
 `;
 
 /** `sesame start`: validate the configuration, check the port, build, listen, print the welcome banner. */
@@ -31,14 +38,30 @@ export const startCommand: Command = {
   summary: 'Serve Sesame (default when no command is given)',
   usage: USAGE,
   async run(argv, io) {
-    if (argv.length > 0) {
-      io.stderr.write(`sesame start takes no arguments (got "${argv[0]}"); configure it with SESAME_* variables.\n\n${USAGE}`);
+    const { workers, error, rest } = parseWorkers(argv);
+    if (error || rest.length > 0) {
+      io.stderr.write(`${error ?? `sesame start takes no arguments but --workers N (got "${rest[0]}"); configure it with SESAME_* variables.`}\n\n${USAGE}`);
       return 2;
     }
     const config = commandConfig(io);
     if (!config) return 1;
-    // Before anything is opened or written: a port in use changes nothing in the database.
-    const busy = await portTaken(config);
+    if (workers !== undefined && cluster.isPrimary) {
+      const refusal = clusterRefusal(config);
+      if (refusal) {
+        io.stderr.write(`${refusal}\n`);
+        return 1;
+      }
+      const busy = await portTaken(config);
+      if (busy) {
+        io.stderr.write(`${busy}\n`);
+        return 1;
+      }
+      runPrimary(workers, io);
+      return -1;
+    }
+    // Before anything is opened or written: a port in use changes nothing in the database. (A
+    // cluster worker shares the primary's port: the primary probed it.)
+    const busy = cluster.isWorker ? undefined : await portTaken(config);
     if (busy) {
       io.stderr.write(`${busy}\n`);
       return 1;
@@ -68,7 +91,7 @@ export const startCommand: Command = {
     // time: the banner waits for that line, so that no log line lands in or right after it (issue
     // 11). Bounded: a thread that is slow to start delays the banner, never the server.
     await Promise.race([services.mail.ready(), sleep(BANNER_WAIT_MS, undefined, { ref: false })]);
-    io.stdout.write(welcome(base, services.issuer, report, (await listAdmins(services)).length));
+    if (isFirstWorker()) io.stdout.write(welcome(base, services.issuer, report, (await listAdmins(services)).length));
     return -1; // keep running
   },
 };

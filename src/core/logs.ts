@@ -20,6 +20,9 @@ export function newLogId(now = Date.now()): string {
   return `90${String(now).padStart(15, '0')}${String(seq).padStart(9, '0')}${rand}`;
 }
 
+/** The smallest log_id stamped at or after `ms`: every log stamped earlier sorts before it. */
+export const logIdFloor = (ms: number): string => `90${String(ms).padStart(15, '0')}`;
+
 /** Auth0's log descriptions for the types Sesame writes (LOGCODES). */
 export const LOG_DESCRIPTIONS: Record<string, string> = {
   cs: 'Passwordless login code has been sent',

@@ -1,13 +1,12 @@
-import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
 import { startRetention } from './retention.ts';
 import { LogStreamWorker } from './stream-worker.ts';
 
 /**
- * Starts the log retention job and the log stream delivery worker from listen(); the HTTP server's
- * close event stops them (as startPurge: hooks cannot be added once listening).
+ * Starts the log retention job and the log stream delivery worker from listen(); shutdown stops them
+ * and waits for their work in flight before the store closes (src/background.ts).
  */
-export function startLogJobs(app: FastifyInstance, s: Services): void {
+export function startLogJobs(s: Services): void {
   const stopRetention = startRetention({
     store: s.store,
     retentionDays: s.config.logRetentionDays,
@@ -16,8 +15,6 @@ export function startLogJobs(app: FastifyInstance, s: Services): void {
   });
   const streams = new LogStreamWorker({ store: s.store, keyring: s.keyring, log: s.log });
   streams.start();
-  app.server.once('close', () => {
-    stopRetention();
-    void streams.stop();
-  });
+  s.background.add(stopRetention);
+  s.background.add(() => streams.stop());
 }

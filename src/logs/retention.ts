@@ -38,26 +38,26 @@ export const RETENTION_EVERY_MS = 3_600_000;
 
 /**
  * The retention job (SESAME_LOG_RETENTION_DAYS; 0 = keep forever): prunes once at start, then every
- * hour. Runs never overlap. Returns a stop function; an in-flight batch finishes on its own.
+ * hour. Runs never overlap. Returns a stop function that settles once the batch in flight has.
  */
-export function startRetention(d: RetentionDeps): () => void {
-  if (d.retentionDays === 0) return () => {};
-  let running = false;
+export function startRetention(d: RetentionDeps): () => Promise<void> {
+  if (d.retentionDays === 0) return async () => {};
+  let running: Promise<void> | undefined;
   const stop = new AbortController();
   const run = () => {
     if (running || stop.signal.aborted) return;
-    running = true;
-    pruneLogsBefore(d.store, d.now() - d.retentionDays * DAY_MS, PRUNE_BATCH, stop.signal)
-      .catch(d.onError)
+    running = pruneLogsBefore(d.store, d.now() - d.retentionDays * DAY_MS, PRUNE_BATCH, stop.signal)
+      .then(() => {}, d.onError)
       .finally(() => {
-        running = false;
+        running = undefined;
       });
   };
   run();
   const timer = setInterval(run, RETENTION_EVERY_MS);
   timer.unref();
-  return () => {
+  return async () => {
     stop.abort();
     clearInterval(timer);
+    await running;
   };
 }

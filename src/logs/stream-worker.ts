@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Keyring } from '../core/crypto.ts';
+import { logIdFloor } from '../core/logs.ts';
 import type { Store } from '../store/types.ts';
 import { OutageLog } from '../store/db-errors.ts';
 import { deliver, streamContext } from './stream-delivery.ts';
@@ -21,6 +22,14 @@ export interface StreamWorkerOptions {
 
 /** Retry delays: 1 s, 2 s, 4 s … capped at 30 s, so a receiver that is back is caught up within a minute. */
 export const MAX_BACKOFF_MS = 30_000;
+/**
+ * Logs younger than this are not delivered yet (issue 13 §2). A log_id carries the time its request
+ * stamped it, not the time it was committed: a transaction still open on this or another instance
+ * may commit an older log_id after newer ones are visible, and the checkpoint, once past it, would
+ * skip it for good. Every write commits well within this (and instance clocks agree to better).
+ */
+export const SETTLE_MS = 3000;
+
 export const backoffMs = (failures: number) => Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.max(0, failures - 1));
 
 /**
@@ -106,7 +115,7 @@ export class LogStreamWorker {
       this.#held.add(id);
       if (stream.doc.status !== 'active') return;
       const take = stream.doc.sink.httpContentFormat === 'JSONOBJECT' ? 1 : this.#o.batchSize;
-      const logs = await store.logsAfter(stream.checkpoint, take);
+      const logs = await store.logsAfter(stream.checkpoint, take, logIdFloor(Date.now() - SETTLE_MS));
       if (logs.length === 0) return;
       try {
         const signal = AbortSignal.any([this.#abort.signal, AbortSignal.timeout(this.#o.timeoutMs)]);

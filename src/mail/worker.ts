@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/schema.ts';
 import { makeLog } from '../core/logs.ts';
@@ -16,6 +17,15 @@ const LEASE_MS = 60_000;
  */
 const SEND_BUDGET_MS = 30_000;
 const STOP_WAIT_MS = 10_000;
+/**
+ * Crash recovery (issue 13 §3). Each worker beats every HEARTBEAT_MS; one silent for STALE_MS is
+ * gone, and its claimed rows are taken over by the next claim anywhere (not after the 60 s lease).
+ * A worker starts a send only while its own last beat is younger than SEND_FRESH_MS, well inside
+ * STALE_MS, so while it may still send its rows are never taken: two live workers never send one row.
+ */
+const HEARTBEAT_MS = 1000;
+const STALE_MS = 4000;
+const SEND_FRESH_MS = 2000;
 const MAX_BACKOFF_MS = 3_600_000;
 
 interface Payload {
@@ -60,6 +70,11 @@ export class MailWorker implements MailDelivery {
   #markReady: () => void = () => {};
   /** See MailDelivery.ready: settled by the first cycle's transport choice, whatever its outcome. */
   readonly #ready = new Promise<void>((resolve) => (this.#markReady = resolve));
+  /** This run's id in `delivery_workers` and on the rows it leases. */
+  #owner = randomUUID();
+  /** The (clock) time of this worker's last recorded heartbeat. */
+  #beatAt = -Infinity;
+  #beating: NodeJS.Timeout | undefined;
 
   constructor(deps: { store: Store; config: Config; log: FastifyBaseLogger; now?: () => number }) {
     this.#store = deps.store;
@@ -73,6 +88,10 @@ export class MailWorker implements MailDelivery {
   start(): void {
     if (this.#running) return;
     this.#running = true;
+    this.#owner = randomUUID();
+    this.#beatAt = -Infinity;
+    // unref: like the poll, a heartbeat alone must not keep a process alive.
+    this.#beating = setInterval(() => void this.#beat(), HEARTBEAT_MS).unref();
     this.#loop = this.#run(++this.#generation);
   }
 
@@ -94,7 +113,21 @@ export class MailWorker implements MailDelivery {
     const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, STOP_WAIT_MS)));
     await Promise.race([this.#loop, late]);
     clearTimeout(timer);
+    clearInterval(this.#beating);
     this.#transports.close();
+    // Every row this run held is marked by now; without its row, nothing waits on this worker.
+    await this.#store.retireWorker(this.#owner, this.#now()).catch(() => {});
+  }
+
+  /** Records that this worker is alive; a failure only lets the beat age (sends then pause). */
+  async #beat(): Promise<void> {
+    const at = this.#now();
+    try {
+      await this.#store.heartbeatWorker(this.#owner, at);
+      this.#beatAt = Math.max(this.#beatAt, at);
+    } catch (err) {
+      this.#log.warn({ err: message(err) }, 'mail worker: heartbeat failed');
+    }
   }
 
   async #run(generation: number): Promise<void> {
@@ -142,7 +175,10 @@ export class MailWorker implements MailDelivery {
     }
     const now = this.#now();
     if (now >= this.#nextRetryAt) this.#nextRetryAt = Infinity;
-    const batch = await this.#store.claimOutbox(now, BATCH, LEASE_MS);
+    // A claim hands out rows only while this worker's beat is fresh enough to send them.
+    if (now - this.#beatAt >= HEARTBEAT_MS) await this.#beat();
+    if (this.#now() - this.#beatAt > SEND_FRESH_MS) throw new Error('no recent heartbeat');
+    const batch = await this.#store.claimOutbox(now, BATCH, LEASE_MS, { id: this.#owner, staleBefore: now - STALE_MS });
     if (batch.length === 0) return false;
     const startBy = now + LEASE_MS - SEND_BUDGET_MS;
     // As many sends in flight as pooled connections: each starts at once, so `startBy` holds. A
@@ -183,7 +219,7 @@ export class MailWorker implements MailDelivery {
   /** Sends one message; never throws. */
   async #attempt(transport: MailTransport, m: OutboxMessage, startBy: number): Promise<Outcome> {
     // Hand the row back rather than send it late (or let its lease run out: a minute of delay).
-    if (!this.#running || this.#now() > startBy) return { kind: 'skipped' };
+    if (!this.#running || this.#now() > startBy || this.#now() - this.#beatAt > SEND_FRESH_MS) return { kind: 'skipped' };
     let payload: Payload;
     try {
       payload = JSON.parse(m.payload) as Payload;

@@ -369,8 +369,16 @@ export interface Store extends RbacStore, IdentifierLimitsStore, DashboardStore 
 
   // outbox
   enqueue(message: NewOutboxMessage): Promise<void>;
-  /** Leases up to `limit` due messages to this worker for `leaseMs`; no message is leased twice. */
-  claimOutbox(now: number, limit: number, leaseMs: number): Promise<OutboxMessage[]>;
+  /**
+   * Leases up to `limit` due messages to this worker for `leaseMs`; no message is leased twice. With
+   * `owner` (issue 13 §3) the rows are leased to that delivery worker, and rows leased to a worker
+   * whose last heartbeat is at or before `owner.staleBefore` are taken over at once.
+   */
+  claimOutbox(now: number, limit: number, leaseMs: number, owner?: { id: string; staleBefore: number }): Promise<OutboxMessage[]>;
+  /** Records that a delivery worker is alive (one upsert). */
+  heartbeatWorker(id: string, now: number): Promise<void>;
+  /** Removes a stopping worker's row, and rows of workers silent for an hour. */
+  retireWorker(id: string, now: number): Promise<void>;
   markSent(id: number): Promise<void>;
   /**
    * Marks a delivered batch sent in one statement. `keepPayload` (development console only) keeps
@@ -407,7 +415,7 @@ export interface Store extends RbacStore, IdentifierLimitsStore, DashboardStore 
   getLog(logId: string): Promise<LogEvent | undefined>;
   searchLogs(search: LogSearch): Promise<Page<LogEvent>>;
   /** Checkpoint paging: logs with log_id > from (or the oldest), ascending, at most `take`. */
-  logsAfter(from: string | null, take: number): Promise<LogEvent[]>;
+  logsAfter(from: string | null, take: number, before?: string): Promise<LogEvent[]>;
   /** Deletes at most `limit` of the oldest logs dated before `before` (ISO 8601); returns how many. */
   pruneLogs(before: string, limit: number): Promise<number>;
 

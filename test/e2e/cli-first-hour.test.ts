@@ -94,7 +94,7 @@ describe('the CLI in the first hour (issue 11)', () => {
     }
     const start = await inProcess(['start', '--port', '4000']);
     assert.equal(start.code, 2, 'start refuses arguments instead of serving');
-    assert.match(start.stderr, /takes no arguments/);
+    assert.match(start.stderr, /takes no arguments but --workers N/);
   });
 
   it('a taken port is one line, exit 1, and nothing is created', async () => {

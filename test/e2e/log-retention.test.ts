@@ -91,14 +91,14 @@ for (const { backend, skip } of await backendMatrix()) {
       await store.appendLogs(ancient);
       const stop = startRetention({ store, retentionDays: 0, now: () => NOW, onError: (e) => assert.fail(String(e)) });
       await new Promise((r) => setTimeout(r, 200));
-      stop();
+      await stop();
       for (const l of ancient) assert.ok(await store.getLog(l.log_id), 'retention 0 deletes nothing');
 
       // The same job with a 30-day retention removes them.
       const errors: unknown[] = [];
       const stop30 = startRetention({ store, retentionDays: 30, now: () => NOW, onError: (e) => errors.push(e) });
       await until(async () => (await store.getLog(ancient[0]!.log_id)) === undefined && (await store.getLog(ancient[2]!.log_id)) === undefined, 10_000, 'ancient logs pruned');
-      stop30();
+      await stop30();
       assert.deepEqual(errors, []);
       const res = await fetch(`${server.baseUrl}/api/v2/logs/${ancient[1]!.log_id}`, { headers: { authorization: `Bearer ${await server.mgmtToken()}` } });
       assert.equal(res.status, 404);

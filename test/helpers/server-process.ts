@@ -22,9 +22,9 @@ export interface ServerProcess {
  * the test runner with it (issue 11; issue 13's fault tests reuse it). Port 0; the URL is read from
  * the banner. The environment is the test's alone, apart from PATH.
  */
-export async function startServerProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<ServerProcess> {
+export async function startServerProcess(env: Record<string, string>, timeoutMs = 30_000, args: string[] = []): Promise<ServerProcess> {
   const cwd = mkdtempSync(join(tmpdir(), 'sesame-proc-'));
-  const child = spawn(process.execPath, ENTRY, {
+  const child = spawn(process.execPath, [...ENTRY, ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? '', SESAME_PORT: '0', SESAME_HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -30,9 +30,16 @@ export interface Database {
     attempts: number;
     next_attempt_at: number;
     leased_until: number;
+    /** The delivery worker holding the lease (delivery_workers.id); null before issue 13. */
+    lease_owner: Generated<string | null>;
     last_error: string | null;
     created_at: number;
     sent_at: number | null;
+  };
+  /** One row per running mail delivery worker, refreshed every second (issue 13 §3). */
+  delivery_workers: {
+    id: string;
+    heartbeat_at: number;
   };
   users: {
     user_id: string;

@@ -10,6 +10,7 @@ import { clearLoginBlocksQuery, clearLoginFailuresQuery, listLoginBlocksQuery, l
 import type { Op, Result } from './executor.ts';
 import { staleHashes } from './key-report-sql.ts';
 import { migrateToLatest, withStartupLock } from './migrate.ts';
+import { type ClaimOwner, dueRows, heartbeatQuery, retireQuery } from './outbox-sql.ts';
 import { USER_COLUMNS } from './queries.ts';
 import { SqlDashboard } from './dashboard-sql.ts';
 import type { Database } from './schema.ts';
@@ -209,21 +210,11 @@ export class SqlStore extends SqlDashboard implements Store {
     const q = this.q.insertOutbox({ ...message, meta: JSON.stringify(message.meta), now: Date.now() });
     await this.#single(q);
   }
-  async claimOutbox(now: number, limit: number, leaseMs: number): Promise<OutboxMessage[]> {
-    const due = this.db
-      .selectFrom('outbox')
-      .select('id')
-      .where('status', '=', 'pending')
-      .where('next_attempt_at', '<=', now)
-      .where('leased_until', '<=', now)
-      // Oldest due first, in outbox_due's own order (status, next_attempt_at, rowid): the LIMIT stops
-      // the index scan early. `ORDER BY id` sorted every due row first: O(backlog) per claim.
-      .orderBy('next_attempt_at')
-      .orderBy('id')
-      .limit(limit);
+  async claimOutbox(now: number, limit: number, leaseMs: number, owner?: ClaimOwner): Promise<OutboxMessage[]> {
+    const due = dueRows(this.db, now, limit, owner);
     const rows = await this.db
       .updateTable('outbox')
-      .set({ leased_until: now + leaseMs })
+      .set({ leased_until: now + leaseMs, lease_owner: owner?.id ?? null })
       // PostgreSQL: SKIP LOCKED lets several instances claim disjoint batches without waiting.
       .where('id', 'in', this.dialect === 'postgres' ? due.forUpdate().skipLocked() : due)
       .returning(['id', 'channel', 'recipient', 'payload', 'meta', 'attempts', 'next_attempt_at', 'created_at'])
@@ -231,6 +222,12 @@ export class SqlStore extends SqlDashboard implements Store {
     return rows
       .map((r) => ({ ...r, id: Number(r.id), channel: 'email' as const, meta: parse<Record<string, string>>(r.meta) }))
       .sort((a, b) => a.id - b.id);
+  }
+  async heartbeatWorker(id: string, now: number) {
+    await this.#single(heartbeatQuery(this.db, id, now));
+  }
+  async retireWorker(id: string, now: number) {
+    await this.#single(retireQuery(this.db, id, now));
   }
   async markSent(id: number) {
     const q = this.q.markSent({ id, now: Date.now() });
@@ -364,9 +361,10 @@ export class SqlStore extends SqlDashboard implements Store {
     ]);
     return { items: rows.map((r) => parse<LogEvent>(r.doc)), total: Number(total.n) };
   }
-  async logsAfter(from: string | null, take: number) {
+  async logsAfter(from: string | null, take: number, before?: string) {
     let q = this.db.selectFrom('logs').select('doc');
     if (from) q = q.where('log_id', '>', from);
+    if (before) q = q.where('log_id', '<', before);
     const rows = await q.orderBy('log_id').limit(take).execute();
     return rows.map((r) => parse<LogEvent>(r.doc));
   }

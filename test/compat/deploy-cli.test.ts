@@ -110,6 +110,9 @@ for (const { backend, skip } of (await backendMatrix()).filter((b) => b.backend 
       // The email template set by the YAML import comes back as deploy-cli writes it: metadata and body apart.
       assert.equal(readFileSync(join(out, 'emails', 'welcome_email.html'), 'utf8'), '<p>Welcome {{ user.email }}</p>');
       assert.equal(JSON.parse(readFileSync(join(out, 'emails', 'welcome_email.json'), 'utf8')).subject, 'Welcome');
+      // Custom text is exported for each of the tenant's enabled_locales (GET /tenants/settings).
+      const customText = JSON.parse(readFileSync(join(out, 'prompts', 'custom-text.json'), 'utf8'));
+      assert.deepEqual(customText.fr?.['login-passwordless'], { 'login-passwordless-email-code': { title: 'Consultez vos e-mails' } });
       await a0deploy('import', '-i', out);
     });
 

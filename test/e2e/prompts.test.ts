@@ -89,5 +89,25 @@ for (const { backend, skip } of await backendMatrix()) {
       const plain = await openLogin(client.client_id, 'en');
       assert.match(plain.html, /<h1>Sign in<\/h1>/);
     });
+
+    it('enabled_locales: both page languages by default; only those; the first is the default and the only ones the pages speak', async () => {
+      assert.deepEqual((await mgmt(ctx.server, 'GET', '/tenants/settings')).enabled_locales, ['en', 'fr']);
+      const german = await mgmtCall(ctx.server, 'PATCH', '/tenants/settings', { enabled_locales: ['en', 'de'] });
+      assert.deepEqual([german.status, german.json.errorCode], [400, 'invalid_body']);
+      assert.match(german.json.message, /enabled_locales: Sesame's hosted pages speak en, fr; "de" is not available/);
+      for (const bad of [[], ['en', 'en'], 'en']) assert.equal((await mgmtCall(ctx.server, 'PATCH', '/tenants/settings', { enabled_locales: bad })).status, 400, JSON.stringify(bad));
+
+      const { client } = await createClient(ctx.server, { name: 'Locales', app_type: 'regular_web', callbacks: [CALLBACK], grant_types: ['authorization_code'] }, { enableOn: 'email' });
+      try {
+        assert.deepEqual((await mgmt(ctx.server, 'PATCH', '/tenants/settings', { enabled_locales: ['fr'] })).enabled_locales, ['fr']);
+        // English asked for, French only enabled: the tenant's default language.
+        const page = await openLogin(client.client_id, 'en');
+        assert.match(page.html, /<h1>Connexion<\/h1>/);
+        assert.match(page.html, /<html lang="fr"/);
+      } finally {
+        await mgmt(ctx.server, 'PATCH', '/tenants/settings', { enabled_locales: ['en', 'fr'] });
+      }
+      assert.match((await openLogin(client.client_id, 'en')).html, /<h1>Sign in<\/h1>/);
+    });
   });
 }

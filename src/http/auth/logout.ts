@@ -33,8 +33,8 @@ export function registerLogout(app: FastifyInstance, s: Services): void {
   app.get('/v2/logout', async (req, reply) => {
     const q = (req.query ?? {}) as Record<string, unknown>;
     const ctx = requestContext(req);
-    const lang = negotiateLocale(param(q, 'ui_locales'), header(req.headers['accept-language']));
     const chrome = await loadChrome(s);
+    const lang = negotiateLocale(param(q, 'ui_locales'), header(req.headers['accept-language']), chrome.locales);
     rememberPage(req, { lang, chrome }); // a PageError below is shown in the same language and branding
     const oidcReturn = param(q, 'post_logout_redirect_uri');
     const returnTo = param(q, 'returnTo') ?? oidcReturn;

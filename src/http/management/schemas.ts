@@ -246,6 +246,9 @@ export const tenantPatchBody = {
     sms_daily_budget: { type: 'integer', minimum: 0, maximum: 1_000_000_000 },
     // Issue 11: the country the hosted page's phone step starts with (null: the browser's).
     default_phone_country: { type: ['string', 'null'], pattern: '^[A-Z]{2}$' },
+    // Auth0: the languages Universal Login may use, the first being the default; checked against
+    // the languages Sesame's pages speak in tenant-settings.ts.
+    enabled_locales: { type: 'array', minItems: 1, maxItems: 100, uniqueItems: true, items: str(35) },
     universal_login: {
       type: 'object',
       additionalProperties: false,
@@ -264,6 +267,7 @@ export const tenantView = {
     custom_login_page: text,
     sms_daily_budget: { type: 'integer' },
     default_phone_country: text,
+    enabled_locales: textList,
     universal_login: { type: 'object', properties: { passwordless: { type: 'object', properties: { allow_magiclink_verify_without_session: bool } } } },
   },
 } as const;

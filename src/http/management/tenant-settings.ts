@@ -5,6 +5,7 @@ import type { TenantSettings } from '../../core/model.ts';
 import { DEFAULT_TENANT } from '../../store/sql/sql-store.ts';
 import { invalidBody } from '../../errors/api-error.ts';
 import type { Services } from '../../services.ts';
+import { LOCALES, enabledLocales, isLocale } from '../pages/i18n.ts';
 import { requireScopes } from './auth.ts';
 import { type FieldsInput, fieldsQuery, projection } from './paging.ts';
 import { tenantPatchBody, tenantView } from './schemas.ts';
@@ -24,6 +25,7 @@ interface TenantPatch {
   custom_login_page?: string;
   sms_daily_budget?: number;
   default_phone_country?: string | null;
+  enabled_locales?: string[];
   universal_login?: { passwordless?: { allow_magiclink_verify_without_session?: boolean } };
 }
 
@@ -49,6 +51,7 @@ export function registerTenantSettings(api: FastifyInstance, s: Services): void 
     return {
       ...t,
       flags: { [ENFORCE_FLAG]: false, ...t.flags },
+      enabled_locales: [...enabledLocales(t.enabled_locales)],
       sms_daily_budget: typeof t.sms_daily_budget === 'number' ? t.sms_daily_budget : DEFAULT_SMS_DAILY_BUDGET,
       universal_login: { ...ul, passwordless: { allow_magiclink_verify_without_session: false, ...ul.passwordless } },
     };
@@ -81,6 +84,12 @@ export function registerTenantSettings(api: FastifyInstance, s: Services): void 
       const country = fields.default_phone_country;
       if (typeof country === 'string' && !isPhoneCountry(country)) {
         throw invalidBody(`default_phone_country must be an ISO 3166-1 alpha-2 region with a calling code (e.g. "FR"), or null; got "${country}"`);
+      }
+      // Custom text is exported per enabled locale (auth0-deploy-cli reads this list), so it names
+      // only languages the hosted pages can show.
+      const unknownLocale = fields.enabled_locales?.find((l) => !isLocale(l));
+      if (unknownLocale !== undefined) {
+        throw invalidBody(`enabled_locales: Sesame's hosted pages speak ${LOCALES.join(', ')}; "${unknownLocale.slice(0, 35)}" is not available`);
       }
       fields.allowed_logout_urls?.forEach((url, i) => checkReturnUrl(`allowed_logout_urls[${i}]`, url));
       // `cannot_change_*` flags are read-only markers on Auth0 (spec §2.2).

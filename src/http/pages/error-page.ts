@@ -74,8 +74,8 @@ export const errorPageNonce = (req: FastifyRequest) => nonces.get(req);
  */
 export function renderErrorPage(err: PageError, req: FastifyRequest): string {
   const ctx = rememberedPage(req);
-  const lang = ctx?.lang ?? negotiateLocale(undefined, header(req.headers['accept-language']));
   const chrome = ctx?.chrome ?? cachedChrome((req.server as { sesame?: Services }).sesame);
+  const lang = ctx?.lang ?? negotiateLocale(undefined, header(req.headers['accept-language']), chrome.locales);
   const known = isKnown(err.code);
   const title = t(lang, known ? (`${err.code}_title` as MessageKey) : 'title');
   const message = known ? t(lang, err.code as KnownPageError) : err.message;

@@ -17,10 +17,11 @@ export function defineMessages<K extends string>(messages: { en: Record<K, strin
 
 /**
  * The page language: the first supported tag of `ui_locales` (OIDC Core §3.1.2.1, space-separated,
- * in order of preference), then of Accept-Language (by q-value), then English.
+ * in order of preference), then of Accept-Language (by q-value), then the tenant's default. Only
+ * the tenant's `enabled_locales` are candidates, and the first of them is its default, as on Auth0.
  */
-export function negotiateLocale(uiLocales: string | undefined, acceptLanguage: string | undefined): Locale {
-  const pick = (tag: string) => LOCALES.find((l) => tag.toLowerCase() === l || tag.toLowerCase().startsWith(`${l}-`));
+export function negotiateLocale(uiLocales: string | undefined, acceptLanguage: string | undefined, enabled: readonly Locale[] = LOCALES): Locale {
+  const pick = (tag: string) => enabled.find((l) => tag.toLowerCase() === l || tag.toLowerCase().startsWith(`${l}-`));
   for (const tag of uiLocales?.split(/\s+/) ?? []) {
     const l = tag && pick(tag);
     if (l) return l;
@@ -29,7 +30,15 @@ export function negotiateLocale(uiLocales: string | undefined, acceptLanguage: s
     const l = pick(tag);
     if (l) return l;
   }
-  return 'en';
+  return enabled[0] ?? 'en';
+}
+
+export const isLocale = (tag: unknown): tag is Locale => LOCALES.includes(tag as Locale);
+
+/** The tenant's `enabled_locales` that Sesame's pages speak, in its order; all of them when unset. */
+export function enabledLocales(setting: unknown): readonly Locale[] {
+  const listed = Array.isArray(setting) ? setting.filter(isLocale) : [];
+  return listed.length > 0 ? listed : LOCALES;
 }
 
 /** Accept-Language's tags, most preferred first (RFC 9110 §12.5.4: by q-value, then in order; q=0 dropped). */

@@ -41,13 +41,13 @@ export const formField = (body: unknown, name: string): string | undefined => {
 export async function loadLogin(s: Services, req: FastifyRequest, state: unknown, opts: { open: boolean }): Promise<LoginContext> {
   const acceptLanguage = req.headers['accept-language'];
   const chrome = await loadChrome(s);
-  rememberPage(req, { lang: negotiateLocale(undefined, acceptLanguage), chrome });
+  rememberPage(req, { lang: negotiateLocale(undefined, acceptLanguage, chrome.locales), chrome });
   if (typeof state !== 'string' || !STATE.test(state)) throw pageError(400, 'login_expired');
   const txId = artifactId(s, 'transaction', state);
   const found = await s.store.getArtifact<TransactionDoc>('transaction', txId, s.now());
   if (!found || (opts.open && found.doc.completed_at !== undefined)) throw pageError(400, 'login_expired');
   const tx = found.doc;
-  const lang = negotiateLocale(tx.params.ui_locales, acceptLanguage);
+  const lang = negotiateLocale(tx.params.ui_locales, acceptLanguage, chrome.locales);
   rememberPage(req, { lang, chrome });
   const [client, connection, texts] = await Promise.all([
     s.store.getClient(tx.params.client_id), s.store.getConnectionByName(tx.params.connection ?? ''), loadCustomText(s, lang),

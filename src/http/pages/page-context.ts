@@ -1,16 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../../services.ts';
-import type { Locale } from './i18n.ts';
+import { type Locale, LOCALES, enabledLocales } from './i18n.ts';
 import { BRANDING_SETTING, type Branding, pageCsp, renderPage } from './layout.ts';
 
 /** What every hosted page shows around its content: the tenant's branding and name. */
 export interface Chrome {
   branding: Branding;
   tenantName: string;
+  /** The tenant's `enabled_locales` (the first is its default): the languages pages may speak. */
+  locales: readonly Locale[];
 }
 
-const DEFAULT_CHROME: Chrome = { branding: {}, tenantName: 'Sesame' };
+const DEFAULT_CHROME: Chrome = { branding: {}, tenantName: 'Sesame', locales: LOCALES };
 
 /**
  * The last chrome read per server. The error page is rendered synchronously by the one error
@@ -21,7 +23,7 @@ const lastChrome = new WeakMap<Services, Chrome>();
 
 export async function loadChrome(s: Services): Promise<Chrome> {
   const [branding, tenant] = await Promise.all([s.store.getSetting<Branding>(BRANDING_SETTING), s.store.getTenantSettings()]);
-  const chrome: Chrome = { branding: branding ?? {}, tenantName: tenant.friendly_name || DEFAULT_CHROME.tenantName };
+  const chrome: Chrome = { branding: branding ?? {}, tenantName: tenant.friendly_name || DEFAULT_CHROME.tenantName, locales: enabledLocales(tenant.enabled_locales) };
   lastChrome.set(s, chrome);
   return chrome;
 }

@@ -9,8 +9,8 @@ export interface OpenedStore {
 
 /** Opens and migrates the store named by SESAME_DATABASE_URL. */
 export async function openStore(url: string, opts: DbOptions = {}): Promise<OpenedStore> {
-  const { db, dialect, dataDir, sqlite } = await openDatabase(url, opts);
-  const store = new SqlStore(db, dialect, sqlite);
+  const { db, dialect, dataDir, sqlite, pgPool } = await openDatabase(url, opts);
+  const store = new SqlStore(db, dialect, { sqlite, pgPool });
   await store.migrate();
   return { store, dataDir };
 }

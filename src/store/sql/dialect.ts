@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import type { Pool } from 'pg';
 import type { Database } from './schema.ts';
 import { type CachedSqlite, cachingDatabase } from './stmt-cache.ts';
 
@@ -10,6 +11,8 @@ export interface OpenedDb {
   dialect: 'sqlite' | 'postgres';
   /** SQLite only: the handle Kysely uses too, for the store's synchronous executor (one connection). */
   sqlite?: CachedSqlite;
+  /** PostgreSQL only: the pool Kysely uses too, for the store's executor (pg-executor.ts). */
+  pgPool?: Pool;
   /** Where a generated secret is kept: beside the SQLite file, ./data for PostgreSQL, none in memory. */
   dataDir: string | undefined;
 }
@@ -73,5 +76,5 @@ export async function openDatabase(url: string, opts: DbOptions = {}): Promise<O
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   // The generated secret of a PostgreSQL deployment is kept in ./data, as for the default SQLite file.
   mkdirSync('./data', { recursive: true });
-  return { db, dialect: 'postgres', dataDir: './data' };
+  return { db, dialect: 'postgres', pgPool: pool, dataDir: './data' };
 }

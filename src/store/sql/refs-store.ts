@@ -1,7 +1,9 @@
 import { type CompiledQuery, type Kysely, sql } from 'kysely';
 import type { Client, Connection, TenantSettings } from '../../core/model.ts';
 import type { ClientGrant, ListOptions, Page } from '../types.ts';
-import { type Executor, KyselyExecutor, type Op, SqliteExecutor } from './executor.ts';
+import type { Pool } from 'pg';
+import { type Executor, type Op, SqliteExecutor } from './executor.ts';
+import { PgExecutor } from './pg-executor.ts';
 import { type HotQueries, hotQueries } from './queries.ts';
 import { RefCache } from './ref-cache.ts';
 import type { Database } from './schema.ts';
@@ -49,10 +51,12 @@ export abstract class SqlRefs {
   protected readonly q: HotQueries;
   protected readonly refs: RefCache;
 
-  constructor(db: Kysely<Database>, dialect: 'sqlite' | 'postgres', sqlite?: CachedSqlite) {
+  constructor(db: Kysely<Database>, dialect: 'sqlite' | 'postgres', driver: { sqlite?: CachedSqlite; pgPool?: Pool }) {
     this.db = db;
     this.dialect = dialect;
-    this.x = sqlite ? new SqliteExecutor(sqlite) : new KyselyExecutor(db);
+    if (driver.sqlite) this.x = new SqliteExecutor(driver.sqlite);
+    else if (driver.pgPool) this.x = new PgExecutor(driver.pgPool);
+    else throw new Error(`no driver handle for the ${dialect} store`);
     this.q = hotQueries(db);
     const version = this.q.version({});
     this.refs = new RefCache(async () => Number((await this.x.one(version)).rows[0]?.version ?? 0));

@@ -7,7 +7,7 @@ import type { Artifact, ArtifactKind, AttemptResult, CodeKey, ConsumeResult, Cod
 import { compileLogQuery, logToRow } from './log-sql.ts';
 import type { BruteForcePolicy, LoginBlockFilter, LoginFailureKey } from '../types.ts';
 import { clearLoginBlocksQuery, clearLoginFailuresQuery, listLoginBlocksQuery, loginBlockQuery, purgeLoginFailuresQuery, recordLoginFailureOp, toLoginBlock } from './brute-force-sql.ts';
-import type { Op, Result } from './executor.ts';
+import type { Op, Result, Rows } from './executor.ts';
 import { staleHashes } from './key-report-sql.ts';
 import { migrateToLatest } from './migrate.ts';
 import { USER_COLUMNS } from './queries.ts';
@@ -38,18 +38,18 @@ export class SqlStore extends SqlDashboard implements Store {
     await sql`select 1`.execute(this.db);
   }
   async close() {
-    this.x.flush();
+    await this.x.flush();
     await this.db.destroy();
   }
 
   // one-time codes ---------------------------------------------------------------------------------
   async issueCode(code: CodeRecord, message: NewOutboxMessage | null, logs: LogEvent[]) {
-    const stmts = [this.q.upsertCode({ ...code, params: JSON.stringify(code.params) })];
-    if (message) stmts.push(this.q.insertOutbox({ ...message, meta: JSON.stringify(message.meta), now: code.created_at }));
-    if (logs.length) stmts.push(this.q.insertLogs(logs.map(logToRow)));
-    await this.x.write(function* () {
-      for (const s of stmts) yield s;
-    });
+    // Blind inserts: on PostgreSQL the rows of all concurrent starts share one transaction and one
+    // multi-row INSERT per table (executor.ts `append`).
+    const parts: Rows[] = [{ insert: this.q.codes, rows: [{ ...code, params: JSON.stringify(code.params) }] }];
+    if (message) parts.push({ insert: this.q.outbox, rows: [{ ...message, meta: JSON.stringify(message.meta), now: code.created_at }] });
+    if (logs.length) parts.push({ insert: this.q.logs, rows: logs.map(logToRow) as unknown as Record<string, unknown>[] });
+    await this.x.append(parts);
   }
 
   async takeAttempt(key: CodeKey, maxAttempts: number): Promise<AttemptResult> {
@@ -205,8 +205,7 @@ export class SqlStore extends SqlDashboard implements Store {
 
   // outbox -----------------------------------------------------------------------------------------
   async enqueue(message: NewOutboxMessage) {
-    const q = this.q.insertOutbox({ ...message, meta: JSON.stringify(message.meta), now: Date.now() });
-    await this.#single(q);
+    await this.x.append([{ insert: this.q.outbox, rows: [{ ...message, meta: JSON.stringify(message.meta), now: Date.now() }] }]);
   }
   async claimOutbox(now: number, limit: number, leaseMs: number): Promise<OutboxMessage[]> {
     const due = this.db

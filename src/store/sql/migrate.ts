@@ -11,6 +11,7 @@ import * as rbac from './migrations/2026-12-07T00-00-rbac.ts';
 import * as identifierLimits from './migrations/2026-12-07T00-00-identifier-limits.ts';
 import * as admins from './migrations/2026-12-07T00-30-admins.ts';
 import * as logsUserIndex from './migrations/2026-12-07T01-00-logs-user-index.ts';
+import * as reserveWindowsFn from './migrations/2026-12-07T02-00-reserve-windows-fn.ts';
 
 type Dialect = 'sqlite' | 'postgres';
 type Module = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
@@ -29,6 +30,7 @@ const MIGRATIONS: Record<string, Module> = {
   '2026-12-07T00-00-identifier-limits': identifierLimits,
   '2026-12-07T00-30-admins': admins,
   '2026-12-07T01-00-logs-user-index': logsUserIndex,
+  '2026-12-07T02-00-reserve-windows-fn': reserveWindowsFn,
 };
 
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<void> {

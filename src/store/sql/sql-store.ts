@@ -2,7 +2,7 @@ import { type CompiledQuery, type Kysely, sql } from 'kysely';
 import type { LogEvent, User } from '../../core/model.ts';
 import type { LogStreamDoc, LogStreamRecord } from '../types.ts';
 import type { WindowLimit, WindowReservation } from '../types.ts';
-import { reserveWindowsOp } from './windows-sql.ts';
+import { reserveWindowsCall, reserveWindowsOp } from './windows-sql.ts';
 import type { Artifact, ArtifactKind, AttemptResult, CodeKey, ConsumeResult, CodeRecord, ListOptions, LogSearch, NewOutboxMessage, OutboxMessage, Page, SigningKeyRecord, Store } from '../types.ts';
 import { compileLogQuery, logToRow } from './log-sql.ts';
 import type { BruteForcePolicy, LoginBlockFilter, LoginFailureKey } from '../types.ts';
@@ -163,8 +163,10 @@ export class SqlStore extends SqlDashboard implements Store {
 
   // sliding windows ---------------------------------------------------------------------------------
   reserveWindows(limits: WindowLimit[], now: number, ref: string): Promise<WindowReservation> {
-    return this.x.write(reserveWindowsOp(this.db, this.dialect, limits, now, ref));
+    if (this.dialect === 'postgres') return this.x.write((this.#pgReserve ??= reserveWindowsCall(this.db))(limits, now, ref), false);
+    return this.x.write(reserveWindowsOp(this.db, limits, now, ref));
   }
+  #pgReserve: ReturnType<typeof reserveWindowsCall> | undefined;
   async releaseWindows(ref: string) {
     await this.#single(this.db.deleteFrom('window_events').where('ref', '=', ref).compile());
   }

@@ -3,6 +3,7 @@ import type { LogEvent } from '../../core/model.ts';
 import { logToRow } from './log-sql.ts';
 import type { Database } from './schema.ts';
 import type { RowsInsert } from './executor.ts';
+import { REF_CHANNEL } from './pg-listen.ts';
 import { p, template } from './template.ts';
 
 const CODE_KEY = ['connection_id', 'identifier', 'client_id'] as const;
@@ -13,14 +14,19 @@ export const USER_COLUMNS = ['doc', 'logins_count', 'last_login', 'last_ip'] as 
  * The hot queries, built and compiled once per store with Kysely (so once per dialect) and bound
  * with new values per call (template.ts). Everything else is built per call as usual.
  */
-export function hotQueries(db: Kysely<Database>) {
+export function hotQueries(db: Kysely<Database>, dialect: 'sqlite' | 'postgres') {
   const byKey = <Q extends { where: (...a: any[]) => Q }>(q: Q): Q =>
     CODE_KEY.reduce((acc, col) => acc.where(col, '=', p(col)), q);
   const t = template;
   const logs = rowsInsert(LOG_FIELDS, (values) => db.insertInto('logs').values(values as unknown as Database['logs'][]).compile());
   return {
     version: t(db.selectFrom('ref_version').select('version').where('id', '=', 1).compile()),
-    bumpVersion: t(db.updateTable('ref_version').set((eb) => ({ version: eb('version', '+', 1) })).where('id', '=', 1).compile()),
+    /** PostgreSQL also NOTIFYs the new version, delivered when the transaction commits (ref-cache.ts). */
+    bumpVersion: t(
+      dialect === 'postgres'
+        ? sql`with b as (update ref_version set version = version + 1 where id = 1 returning version) select pg_notify(${REF_CHANNEL}, b.version::text) from b`.compile(db)
+        : db.updateTable('ref_version').set((eb) => ({ version: eb('version', '+', 1) })).where('id', '=', 1).compile(),
+    ),
 
     getSetting: t<'key'>(db.selectFrom('settings').select('value').where('key', '=', p('key')).compile()),
     getClient: t<'id'>(db.selectFrom('clients').select(['doc', 'secret_hash']).where('client_id', '=', p('id')).compile()),

@@ -4,6 +4,7 @@ import type { ClientGrant, ListOptions, Page } from '../types.ts';
 import type { Pool } from 'pg';
 import { type Executor, type Op, SqliteExecutor } from './executor.ts';
 import { PgExecutor } from './pg-executor.ts';
+import { type RefListener, listenRefVersion } from './pg-listen.ts';
 import { type HotQueries, hotQueries } from './queries.ts';
 import { RefCache } from './ref-cache.ts';
 import type { Database } from './schema.ts';
@@ -57,10 +58,14 @@ export abstract class SqlRefs {
     if (driver.sqlite) this.x = new SqliteExecutor(driver.sqlite);
     else if (driver.pgPool) this.x = new PgExecutor(driver.pgPool);
     else throw new Error(`no driver handle for the ${dialect} store`);
-    this.q = hotQueries(db);
+    this.q = hotQueries(db, dialect);
     const version = this.q.version({});
     this.refs = new RefCache(async () => Number((await this.x.one(version)).rows[0]?.version ?? 0));
+    const refs = this.refs;
+    if (driver.pgPool) this.listener = listenRefVersion(driver.pgPool, (v) => refs.notified(v), (on) => refs.setPushed(on));
   }
+  /** PostgreSQL: the LISTEN connection that keeps the reference cache fresh without a query per request. */
+  protected readonly listener: RefListener | undefined;
 
   /** A write to reference data and the version bump commit together; then this process forgets its cache. */
   protected async refWrite<T>(op: Op<T>): Promise<T> {

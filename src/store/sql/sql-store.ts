@@ -38,6 +38,7 @@ export class SqlStore extends SqlDashboard implements Store {
     await sql`select 1`.execute(this.db);
   }
   async close() {
+    this.listener?.stop();
     await this.x.flush();
     await this.db.destroy();
   }

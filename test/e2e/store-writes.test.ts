@@ -122,6 +122,16 @@ for (const { backend, skip } of await backendMatrix()) {
       assert.equal(await store.getLog(lost[0]!.log_id), undefined);
     });
 
+    it('creates a user once when ten first sign-ins race, with only the winner\'s logs', async () => {
+      const logs = Array.from({ length: 10 }, () => [testLog('ss', { user_id: 'email|race' })]);
+      const made = await Promise.all(logs.map((l, i) => store.createUserIfAbsent(user(i ? `email|race${i}` : 'email|race', 'race@x.test'), l)));
+      const winners = made.flatMap((m, i) => (m.created ? [i] : []));
+      assert.equal(winners.length, 1);
+      assert.ok(made.every((m) => m.user.user_id === made[winners[0]!]!.user.user_id));
+      const stored = await Promise.all(logs.map((l) => store.getLog(l[0]!.log_id)));
+      assert.deepEqual(stored.map((x) => x !== undefined), logs.map((_, i) => i === winners[0]));
+    });
+
     it('records logins while another connection keeps committing (no SQLITE_BUSY)', { skip: backend !== 'sqlite' && 'SQLite locking only' }, async () => {
       const file = db.url.slice('sqlite:'.length);
       const { user: u } = await store.createUserIfAbsent(user('email|busy', 'busy@x.test'));

@@ -297,12 +297,22 @@ export class SqlStore extends SqlDashboard implements Store {
     return { items: rows.map(toUser), total: Number(total.n) };
   }
   async createUserIfAbsent(user: User, logsIfCreated: LogEvent[] = []) {
-    const insert = this.q.insertUser(userRow(user));
-    const logs = logsIfCreated.length ? this.q.insertLogs(logsIfCreated.map(logToRow)) : undefined;
     const find =
       user.email !== undefined ? this.q.userByEmail({ connection: user.connection, email: user.email })
       : user.phone_number !== undefined ? this.q.userByPhone({ connection: user.connection, phone: user.phone_number })
       : undefined;
+    if (this.dialect === 'postgres' && logsIfCreated.length) {
+      // One atomic statement: the logs are inserted only with a user that was created.
+      const both = this.q.insertUserWithLogs(userRow(user), logsIfCreated.map(logToRow));
+      return this.x.write(function* () {
+        if ((yield both).rows.length) return { user, created: true };
+        const existing = find ? (yield find).rows[0] : undefined;
+        if (!existing) throw new Error('user insert conflicted but no user was found');
+        return { user: toUser(existing as UserRow), created: false };
+      }, false);
+    }
+    const insert = this.q.insertUser(userRow(user));
+    const logs = logsIfCreated.length ? this.q.insertLogs(logsIfCreated.map(logToRow)) : undefined;
     // Insert-or-read. On PostgreSQL a transaction is needed only for the logs: ON CONFLICT waited
     // for the winner's commit, so the read sees its row either way.
     return this.x.write(function* () {

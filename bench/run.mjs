@@ -19,6 +19,7 @@
 //                               the bench database's backends (e.g. -10 on a shared machine; needs root for
 //                               negative values)
 //   BENCH_QUICK=1 node bench/run.mjs          # one run (same as --runs 1)
+//   BENCH_QUIET_WAIT_S=3 node bench/run.mjs  # wait at most 3 s (not 90) for a quiet machine before each run
 //
 // Processes (2-core machine, everything on 127.0.0.1):
 //   - this process: autocannon (the load generator), the RS256 sign-rate probe, bookkeeping;
@@ -120,7 +121,9 @@ function cpuTimes() {
 const machinePct = (a, b, ncpu) => (a && b && b.total > a.total ? ((b.busy - a.busy) / (b.total - a.total)) * 100 * ncpu : NaN);
 const NCPU = (await import('node:os')).cpus().length;
 /** Waits (bounded) until the machine is quiet: less than `maxPct`% of one core busy over a second. */
-async function waitQuiet(maxPct = 15, maxWaitMs = 90_000) {
+// BENCH_QUIET_WAIT_S: how long to wait at most (default 90 s); on a machine that stays busy, alternate
+// before/after runs instead and compare medians.
+async function waitQuiet(maxPct = 15, maxWaitMs = Number(process.env.BENCH_QUIET_WAIT_S ?? 90) * 1000) {
   const t0 = Date.now();
   let pctNow = NaN;
   for (;;) {

@@ -62,7 +62,9 @@ export async function openDatabase(url: string, opts: DbOptions = {}): Promise<O
   pg.types.setTypeParser(20, (v: string) => Number(v));
   // Without a connect timeout a request waits forever for a database that is down; with it, the
   // wait ends in an error that db-errors.ts classifies as unavailable (503).
-  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS });
+  // Ten connections for queries, plus the one the store keeps LISTENing for reference-data changes
+  // (pg-listen.ts).
+  const pool = new pg.Pool({ connectionString: url, max: 11, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS });
   // An idle client whose connection the server ends (pg_terminate_backend, a restart, a failover)
   // emits 'error' on the pool; unheard, that event would end the process. The pool has already
   // dropped the client and opens a fresh one on demand: log it and carry on (issue 11).

@@ -86,8 +86,8 @@ export class PgExecutor implements Executor {
     }
   }
 
-  /** One transaction: per table, the rows of every caller in multi-row INSERTs. */
-  #insertAll(batch: Pending[]): Promise<void> {
+  /** One transaction: per table, the rows of every caller in multi-row INSERTs (async: a bad row rejects, never throws). */
+  async #insertAll(batch: Pending[]): Promise<void> {
     const byTable = new Map<Rows['insert'], Record<string, unknown>[]>();
     for (const p of batch) {
       for (const part of p.parts) {

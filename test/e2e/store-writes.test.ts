@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
+import pg from 'pg';
 import { after, before, describe, it } from 'node:test';
 import type { User } from '../../src/core/model.ts';
 import type { Store } from '../../src/store/types.ts';
@@ -37,6 +38,40 @@ for (const { backend, skip } of await backendMatrix()) {
         assert.equal(got.kind, 'attempt');
         assert.ok(await store.getLog(logs[i]!.log_id));
       }
+    });
+
+    it('commits concurrent issueCode calls together, one multi-row INSERT per table (PostgreSQL group commit)', { skip: backend !== 'postgres' && 'PostgreSQL executor' }, async () => {
+      // The store runs in this process: count what its pg clients send while 200 starts are issued.
+      const sent: string[] = [];
+      const query = pg.Client.prototype.query;
+      pg.Client.prototype.query = function (this: pg.Client, config: unknown, ...rest: unknown[]) {
+        sent.push(typeof config === 'string' ? config : (config as { text: string }).text);
+        return (query as (...a: unknown[]) => unknown).call(this, config, ...rest);
+      } as typeof query;
+      try {
+        const n = 200;
+        await Promise.all(
+          Array.from({ length: n }, (_, i) =>
+            store.issueCode(testCode(`mr${i}@x.test`), { channel: 'email', recipient: `mr${i}@x.test`, payload: '{}', meta: {} }, [testLog('cs')]),
+          ),
+        );
+        const begins = sent.filter((t) => t === 'BEGIN').length;
+        const codeInserts = sent.filter((t) => t.startsWith('insert into "otp_codes"')).length;
+        assert.ok(begins >= 1 && begins <= 10, `${begins} transactions for ${n} concurrent starts`);
+        assert.ok(codeInserts <= 10, `${codeInserts} INSERTs into otp_codes for ${n} starts`);
+      } finally {
+        pg.Client.prototype.query = query;
+      }
+    });
+
+    it('keeps the last of two codes issued at once for one identifier', async () => {
+      const key = { connection_id: 'con_1', identifier: 'twice@x.test', client_id: 'c1' };
+      await Promise.all([
+        store.issueCode({ ...testCode('twice@x.test'), code_hash: 'first' }, null, []),
+        store.issueCode({ ...testCode('twice@x.test'), code_hash: 'second' }, null, []),
+      ]);
+      assert.equal(await store.consumeCode(key, 'first'), false);
+      assert.equal(await store.consumeCode(key, 'second'), true);
     });
 
     it('fails only the faulty op of a batch', async () => {
@@ -85,6 +120,16 @@ for (const { backend, skip } of await backendMatrix()) {
       assert.equal(again.created, false);
       assert.equal(again.user.user_id, 'email|fl');
       assert.equal(await store.getLog(lost[0]!.log_id), undefined);
+    });
+
+    it('creates a user once when ten first sign-ins race, with only the winner\'s logs', async () => {
+      const logs = Array.from({ length: 10 }, () => [testLog('ss', { user_id: 'email|race' })]);
+      const made = await Promise.all(logs.map((l, i) => store.createUserIfAbsent(user(i ? `email|race${i}` : 'email|race', 'race@x.test'), l)));
+      const winners = made.flatMap((m, i) => (m.created ? [i] : []));
+      assert.equal(winners.length, 1);
+      assert.ok(made.every((m) => m.user.user_id === made[winners[0]!]!.user.user_id));
+      const stored = await Promise.all(logs.map((l) => store.getLog(l[0]!.log_id)));
+      assert.deepEqual(stored.map((x) => x !== undefined), logs.map((_, i) => i === winners[0]));
     });
 
     it('records logins while another connection keeps committing (no SQLITE_BUSY)', { skip: backend !== 'sqlite' && 'SQLite locking only' }, async () => {

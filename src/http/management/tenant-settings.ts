@@ -37,8 +37,9 @@ const DANGEROUS_SCHEMES = new Set(['javascript:', 'data:', 'vbscript:', 'file:',
 
 /**
  * `/api/v2/tenants/settings` (spec §2.2, §5). Settings live in the store and every request reads
- * them there (the start endpoint does too), so a change applies from the very next request, in
- * every process.
+ * them there (the start endpoint does too), through the reference cache (store/sql/ref-cache.ts): a
+ * change applies from the very next request in this process, and in every other instance from the
+ * next request on SQLite, within 1 s (milliseconds in practice) on PostgreSQL.
  */
 export function registerTenantSettings(api: FastifyInstance, s: Services): void {
   /**

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import type { Pool } from 'pg';
 import type { Database } from './schema.ts';
 import { type CachedSqlite, cachingDatabase } from './stmt-cache.ts';
 
@@ -10,10 +11,10 @@ export interface OpenedDb {
   dialect: 'sqlite' | 'postgres';
   /** SQLite only: the handle Kysely uses too, for the store's synchronous executor (one connection). */
   sqlite?: CachedSqlite;
+  /** PostgreSQL only: the pool Kysely uses too, for the store's executor (pg-executor.ts) and its connection counts (metrics). */
+  pgPool?: Pool;
   /** Where a generated secret is kept: beside the SQLite file, ./data for PostgreSQL, none in memory. */
   dataDir: string | undefined;
-  /** PostgreSQL: the pool, for its connection counts (metrics). */
-  pool?: { readonly totalCount: number; readonly idleCount: number; readonly waitingCount: number };
   /** SQLite: the database file (not `:memory:`), for its size and its WAL's (metrics). */
   file?: string;
 }
@@ -63,7 +64,9 @@ export async function openDatabase(url: string, opts: DbOptions = {}): Promise<O
   pg.types.setTypeParser(20, (v: string) => Number(v));
   // Without a connect timeout a request waits forever for a database that is down; with it, the
   // wait ends in an error that db-errors.ts classifies as unavailable (503).
-  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS });
+  // Ten connections for queries, plus the one the store keeps LISTENing for reference-data changes
+  // (pg-listen.ts).
+  const pool = new pg.Pool({ connectionString: url, max: 11, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS });
   // An idle client whose connection the server ends (pg_terminate_backend, a restart, a failover)
   // emits 'error' on the pool; unheard, that event would end the process. The pool has already
   // dropped the client and opens a fresh one on demand: log it and carry on (issue 11).
@@ -77,5 +80,5 @@ export async function openDatabase(url: string, opts: DbOptions = {}): Promise<O
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   // The generated secret of a PostgreSQL deployment is kept in ./data, as for the default SQLite file.
   mkdirSync('./data', { recursive: true });
-  return { db, dialect: 'postgres', dataDir: './data', pool };
+  return { db, dialect: 'postgres', pgPool: pool, dataDir: './data' };
 }

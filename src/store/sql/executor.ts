@@ -1,4 +1,4 @@
-import type { CompiledQuery, Kysely, QueryResult } from 'kysely';
+import type { CompiledQuery } from 'kysely';
 import type { CachedSqlite } from './stmt-cache.ts';
 
 /** What one statement gave back: its rows (SELECT, RETURNING) and how many rows it changed. */
@@ -15,6 +15,21 @@ export interface Result {
 export type Op<T> = () => Generator<CompiledQuery, T, Result>;
 
 /**
+ * A multi-row INSERT for any number of rows (queries.ts `rowsInsert`); `key` names the conflict
+ * target of an upsert (rows with one key may not meet twice in one statement).
+ */
+export interface RowsInsert {
+  (rows: Record<string, unknown>[]): CompiledQuery;
+  key?: (row: Record<string, unknown>) => string;
+}
+
+/** Rows for one table. */
+export interface Rows {
+  insert: RowsInsert;
+  rows: Record<string, unknown>[];
+}
+
+/**
  * Runs compiled queries (SQL built by Kysely, one codebase) on either backend.
  * - `one`: a read, at once (SQLite: synchronously, WAL readers never wait for the writer).
  * - `write`: an op whose statements commit together when `atomic`. On SQLite ops are group
@@ -25,36 +40,14 @@ export type Op<T> = () => Generator<CompiledQuery, T, Result>;
 export interface Executor {
   one(q: CompiledQuery): Promise<Result>;
   write<T>(op: Op<T>, atomic?: boolean): Promise<T>;
-  /** Runs what is queued now (before close). */
-  flush(): void;
-}
-
-const toResult = (r: QueryResult<unknown>): Result => ({
-  rows: r.rows as Record<string, any>[],
-  changes: Number(r.numAffectedRows ?? 0n),
-});
-
-async function driveAsync<T>(op: Op<T>, exec: (q: CompiledQuery) => Promise<Result>): Promise<T> {
-  const gen = op();
-  let step = gen.next();
-  while (!step.done) step = gen.next(await exec(step.value));
-  return step.value;
-}
-
-/** PostgreSQL: through Kysely's pool; several statements of an atomic op share a transaction. */
-export class KyselyExecutor implements Executor {
-  readonly #db: Kysely<any>;
-  constructor(db: Kysely<any>) {
-    this.#db = db;
-  }
-  async one(q: CompiledQuery) {
-    return toResult(await this.#db.executeQuery(q));
-  }
-  write<T>(op: Op<T>, atomic = true): Promise<T> {
-    if (!atomic) return driveAsync(op, (q) => this.one(q));
-    return this.#db.transaction().execute((tx) => driveAsync(op, async (q) => toResult(await tx.executeQuery(q))));
-  }
-  flush() {}
+  /**
+   * Blind inserts (no reads, no branching) that commit together. Both backends group-commit them;
+   * PostgreSQL also merges every waiting caller's rows into one multi-row INSERT per table
+   * (pg-executor.ts), SQLite runs them inside its per-turn batch.
+   */
+  append(parts: Rows[]): Promise<void>;
+  /** Runs (SQLite) or waits for (PostgreSQL) what is queued now: before close. */
+  flush(): void | Promise<void>;
 }
 
 interface Pending {
@@ -105,6 +98,12 @@ export class SqliteExecutor implements Executor {
         // setImmediate, not a microtask: the requests read in this poll phase all join the batch.
         setImmediate(() => this.#flush(false));
       }
+    });
+  }
+
+  append(parts: Rows[]): Promise<void> {
+    return this.write(function* () {
+      for (const part of parts) yield part.insert(part.rows);
     });
   }
 

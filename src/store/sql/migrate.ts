@@ -12,6 +12,7 @@ import * as identifierLimits from './migrations/2026-12-07T00-00-identifier-limi
 import * as admins from './migrations/2026-12-07T00-30-admins.ts';
 import * as logsUserIndex from './migrations/2026-12-07T01-00-logs-user-index.ts';
 import * as outboxOwner from './migrations/2026-12-07T02-00-outbox-owner.ts';
+import * as reserveWindowsFn from './migrations/2026-12-07T02-00-reserve-windows-fn.ts';
 
 type Dialect = 'sqlite' | 'postgres';
 type Module = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
@@ -31,6 +32,7 @@ const MIGRATIONS: Record<string, Module> = {
   '2026-12-07T00-30-admins': admins,
   '2026-12-07T01-00-logs-user-index': logsUserIndex,
   '2026-12-07T02-00-outbox-owner': outboxOwner,
+  '2026-12-07T02-00-reserve-windows-fn': reserveWindowsFn,
 };
 
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<void> {

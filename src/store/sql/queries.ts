@@ -2,7 +2,10 @@ import { type CompiledQuery, type Kysely, sql } from 'kysely';
 import type { LogEvent } from '../../core/model.ts';
 import { logToRow } from './log-sql.ts';
 import type { Database } from './schema.ts';
+import type { RowsInsert } from './executor.ts';
+import { REF_CHANNEL } from './pg-listen.ts';
 import { p, template } from './template.ts';
+import type { userRow } from './users-sql.ts';
 
 const CODE_KEY = ['connection_id', 'identifier', 'client_id'] as const;
 const LOG_FIELDS = Object.keys(logToRow({} as LogEvent)) as (keyof Database['logs'])[];
@@ -12,14 +15,20 @@ export const USER_COLUMNS = ['doc', 'logins_count', 'last_login', 'last_ip'] as 
  * The hot queries, built and compiled once per store with Kysely (so once per dialect) and bound
  * with new values per call (template.ts). Everything else is built per call as usual.
  */
-export function hotQueries(db: Kysely<Database>) {
+export function hotQueries(db: Kysely<Database>, dialect: 'sqlite' | 'postgres') {
   const byKey = <Q extends { where: (...a: any[]) => Q }>(q: Q): Q =>
     CODE_KEY.reduce((acc, col) => acc.where(col, '=', p(col)), q);
   const t = template;
-  const logs = new Map<number, (args: Record<string, unknown>) => CompiledQuery>();
+  const userLogs = new Map<number, (args: Record<string, unknown>) => CompiledQuery>();
+  const logs = rowsInsert(LOG_FIELDS, (values) => db.insertInto('logs').values(values as unknown as Database['logs'][]).compile());
   return {
     version: t(db.selectFrom('ref_version').select('version').where('id', '=', 1).compile()),
-    bumpVersion: t(db.updateTable('ref_version').set((eb) => ({ version: eb('version', '+', 1) })).where('id', '=', 1).compile()),
+    /** PostgreSQL also NOTIFYs the new version, delivered when the transaction commits (ref-cache.ts). */
+    bumpVersion: t(
+      dialect === 'postgres'
+        ? sql`with b as (update ref_version set version = version + 1 where id = 1 returning version) select pg_notify(${REF_CHANNEL}, b.version::text) from b`.compile(db)
+        : db.updateTable('ref_version').set((eb) => ({ version: eb('version', '+', 1) })).where('id', '=', 1).compile(),
+    ),
 
     getSetting: t<'key'>(db.selectFrom('settings').select('value').where('key', '=', p('key')).compile()),
     getClient: t<'id'>(db.selectFrom('clients').select(['doc', 'secret_hash']).where('client_id', '=', p('id')).compile()),
@@ -29,14 +38,20 @@ export function hotQueries(db: Kysely<Database>) {
       db.selectFrom('connection_clients').select('client_id').where('connection_id', '=', p('connection')).where('client_id', '=', p('client')).compile(),
     ),
 
-    upsertCode: t(
-      db
-        .insertInto('otp_codes')
-        .values({ connection_id: p('connection_id'), identifier: p('identifier'), client_id: p('client_id'), code_hash: p('code_hash'), expires_at: p<number>('expires_at'), attempts: 0, params: p('params'), created_at: p<number>('created_at') })
-        .onConflict((oc) =>
-          oc.columns([...CODE_KEY]).doUpdateSet({ code_hash: p('code_hash'), expires_at: p<number>('expires_at'), attempts: 0, params: p('params'), created_at: p<number>('created_at') }),
-        )
-        .compile(),
+    /** Issue codes: a new code replaces the previous one of its (connection, identifier, client). */
+    codes: rowsInsert(
+      CODE_FIELDS,
+      (values) =>
+        db
+          .insertInto('otp_codes')
+          .values(values.map((v) => ({ ...v, attempts: 0 })) as unknown as Database['otp_codes'][])
+          .onConflict((oc) =>
+            oc.columns([...CODE_KEY]).doUpdateSet((eb) => ({
+              code_hash: eb.ref('excluded.code_hash'), expires_at: eb.ref('excluded.expires_at'), attempts: 0, params: eb.ref('excluded.params'), created_at: eb.ref('excluded.created_at'),
+            })),
+          )
+          .compile(),
+      (r) => `${r.connection_id}\0${r.identifier}\0${r.client_id}`,
     ),
     takeAttempt: t(byKey(db.updateTable('otp_codes').set((eb) => ({ attempts: eb('attempts', '+', 1) }))).where('attempts', '<', p<number>('max')).returningAll().compile()),
     codeExists: t(byKey(db.selectFrom('otp_codes').select('attempts')).compile()),
@@ -57,29 +72,42 @@ export function hotQueries(db: Kysely<Database>) {
         .compile(),
     ),
 
-    insertOutbox: t<'channel' | 'recipient' | 'payload' | 'meta' | 'now'>(
+    /** Queue messages: rows of { channel, recipient, payload, meta, now }. */
+    outbox: rowsInsert(['channel', 'recipient', 'payload', 'meta', 'now'], (values) =>
       db
         .insertInto('outbox')
-        .values({ channel: p('channel'), recipient: p('recipient'), payload: p('payload'), meta: p('meta'), status: 'pending', attempts: 0, next_attempt_at: p<number>('now'), leased_until: 0, last_error: null, created_at: p<number>('now'), sent_at: null })
+        .values(values.map((v) => ({ channel: v.channel as string, recipient: v.recipient as string, payload: v.payload as string, meta: v.meta as string, status: 'pending', attempts: 0, next_attempt_at: v.now as number, leased_until: 0, last_error: null, created_at: v.now as number, sent_at: null })))
         .compile(),
     ),
     markSent: t<'id' | 'now'>(db.updateTable('outbox').set({ status: 'sent', sent_at: p<number>('now'), payload: '', leased_until: 0 }).where('id', '=', p<number>('id')).compile()),
 
-    /** One multi-row INSERT per batch size (1–3 rows in practice). */
-    insertLogs(rows: Database['logs'][]): CompiledQuery {
-      let tpl = logs.get(rows.length);
+    logs,
+    /** One multi-row INSERT per row count (1–3 rows in practice). */
+    insertLogs: (rows: Database['logs'][]): CompiledQuery => logs(rows as unknown as Record<string, unknown>[]),
+
+    /**
+     * PostgreSQL: a new user and, only if it was created, its logs in ONE statement (a data-modifying
+     * CTE is one atomic statement): one round trip instead of BEGIN, two INSERTs and COMMIT. Returns
+     * the inserted log ids (none: the user existed).
+     */
+    insertUserWithLogs(user: ReturnType<typeof userRow>, rows: Database['logs'][]): CompiledQuery {
+      let tpl = userLogs.get(rows.length);
       if (!tpl) {
-        const values = rows.map((_, i) => Object.fromEntries(LOG_FIELDS.map((f) => [f, p(`${i}.${f}`)])) as unknown as Database['logs']);
-        tpl = template(db.insertInto('logs').values(values).compile());
-        logs.set(rows.length, tpl);
+        const selects = rows.map((_, i) => (db as Kysely<any>).selectFrom('u').select(LOG_FIELDS.map((f) => sql<string>`${p(`${i}.${f}`)}`.as(f))));
+        const union = selects.reduce((a, b) => a.unionAll(b) as typeof a);
+        tpl = template(
+          db.with('u', (w) => w.insertInto('users').values(USER_MARKERS).onConflict((oc) => oc.doNothing()).returning('user_id'))
+            .insertInto('logs').columns(LOG_FIELDS).expression(union as never).returning('log_id').compile(),
+        );
+        userLogs.set(rows.length, tpl);
       }
       const args: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(user)) args[`u.${k}`] = v;
       rows.forEach((r, i) => {
         for (const f of LOG_FIELDS) args[`${i}.${f}`] = r[f];
       });
       return tpl(args);
     },
-
     insertUser: t<'user_id' | 'connection' | 'email' | 'phone_number' | 'doc' | 'created_at' | 'logins_count' | 'last_login' | 'last_ip'>(
       db
         .insertInto('users')
@@ -98,3 +126,32 @@ export function hotQueries(db: Kysely<Database>) {
 }
 
 export type HotQueries = ReturnType<typeof hotQueries>;
+
+const USER_MARKERS = {
+  user_id: p('u.user_id'), connection: p('u.connection'), email: p('u.email'), phone_number: p('u.phone_number'), doc: p('u.doc'),
+  created_at: p<number>('u.created_at'), logins_count: p<number>('u.logins_count'), last_login: p('u.last_login'), last_ip: p('u.last_ip'),
+};
+
+const CODE_FIELDS = ['connection_id', 'identifier', 'client_id', 'code_hash', 'expires_at', 'params', 'created_at'] as const;
+
+/**
+ * An INSERT of any number of rows, compiled once per row count (a template each) from `build`,
+ * which receives one object of named placeholders per row. `key`: see executor.ts RowsInsert.
+ */
+function rowsInsert(fields: readonly string[], build: (values: Record<string, unknown>[]) => CompiledQuery, key?: RowsInsert['key']): RowsInsert {
+  const templates = new Map<number, (args: Record<string, unknown>) => CompiledQuery>();
+  const insert: RowsInsert = (rows) => {
+    let tpl = templates.get(rows.length);
+    if (!tpl) {
+      tpl = template(build(rows.map((_, i) => Object.fromEntries(fields.map((f) => [f, p(`${i}.${f}`)])))));
+      templates.set(rows.length, tpl);
+    }
+    const args: Record<string, unknown> = {};
+    rows.forEach((r, i) => {
+      for (const f of fields) args[`${i}.${f}`] = r[f];
+    });
+    return tpl(args);
+  };
+  if (key) insert.key = key;
+  return insert;
+}

@@ -1,7 +1,10 @@
 import { type CompiledQuery, type Kysely, sql } from 'kysely';
 import type { Client, Connection, TenantSettings } from '../../core/model.ts';
 import type { ClientGrant, ListOptions, Page } from '../types.ts';
-import { type Executor, KyselyExecutor, type Op, SqliteExecutor } from './executor.ts';
+import type { Pool } from 'pg';
+import { type Executor, type Op, SqliteExecutor } from './executor.ts';
+import { PgExecutor } from './pg-executor.ts';
+import { type RefListener, listenRefVersion } from './pg-listen.ts';
 import { type HotQueries, hotQueries } from './queries.ts';
 import { RefCache } from './ref-cache.ts';
 import type { Database } from './schema.ts';
@@ -49,14 +52,20 @@ export abstract class SqlRefs {
   protected readonly q: HotQueries;
   protected readonly refs: RefCache;
 
-  constructor(db: Kysely<Database>, dialect: 'sqlite' | 'postgres', sqlite?: CachedSqlite) {
+  constructor(db: Kysely<Database>, dialect: 'sqlite' | 'postgres', driver: { sqlite?: CachedSqlite; pgPool?: Pool }) {
     this.db = db;
     this.dialect = dialect;
-    this.x = sqlite ? new SqliteExecutor(sqlite) : new KyselyExecutor(db);
-    this.q = hotQueries(db);
+    if (driver.sqlite) this.x = new SqliteExecutor(driver.sqlite);
+    else if (driver.pgPool) this.x = new PgExecutor(driver.pgPool);
+    else throw new Error(`no driver handle for the ${dialect} store`);
+    this.q = hotQueries(db, dialect);
     const version = this.q.version({});
     this.refs = new RefCache(async () => Number((await this.x.one(version)).rows[0]?.version ?? 0));
+    const refs = this.refs;
+    if (driver.pgPool) this.listener = listenRefVersion(driver.pgPool, (v) => refs.notified(v), (on) => refs.setPushed(on));
   }
+  /** PostgreSQL: the LISTEN connection that keeps the reference cache fresh without a query per request. */
+  protected readonly listener: RefListener | undefined;
 
   /** A write to reference data and the version bump commit together; then this process forgets its cache. */
   protected async refWrite<T>(op: Op<T>): Promise<T> {

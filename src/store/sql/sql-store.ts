@@ -2,12 +2,12 @@ import { type CompiledQuery, type Kysely, sql } from 'kysely';
 import type { LogEvent, User } from '../../core/model.ts';
 import type { LogStreamDoc, LogStreamRecord } from '../types.ts';
 import type { WindowLimit, WindowReservation } from '../types.ts';
-import { reserveWindowsOp } from './windows-sql.ts';
+import { reserveWindowsCall, reserveWindowsOp } from './windows-sql.ts';
 import type { Artifact, ArtifactKind, AttemptResult, CodeKey, ConsumeResult, CodeRecord, ListOptions, LogSearch, NewOutboxMessage, OutboxMessage, Page, SigningKeyRecord, Store } from '../types.ts';
 import { compileLogQuery, logToRow } from './log-sql.ts';
 import type { BruteForcePolicy, LoginBlockFilter, LoginFailureKey } from '../types.ts';
 import { clearLoginBlocksQuery, clearLoginFailuresQuery, listLoginBlocksQuery, loginBlockQuery, purgeLoginFailuresQuery, recordLoginFailureOp, toLoginBlock } from './brute-force-sql.ts';
-import type { Op, Result } from './executor.ts';
+import type { Op, Result, Rows } from './executor.ts';
 import { staleHashes } from './key-report-sql.ts';
 import { migrateToLatest, withStartupLock } from './migrate.ts';
 import { type ClaimOwner, dueRows, heartbeatQuery, retireQuery } from './outbox-sql.ts';
@@ -40,18 +40,19 @@ export class SqlStore extends SqlDashboard implements Store {
     await sql`select 1`.execute(this.db);
   }
   async close() {
-    this.x.flush();
+    this.listener?.stop();
+    await this.x.flush();
     await this.db.destroy();
   }
 
   // one-time codes ---------------------------------------------------------------------------------
   async issueCode(code: CodeRecord, message: NewOutboxMessage | null, logs: LogEvent[]) {
-    const stmts = [this.q.upsertCode({ ...code, params: JSON.stringify(code.params) })];
-    if (message) stmts.push(this.q.insertOutbox({ ...message, meta: JSON.stringify(message.meta), now: code.created_at }));
-    if (logs.length) stmts.push(this.q.insertLogs(logs.map(logToRow)));
-    await this.x.write(function* () {
-      for (const s of stmts) yield s;
-    });
+    // Blind inserts: on PostgreSQL the rows of all concurrent starts share one transaction and one
+    // multi-row INSERT per table (executor.ts `append`).
+    const parts: Rows[] = [{ insert: this.q.codes, rows: [{ ...code, params: JSON.stringify(code.params) }] }];
+    if (message) parts.push({ insert: this.q.outbox, rows: [{ ...message, meta: JSON.stringify(message.meta), now: code.created_at }] });
+    if (logs.length) parts.push({ insert: this.q.logs, rows: logs.map(logToRow) as unknown as Record<string, unknown>[] });
+    await this.x.append(parts);
   }
 
   async takeAttempt(key: CodeKey, maxAttempts: number): Promise<AttemptResult> {
@@ -165,8 +166,10 @@ export class SqlStore extends SqlDashboard implements Store {
 
   // sliding windows ---------------------------------------------------------------------------------
   reserveWindows(limits: WindowLimit[], now: number, ref: string): Promise<WindowReservation> {
-    return this.x.write(reserveWindowsOp(this.db, this.dialect, limits, now, ref));
+    if (this.dialect === 'postgres') return this.x.write((this.#pgReserve ??= reserveWindowsCall(this.db))(limits, now, ref), false);
+    return this.x.write(reserveWindowsOp(this.db, limits, now, ref));
   }
+  #pgReserve: ReturnType<typeof reserveWindowsCall> | undefined;
   async releaseWindows(ref: string) {
     await this.#single(this.db.deleteFrom('window_events').where('ref', '=', ref).compile());
   }
@@ -207,8 +210,7 @@ export class SqlStore extends SqlDashboard implements Store {
 
   // outbox -----------------------------------------------------------------------------------------
   async enqueue(message: NewOutboxMessage) {
-    const q = this.q.insertOutbox({ ...message, meta: JSON.stringify(message.meta), now: Date.now() });
-    await this.#single(q);
+    await this.x.append([{ insert: this.q.outbox, rows: [{ ...message, meta: JSON.stringify(message.meta), now: Date.now() }] }]);
   }
   async claimOutbox(now: number, limit: number, leaseMs: number, owner?: ClaimOwner): Promise<OutboxMessage[]> {
     const due = dueRows(this.db, now, limit, owner);
@@ -300,12 +302,22 @@ export class SqlStore extends SqlDashboard implements Store {
     return { items: rows.map(toUser), total: Number(total.n) };
   }
   async createUserIfAbsent(user: User, logsIfCreated: LogEvent[] = []) {
-    const insert = this.q.insertUser(userRow(user));
-    const logs = logsIfCreated.length ? this.q.insertLogs(logsIfCreated.map(logToRow)) : undefined;
     const find =
       user.email !== undefined ? this.q.userByEmail({ connection: user.connection, email: user.email })
       : user.phone_number !== undefined ? this.q.userByPhone({ connection: user.connection, phone: user.phone_number })
       : undefined;
+    if (this.dialect === 'postgres' && logsIfCreated.length) {
+      // One atomic statement: the logs are inserted only with a user that was created.
+      const both = this.q.insertUserWithLogs(userRow(user), logsIfCreated.map(logToRow));
+      return this.x.write(function* () {
+        if ((yield both).rows.length) return { user, created: true };
+        const existing = find ? (yield find).rows[0] : undefined;
+        if (!existing) throw new Error('user insert conflicted but no user was found');
+        return { user: toUser(existing as UserRow), created: false };
+      }, false);
+    }
+    const insert = this.q.insertUser(userRow(user));
+    const logs = logsIfCreated.length ? this.q.insertLogs(logsIfCreated.map(logToRow)) : undefined;
     // Insert-or-read. On PostgreSQL a transaction is needed only for the logs: ON CONFLICT waited
     // for the winner's commit, so the read sees its row either way.
     return this.x.write(function* () {

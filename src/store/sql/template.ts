@@ -8,6 +8,10 @@ const MARK = '\u0000sesame-param:';
  */
 export const p = <T = string>(name: string): T => `${MARK}${name}` as unknown as T;
 
+/** Every template's SQL text: a fixed, bounded set, worth preparing once per connection (pg-executor.ts). */
+const TEMPLATE_SQL = new Set<string>();
+export const isTemplateSql = (sql: string): boolean => TEMPLATE_SQL.has(sql);
+
 /**
  * Building and compiling a Kysely query costs more than running it on SQLite. Hot queries are built
  * and compiled once per store (so once per dialect: `?` or `$n`), and each call only binds new values:
@@ -15,6 +19,7 @@ export const p = <T = string>(name: string): T => `${MARK}${name}` as unknown as
  * prepared-statement cache hits too.
  */
 export function template<K extends string = string>(compiled: CompiledQuery): (args: Record<K, unknown>) => CompiledQuery {
+  TEMPLATE_SQL.add(compiled.sql);
   const slots = compiled.parameters.map((v) => (typeof v === 'string' && v.startsWith(MARK) ? v.slice(MARK.length) : undefined));
   if (!slots.some((s) => s !== undefined)) return () => compiled;
   return (args) => ({

@@ -1,18 +1,34 @@
-import { type Kysely, sql } from 'kysely';
+import { type CompiledQuery, type Kysely, sql } from 'kysely';
 import type { WindowLimit, WindowReservation } from '../types.ts';
 import type { Op } from './executor.ts';
 import type { Database } from './schema.ts';
+import { p, template } from './template.ts';
 
 /**
- * `Store.reserveWindows` as one transactional op (sliding-window log: exact, no boundary burst).
- * PostgreSQL: every key's advisory transaction lock is taken first, in sorted order (no deadlock
- * between two reservations sharing keys), so the counts below cannot change until COMMIT. SQLite:
- * the op runs inside the executor's BEGIN IMMEDIATE, which already excludes every other writer.
+ * PostgreSQL: the same reservation in one round trip, through the function of migration
+ * 2026-12-07T02-00-reserve-windows-fn (one statement, so its own transaction and lock scope).
  */
-export function reserveWindowsOp(db: Kysely<Database>, dialect: 'sqlite' | 'postgres', limits: WindowLimit[], now: number, ref: string): Op<WindowReservation> {
-  const locks = dialect === 'postgres'
-    ? [...new Set(limits.map((l) => l.key))].sort().map((key) => sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`.compile(db))
-    : [];
+export function reserveWindowsCall(db: Kysely<Database>) {
+  const call = template<'keys' | 'maxes' | 'windows' | 'now' | 'ref'>(
+    sql`select ok, idx, n, reset_at from sesame_reserve_windows(${p('keys')}::text[], ${p('maxes')}::bigint[], ${p('windows')}::bigint[], ${p('now')}::bigint, ${p('ref')})`.compile(db),
+  );
+  return (limits: WindowLimit[], now: number, ref: string) => {
+    const q = call({ keys: limits.map((l) => l.key), maxes: limits.map((l) => l.max), windows: limits.map((l) => l.windowMs), now, ref });
+    return function* (): Generator<CompiledQuery, WindowReservation, { rows: Record<string, any>[] }> {
+      const row = (yield q).rows[0]!;
+      if (row.ok) return { ok: true };
+      const limit = limits[Number(row.idx)]!;
+      return { ok: false, limit, count: Number(row.n), resetAt: Number(row.reset_at) };
+    };
+  };
+}
+
+/**
+ * SQLite: `Store.reserveWindows` as one transactional op (sliding-window log: exact, no boundary
+ * burst). The op runs inside the executor's BEGIN IMMEDIATE, which already excludes every other
+ * writer. PostgreSQL runs the same algorithm server-side (reserveWindowsCall).
+ */
+export function reserveWindowsOp(db: Kysely<Database>, limits: WindowLimit[], now: number, ref: string): Op<WindowReservation> {
   const counts = limits.map((l) =>
     db.selectFrom('window_events').select((eb) => eb.fn.countAll<number>().as('n')).where('key', '=', l.key).where('at', '>', now - l.windowMs).compile(),
   );
@@ -21,7 +37,6 @@ export function reserveWindowsOp(db: Kysely<Database>, dialect: 'sqlite' | 'post
     ? db.insertInto('window_events').values([...new Set(limits.map((l) => l.key))].map((key) => ({ key, at: now, ref }))).compile()
     : undefined;
   return function* () {
-    for (const lock of locks) yield lock;
     for (const [i, limit] of limits.entries()) {
       const count = Number((yield counts[i]!).rows[0]!.n);
       if (count < limit.max) continue;

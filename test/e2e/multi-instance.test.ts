@@ -14,13 +14,15 @@ import { ISSUER, type Management, exchangeCode, management, passwordlessClient, 
 import type { ServerProcess } from '../helpers/server-process.ts';
 import { type TwilioServer, startTwilioServer } from '../helpers/sms-servers.ts';
 import { type SmtpSink, extractCode, startSmtpSink } from '../helpers/smtp-sink.ts';
+import { MAX_STALE_MS } from '../../src/store/sql/ref-cache.ts';
 
 /**
  * How long after a write's response another instance may still act on the old reference data
- * (clients, connections, settings). README ("Architecture"): "a change made through any instance is
- * seen by the next request on every instance" — 0. Should the promise become "within N ms", N goes here.
+ * (clients, connections, settings). README ("Several instances"): on PostgreSQL the change is pushed
+ * to every instance by NOTIFY (a few ms here), and the version row is read again at least every
+ * MAX_STALE_MS, so "within a second" at worst.
  */
-const REF_PROMISE_MS = 0;
+const REF_PROMISE_MS = MAX_STALE_MS;
 /** src/core/keys.ts KEY_FRESHNESS_MS, plus one store read: how late a rotation reaches another instance. */
 const KEY_PROMISE_MS = 1500;
 const START_LIMIT = 10;

@@ -16,9 +16,12 @@ export const MANAGEMENT_SCOPES = [
   // Read scopes of the Auth0 resources Sesame has no feature for (http/management/absent-features.ts):
   // reading them answers "not used", and tools such as auth0-deploy-cli read every type.
   'read:rules', 'read:rules_configs', 'read:hooks', 'read:actions', 'read:guardian_factors',
-  'read:custom_domains', 'read:phone_providers', 'read:phone_templates', 'read:prompts', 'read:organizations', 'read:attack_protection', 'update:attack_protection', 'read:security_metrics',
+  'read:custom_domains', 'read:prompts', 'read:organizations', 'read:attack_protection', 'update:attack_protection', 'read:security_metrics',
   'read:forms', 'read:self_service_profiles', 'read:network_acls', 'read:token_exchange_profiles', 'read:user_attribute_profiles',
   'read:connection_profiles', 'read:event_streams', 'read:directory_provisionings',
+  // The tenant's phone provider and templates (issue 14, /api/v2/branding/phone/*).
+  'read:phone_providers', 'create:phone_providers', 'update:phone_providers', 'delete:phone_providers',
+  'read:phone_templates', 'create:phone_templates', 'update:phone_templates', 'delete:phone_templates',
   'read:stats',
   // Sesame extensions (issue 12): the dashboard's administrators (/api/v2/sesame/admins).
   'read:admins', 'update:admins',

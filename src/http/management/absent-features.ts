@@ -106,16 +106,6 @@ const ABSENT: AbsentFeature[] = [
     parts: [setting('/custom-domains', [], []), collection('/custom-domains/:key', 'custom domain', () => notFoundRead('custom domain'))],
   },
   {
-    feature: 'tenant-level phone providers yet (configure SMS on the sms connection: options.provider)',
-    scope: 'read:phone_providers',
-    parts: [collection('/branding/phone/providers', 'phone provider', () => ({ providers: [] }))],
-  },
-  {
-    feature: 'tenant-level phone templates yet (set the text on the sms connection: options.template)',
-    scope: 'read:phone_templates',
-    parts: [collection('/branding/phone/templates', 'phone template', () => ({ templates: [] }))],
-  },
-  {
     feature: 'other Universal Login experiences (Sesame serves its own hosted pages)',
     scope: 'read:prompts',
     parts: [

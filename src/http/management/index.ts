@@ -12,6 +12,8 @@ import { registerConnections } from './connections.ts';
 import { registerEmailProvider } from './email-provider.ts';
 import { registerLogs } from './logs.ts';
 import { registerLogStreams } from './log-streams.ts';
+import { registerPhoneProviders } from './phone-providers.ts';
+import { registerPhoneTemplates } from './phone-templates.ts';
 import { registerResourceServers } from './resource-servers.ts';
 import { registerSesameActivity } from './sesame-activity.ts';
 import { registerSesameAdmins } from './sesame-admins.ts';
@@ -62,6 +64,8 @@ export function registerManagementRoutes(app: FastifyInstance, s: Services): voi
       registerUserLogs(api, s);
       registerSigningKeys(api, s);
       registerAttackProtection(api, s);
+      registerPhoneProviders(api, s);
+      registerPhoneTemplates(api, s);
       registerAbsentFeatures(api, s);
       registerSesameAdmins(api, s);
       registerStats(api, s);

@@ -56,6 +56,8 @@ function describe(e: ErrorObject): string {
       return `Array is too short (${(e.data as unknown[]).length}), minimum ${String(p.limit)}`;
     case 'maxProperties':
       return `Too many properties defined (${Object.keys(e.data as object).length}), maximum ${String(p.limit)}`;
+    case 'minProperties':
+      return `Too few properties defined (${Object.keys(e.data as object).length}), minimum ${String(p.limit)}`;
     case 'minimum':
       return `Value ${String(e.data)} is less than minimum ${String(p.limit)}`;
     case 'maximum':

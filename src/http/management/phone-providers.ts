@@ -5,6 +5,7 @@ import { conflict, invalidBody, notFound } from '../../errors/api-error.ts';
 import type { Services } from '../../services.ts';
 import { featureNotEnabled } from './absent-features.ts';
 import { requireScopes } from './auth.ts';
+import { idParams } from './schemas.ts';
 
 /**
  * `/api/v2/branding/phone/providers` (issue 14): Auth0's tenant-level phone provider, one per tenant,
@@ -56,8 +57,8 @@ export const providerSchema = {
     updated_at: { type: 'string' },
   },
 } as const;
-const idParams = { type: 'object', properties: { id: { type: 'string', maxLength: 255 } }, required: ['id'] } as const;
-const listQuery = { type: 'object', additionalProperties: false, properties: { disabled: { type: 'boolean' } } } as const;
+/** Both phone lists filter on `disabled` only (Auth0's reference). */
+export const disabledQuery = { type: 'object', additionalProperties: false, properties: { disabled: { type: 'boolean' } } } as const;
 
 const notFoundError = () => notFound('Phone provider not found', 'inexistent_phone_provider');
 
@@ -81,7 +82,7 @@ export function registerPhoneProviders(api: FastifyInstance, s: Services): void 
 
   api.get<{ Querystring: { disabled?: boolean } }>(
     BASE,
-    { onRequest: requireScopes(s, 'read:phone_providers'), schema: { querystring: listQuery, response: { 200: { type: 'object', properties: { providers: { type: 'array', items: providerSchema } } } } } },
+    { onRequest: requireScopes(s, 'read:phone_providers'), schema: { querystring: disabledQuery, response: { 200: { type: 'object', properties: { providers: { type: 'array', items: providerSchema } } } } } },
     async (req) => {
       const p = await load();
       const shown = p && (req.query.disabled === undefined || p.disabled === req.query.disabled);

@@ -5,6 +5,8 @@ import { conflict, invalidBody, notFound } from '../../errors/api-error.ts';
 import type { Services } from '../../services.ts';
 import { SmsTemplateError, validateSmsTemplate } from '../../sms/template.ts';
 import { requireScopes } from './auth.ts';
+import { disabledQuery as listQuery } from './phone-providers.ts';
+import { idParams } from './schemas.ts';
 
 /**
  * `/api/v2/branding/phone/templates` (issue 14): Auth0's phone message templates (Liquid). Sesame
@@ -53,8 +55,6 @@ export const templateSchema = {
     },
   },
 } as const;
-const idParams = { type: 'object', properties: { id: { type: 'string', maxLength: 255 } }, required: ['id'] } as const;
-const listQuery = { type: 'object', additionalProperties: false, properties: { disabled: { type: 'boolean' } } } as const;
 
 const notFoundError = () => notFound('Phone template not found', 'inexistent_phone_template');
 

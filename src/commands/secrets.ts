@@ -4,6 +4,7 @@ import { streamContext } from '../logs/stream-delivery.ts';
 import { apiSecretContext, isApiProvider } from '../mail/providers/catalog.ts';
 import { EMAIL_PROVIDER_SETTING, SMTP_CONTEXT } from '../mail/transport.ts';
 import { existingSecret } from '../secret.ts';
+import { PHONE_PROVIDER_SEAL, PHONE_PROVIDER_SETTING, type StoredPhoneProvider } from '../core/phone-provider.ts';
 import { type Reseal, resealSmsSecrets } from '../sms/secrets.ts';
 import { openStore } from '../store/index.ts';
 import type { EmailProvider, StaleHashes, Store } from '../store/types.ts';
@@ -112,6 +113,14 @@ async function resealAll(store: Store, keyring: Keyring): Promise<Tally> {
     if (JSON.stringify(after) !== JSON.stringify(before)) {
       await store.updateSetting<EmailProvider | undefined>(EMAIL_PROVIDER_SETTING, (p) => (same(p) ? { ...p!, secrets_enc: after } : p));
     }
+  }
+
+  // The tenant's phone provider (issue 14): its Auth Token, under the same "SMS provider secrets".
+  const phone = await store.getSetting<StoredPhoneProvider>(PHONE_PROVIDER_SETTING);
+  const token = phone?.auth_token_enc;
+  const resealed = token && count('SMS provider secrets', 'phone provider auth_token', reseal(PHONE_PROVIDER_SEAL, token));
+  if (resealed) {
+    await store.updateSetting<StoredPhoneProvider | undefined>(PHONE_PROVIDER_SETTING, (p) => (p?.auth_token_enc === token ? { ...p, auth_token_enc: resealed } : p));
   }
 
   for (const stream of await store.listLogStreams()) {

@@ -97,7 +97,7 @@ export const SETTINGS: readonly Setting[] = [
   { env: 'SESAME_EMAIL_FROM', default: 'Sesame <no-reply@localhost>', doc: 'Default From address.' },
   { env: 'SESAME_TLS_CERT', doc: 'PEM certificate path: serve HTTPS directly (with SESAME_TLS_KEY).' },
   { env: 'SESAME_TLS_KEY', doc: 'PEM private key path.' },
-  { env: 'SESAME_START_LIMIT_PER_HOUR', default: '50', doc: 'Per-IP `/passwordless/start` limit per hour; `0` turns it off.' },
+  { env: 'SESAME_START_LIMIT_PER_HOUR', default: '50', doc: 'Per-IP `/passwordless/start` limit per hour; `0` turns it off. The default of suspicious-IP throttling (`/api/v2/attack-protection/suspicious-ip-throttling` overrides it).' },
   { env: 'SESAME_IDENTIFIER_STARTS_PER_HOUR', default: '10', doc: 'Codes or links one email or phone number may be sent per hour on a connection, from any IP (429 `too_many_requests`, `limit_mu` log); `0` turns it off.' },
   { env: 'SESAME_IDENTIFIER_STARTS_PER_DAY', default: '30', doc: 'The same per rolling 24 hours; `0` turns it off.' },
   { env: 'SESAME_IDENTIFIER_FAILURE_LIMIT', default: '20', doc: 'Failed code/link verifications of one email or phone number from all IPs after which each further failure delays the next attempt (60 s, doubling; 429 `too_many_attempts` + `Retry-After`; one `limit_wc` log). Forgotten after a success or 24 h without failure. `0` turns it off.' },

@@ -4,16 +4,31 @@ import type { BruteForcePolicy, LoginFailureKey } from '../store/types.ts';
 import { type RequestContext, makeLog, passwordlessFields } from './logs.ts';
 import type { Client, Connection } from './model.ts';
 import { ipKey } from './ip-key.ts';
+import { allowlisted, bruteForceSettings } from './attack-protection.ts';
 
 const DAY = 86_400_000;
 
 /**
- * Auth0's Brute-force Protection (spec §7, BFP): 10 failed attempts per identifier from one IP block
- * that pair; the block lasts 30 days or until an operator lifts it (`DELETE /api/v2/user-blocks`).
- * Failures older than the block's length no longer count (Auth0 does not document a window; the
- * block's own 30 days keep one bound for both).
+ * Auth0's Brute-force Protection (spec §7, BFP): `max_attempts` (10 by default) failed attempts per
+ * identifier from one IP block that pair; the block lasts 30 days or until an operator lifts it
+ * (`DELETE /api/v2/user-blocks`). Failures older than the block's length no longer count (Auth0 does
+ * not document a window; the block's own 30 days keep one bound for both). The tenant's settings
+ * (`/api/v2/attack-protection/brute-force-protection`, core/attack-protection.ts) set the threshold,
+ * turn it off, exempt allowlisted IPs or count per identifier from any IP.
  */
 export const BRUTE_FORCE_POLICY: BruteForcePolicy = { threshold: 10, windowMs: 30 * DAY, blockMs: 30 * DAY };
+
+/** The pairs' key: with `count_per_identifier`, every IP counts as this one. */
+export const ANY_IP = '*';
+
+/** The policy in force for this guess, or null when the tenant setting or the connection turns it off for it. */
+async function policyFor(s: Services, g: BruteForceGuard): Promise<{ policy: BruteForcePolicy; perIp: boolean } | null> {
+  if (!protectionOn(g.connection)) return null;
+  const t = await bruteForceSettings(s);
+  // `block` is the shield Sesame has; without it Auth0 would only notify, and Sesame sends no notices.
+  if (!t.enabled || !t.shields.includes('block') || allowlisted(t.allowlist, g.ctx.ip)) return null;
+  return { policy: { ...BRUTE_FORCE_POLICY, threshold: t.max_attempts }, perIp: t.mode !== 'count_per_identifier' };
+}
 
 /**
  * Spec §3.3, BFP. Auth0's full text goes on "We've sent you an email with instructions on how to
@@ -42,7 +57,7 @@ export interface BruteForceGuard {
 /** `options.brute_force_protection` is on unless set to false (Auth0's default; bootstrap sets true). */
 export const protectionOn = (connection: Connection): boolean => connection.options.brute_force_protection !== false;
 
-const pair = (g: BruteForceGuard, identifier: string): LoginFailureKey => ({ identifier, ip: ipKey(g.ctx.ip), connection: g.connection.name });
+const pair = (g: BruteForceGuard, identifier: string, perIp: boolean): LoginFailureKey => ({ identifier, ip: perIp ? ipKey(g.ctx.ip) : ANY_IP, connection: g.connection.name });
 
 /** What the guard knows of the pair before a verification. */
 export interface PairState {
@@ -55,8 +70,9 @@ export interface PairState {
 const CLEAR: PairState = { blocked: false, failures: 0 };
 
 export async function pairState(s: Services, g: BruteForceGuard, identifier: string): Promise<PairState> {
-  if (!protectionOn(g.connection)) return CLEAR;
-  const row = await s.store.getLoginBlock(pair(g, identifier));
+  const on = await policyFor(s, g);
+  if (!on) return CLEAR;
+  const row = await s.store.getLoginBlock(pair(g, identifier, on.perIp));
   if (!row) return CLEAR;
   return { blocked: row.blocked_until !== null && row.blocked_until > s.now(), failures: row.failures };
 }
@@ -67,20 +83,23 @@ export async function pairState(s: Services, g: BruteForceGuard, identifier: str
  * "Blocked Account"). The log names the identifier and IP, never the code.
  */
 export async function recordFailure(s: Services, g: BruteForceGuard, identifier: string): Promise<void> {
-  if (!protectionOn(g.connection)) return;
+  const on = await policyFor(s, g);
+  if (!on) return;
   const now = s.now();
-  const policy = BRUTE_FORCE_POLICY;
+  const { policy } = on;
   const log = makeLog('limit_wc', g.ctx, {
     ...passwordlessFields(g.client, g.connection),
     user_name: identifier,
     description: `IP ${g.ctx.ip} reached the maximum failed login attempts into a single account`,
     details: { identifier, failures: policy.threshold, blocked_until: new Date(now + policy.blockMs).toISOString() },
   }, now);
-  await s.store.recordLoginFailure(pair(g, identifier), now, policy, log);
+  await s.store.recordLoginFailure(pair(g, identifier, on.perIp), now, policy, log);
 }
 
 /** A proven code: the pair's failures are forgotten (a running block is not lifted). */
 export async function recordSuccess(s: Services, g: BruteForceGuard, identifier: string, before: PairState): Promise<void> {
-  if (!protectionOn(g.connection) || before.failures === 0) return;
-  await s.store.clearLoginFailures(pair(g, identifier), s.now());
+  if (before.failures === 0) return;
+  const on = await policyFor(s, g);
+  if (!on) return;
+  await s.store.clearLoginFailures(pair(g, identifier, on.perIp), s.now());
 }

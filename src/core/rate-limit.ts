@@ -1,7 +1,5 @@
 import type { Store } from '../store/types.ts';
 
-const HOUR = 3_600_000;
-
 export interface LimitState {
   limit: number;
   remaining: number;
@@ -12,14 +10,17 @@ export interface LimitState {
   firstExceeded: boolean;
 }
 
-/** Fixed one-hour window per key, counted atomically in the store (spec §7: 50/h per IP on start). */
-export async function hitHourly(store: Store, key: string, limit: number, now: number): Promise<LimitState> {
-  const windowStart = Math.floor(now / HOUR) * HOUR;
-  const count = await store.hitRateLimit(key, windowStart, HOUR);
+/**
+ * Fixed window of `windowMs` per key (windows aligned on the epoch), counted atomically in the store
+ * (spec §7: 50 per hour per IP on start by default; core/attack-protection.ts sets the budget).
+ */
+export async function hitWindow(store: Store, key: string, limit: number, windowMs: number, now: number): Promise<LimitState> {
+  const windowStart = Math.floor(now / windowMs) * windowMs;
+  const count = await store.hitRateLimit(key, windowStart, windowMs);
   return {
     limit,
     remaining: Math.max(0, limit - count),
-    reset: Math.ceil((windowStart + HOUR) / 1000),
+    reset: Math.ceil((windowStart + windowMs) / 1000),
     exceeded: count > limit,
     firstExceeded: count === limit + 1,
   };

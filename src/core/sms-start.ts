@@ -13,6 +13,7 @@ import type { Connection, LogEvent, TenantSettings } from './model.ts';
 import { newCode, otpSettings } from './otp.ts';
 import type { StartInput } from './passwordless.ts';
 import { maskPhone } from './phone.ts';
+import { withTenantPhone } from './phone-provider.ts';
 
 /** What each tripped guard tells the caller (issue 5 §4); the `limit_phone` log names the guard. */
 const GUARD_MESSAGES: Record<Exclude<GuardName, 'allowed_countries'>, string> = {
@@ -79,9 +80,10 @@ export async function startSms(
   const key = { connection_id: conn.id, identifier: phone.e164, client_id: client.client_id };
   const { code, record } = newCode(s, key, otpSettings(conn), remembered);
   try {
-    const options = openSmsSecrets(s.keyring, conn.options, conn.id);
+    // The tenant's phone provider and otp_verify template fill in what the connection leaves out (issue 14).
+    const options = await withTenantPhone(s, openSmsSecrets(s.keyring, conn.options, conn.id));
     const body = await renderSms(engine, options, {
-      code, phone_number: phone.e164, application: { name: client.name }, request_language: input.language ?? null,
+      code, phone_number: phone.e164, application: { name: client.name }, request_language: input.language ?? null, friendly_name: tenant.friendly_name ?? null,
     }, s.issuer).catch((err: unknown) => {
       // Templates are parsed when saved; only Liquid's render limits can still fail here.
       if (err instanceof SmsTemplateError) throw new SmsProviderError('sms_provider_error', `The SMS template of connection ${conn.name} could not be rendered`);

@@ -51,7 +51,17 @@ export function validateSmsOptions(options: unknown, engine?: TemplateEngine): s
   return undefined;
 }
 
+/**
+ * A connection without a provider of its own (no `twilio_sid`, no gateway) sends through the tenant's
+ * phone provider (`/api/v2/branding/phone/providers`, issue 14; sms/tenant-phone.ts).
+ */
+export function hasOwnProvider(options: Record<string, unknown>): boolean {
+  return providerOf(options) !== 'twilio' || !absent(options.twilio_sid);
+}
+
 function twilioError(o: Record<string, unknown>): string | undefined {
+  // Only a `from` (the sender to use with the tenant's provider) may come without an account.
+  if (absent(o.twilio_sid) && absent(o.twilio_token) && absent(o.messaging_service_sid)) return undefined;
   if (typeof o.twilio_sid !== 'string' || !SID.test(o.twilio_sid)) return 'options.twilio_sid is required with provider twilio: the Account SID (letters and digits)';
   // The token may be left out: a tenant export without secrets (issue 4 §3) is imported first and the
   // token set afterwards. Until then a send answers `Twilio is not configured` (twilio.ts).

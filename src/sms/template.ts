@@ -17,6 +17,8 @@ export interface SmsVars {
   phone_number: string;
   application: { name: string };
   request_language?: string | null;
+  /** The tenant's friendly name: Auth0's phone templates use `{{ friendly_name }}` (issue 14). */
+  friendly_name?: string | null;
 }
 
 /** The SMS fields of a connection's options this module reads; the rest of the options is ignored. */
@@ -107,6 +109,8 @@ export async function renderSms(engine: TemplateEngine, options: SmsTemplateOpti
     phone_number: vars.phone_number,
     application: { name: vars.application.name },
     request_language: vars.request_language ?? null,
+    friendly_name: vars.friendly_name ?? null,
+    tenant: { friendly_name: vars.friendly_name ?? null },
   };
   try {
     return await engine.render('body', source, scope, false);

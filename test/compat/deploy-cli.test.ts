@@ -6,12 +6,15 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import YAML from 'yaml';
+import { PASSWORDLESS_OTP_GRANT } from '../../src/core/model.ts';
 import { backendMatrix } from '../helpers/backends.ts';
 import { MGMT, type TestServer, bootServer } from '../helpers/boot.ts';
 import { mgmt } from '../helpers/management.ts';
 import { type TestCert, makeTestCert, trustedFetch } from '../helpers/tls.ts';
 
 const A0DEPLOY = join('node_modules', 'auth0-deploy-cli', 'lib', 'index.js');
+const TWILIO_TOKEN = 'twilio-auth-token-for-deploy-cli';
+const PROVIDER = { name: 'twilio', configuration: { sid: 'AC0123456789abcdef0123456789abcdef', delivery_methods: ['text'], default_from: '+15005550006' } };
 
 /**
  * Issue 14: Auth0's own auth0-deploy-cli (a dev dependency, run as its own process over HTTPS)
@@ -56,7 +59,9 @@ for (const { backend, skip } of (await backendMatrix()).filter((b) => b.backend 
       }
     }
 
-    it('exports YAML and imports a changed copy: a new client, the code length, tenant settings, the login page', async () => {
+    it('exports YAML and imports a changed copy: a new client, the code length, tenant settings, the login page, attack protection, phone texts', async () => {
+      await mgmt(server, 'POST', '/branding/phone/providers', { ...PROVIDER, credentials: { auth_token: TWILIO_TOKEN } });
+      await mgmt(server, 'POST', '/branding/phone/templates', { type: 'otp_verify', content: { body: { text: '{{ code }} is your code' } } });
       const out = join(dir, 'yaml');
       await a0deploy('export', '-f', 'yaml', '-o', out);
       const doc = YAML.parse(readFileSync(join(out, 'tenant.yaml'), 'utf8')) as Record<string, any>;
@@ -66,7 +71,19 @@ for (const { backend, skip } of (await backendMatrix()).filter((b) => b.backend 
       assert.equal(doc.tenant.flags.enforce_client_authentication_on_passwordless_start, false);
       // What Sesame has no feature for reads as an Auth0 tenant that does not use it.
       assert.deepEqual([doc.rules, doc.hooks, doc.actions, doc.organizations, doc.triggers], [[], [], [], [], {}]);
-      assert.equal(doc.attackProtection.bruteForceProtection.max_attempts, 10);
+      // Attack protection and the phone provider and templates, in Auth0's shape (issue 14).
+      assert.deepEqual(doc.attackProtection.bruteForceProtection, { allowlist: [], enabled: true, max_attempts: 10, mode: 'count_per_identifier_and_ip', shields: ['block', 'user_notification'] });
+      assert.deepEqual(doc.attackProtection.suspiciousIpThrottling.stage['pre-login'], { max_attempts: 50, rate: 72_000 });
+      assert.equal(doc.attackProtection.breachedPasswordDetection.enabled, false);
+      assert.deepEqual(doc.phoneProviders, [{ ...PROVIDER, disabled: false, credentials: { auth_token: '##TWILIO_AUTH_TOKEN##' } }]);
+      assert.deepEqual(doc.phoneTemplates, [{ type: 'otp_verify', disabled: false, content: { syntax: 'liquid', body: { text: '{{ code }} is your code' } } }]);
+      assert.ok(!readFileSync(join(out, 'tenant.yaml'), 'utf8').includes(TWILIO_TOKEN), 'the Auth Token is never exported');
+
+      doc.attackProtection.bruteForceProtection.max_attempts = 4;
+      doc.attackProtection.suspiciousIpThrottling.allowlist = ['192.0.2.0/24'];
+      doc.phoneTemplates[0].content.body.text = 'Your code: {{ code }}';
+      // The export holds `##TWILIO_AUTH_TOKEN##` where the write-only token was: the operator fills it in.
+      doc.phoneProviders[0].credentials.auth_token = TWILIO_TOKEN;
 
       doc.clients.push({ name: 'Deployed SPA', app_type: 'spa', callbacks: ['https://spa.example/callback'], token_endpoint_auth_method: 'none', grant_types: ['authorization_code'] });
       doc.connections[0].options.totp.length = 8;
@@ -100,6 +117,19 @@ for (const { backend, skip } of (await backendMatrix()).filter((b) => b.backend 
         template: 'welcome_email', enabled: true, from: 'hello@acme.example', subject: 'Welcome', syntax: 'liquid', body: '<p>Welcome {{ user.email }}</p>', urlLifetimeInSeconds: 3600,
       });
       assert.deepEqual(await mgmt(server, 'GET', '/prompts/login-passwordless/custom-text/fr'), { 'login-passwordless-email-code': { title: 'Consultez vos e-mails' } });
+
+      // The new threshold is enforced: the 4th wrong code blocks the pair.
+      assert.equal((await mgmt(server, 'GET', '/attack-protection/brute-force-protection')).max_attempts, 4);
+      assert.deepEqual((await mgmt(server, 'GET', '/attack-protection/suspicious-ip-throttling')).allowlist, ['192.0.2.0/24']);
+      const guess = () => server.post('/oauth/token', { grant_type: PASSWORDLESS_OTP_GRANT, ...server.defaultApp, realm: 'email', username: 'deployed@example.com', otp: '000000' });
+      for (let i = 0; i < 4; i++) assert.equal((await guess()).status, 403, `guess ${i + 1}`);
+      assert.equal((await guess()).status, 429);
+      const [template] = (await mgmt(server, 'GET', '/branding/phone/templates')).templates;
+      assert.equal(template.content.body.text, 'Your code: {{ code }}');
+      const [provider] = (await mgmt(server, 'GET', '/branding/phone/providers')).providers;
+      assert.deepEqual(provider.configuration, PROVIDER.configuration);
+      const stored = await server.services.store.getSetting<{ auth_token_enc: string }>('phone_provider');
+      assert.equal(server.services.keyring.open('phone-provider:twilio', stored!.auth_token_enc), TWILIO_TOKEN, 'the import set the token');
     });
 
     it('exports the directory form and imports it back unchanged', async () => {

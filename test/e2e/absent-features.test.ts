@@ -41,17 +41,6 @@ for (const { backend, skip } of await backendMatrix()) {
       assert.equal((await call('PATCH', '/actions/triggers/post-login/bindings', { bindings: [{ ref: { type: 'action_name', value: 'x' } }] })).status, 403);
     });
 
-    it('shows brute-force protection and IP throttling as in force; a PATCH that keeps them passes, one that changes them says where to set it', async () => {
-      const bf = (await call('GET', '/attack-protection/brute-force-protection')).json;
-      assert.deepEqual([bf.enabled, bf.max_attempts], [true, 10]);
-      assert.equal((await call('PATCH', '/attack-protection/brute-force-protection', { max_attempts: 10 })).status, 200);
-      const change = await call('PATCH', '/attack-protection/brute-force-protection', { max_attempts: 3 });
-      assert.equal(change.status, 400);
-      assert.match(change.json.message, /brute_force_protection/);
-      const ip = (await call('GET', '/attack-protection/suspicious-ip-throttling')).json;
-      assert.equal(ip.stage['pre-login'].max_attempts, server.services.config.startLimitPerHour);
-    });
-
     it('serves the tenant login page through Auth0’s global client', async () => {
       const patch = await call('PATCH', '/clients/sesame-global-client', { custom_login_page_on: true, custom_login_page: '<p>@@config@@</p>' });
       assert.equal(patch.status, 200);

@@ -5,7 +5,7 @@ import { backendMatrix } from '../helpers/backends.ts';
 import { type TestServer, bootServer } from '../helpers/boot.ts';
 import { mgmt } from '../helpers/management.ts';
 import { registeredRoutes } from '../helpers/routes.ts';
-import { SCOPE_TABLE, UNCHECKED_PLACEHOLDERS } from '../helpers/scope-table.ts';
+import { SCOPE_TABLE } from '../helpers/scope-table.ts';
 
 /** Routes under /api/v2 that take no token at all. */
 const PUBLIC = new Set(['GET /api/v2/openapi.json']);
@@ -51,7 +51,7 @@ for (const { backend, skip } of await backendMatrix()) {
       const routes = [...registeredRoutes(server.app.printRoutes({ commonPrefix: false }))]
         .filter((r) => r.split(' ')[1]!.startsWith('/api/v2/') && r.split(' ')[0] !== 'OPTIONS')
         .map((r) => r.replace(/:([A-Za-z_]+)/g, '{$1}'))
-        .filter((r) => !PUBLIC.has(r) && !UNCHECKED_PLACEHOLDERS.test(r));
+        .filter((r) => !PUBLIC.has(r));
       const missing = routes.filter((r) => !(r in SCOPE_TABLE));
       assert.deepEqual(missing, [], 'routes without a row in SCOPE_TABLE: add the scope from Auth0\'s reference');
       const stale = Object.keys(SCOPE_TABLE).filter((r) => !routes.includes(r));
@@ -76,7 +76,9 @@ for (const { backend, skip } of await backendMatrix()) {
         for (const scope of grantable) {
           const res = await call(route, await tokenWith([scope]));
           const text = await res.text();
-          assert.ok(res.status !== 403 && res.status !== 401, `${route} refused a token holding ${scope}: ${res.status} ${text}`);
+          // A 403 other than insufficient_scope is the route's own answer (a feature Sesame does not have).
+          const scopeRefusal = res.status === 401 || (res.status === 403 && text.includes('"insufficient_scope"'));
+          assert.ok(!scopeRefusal, `${route} refused a token holding ${scope}: ${res.status} ${text}`);
         }
       });
     }

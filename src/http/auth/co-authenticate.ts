@@ -7,14 +7,13 @@ import { type RequestContext, makeLog, passwordlessFields } from '../../core/log
 import { type Client, type Connection, type LogEvent, PASSWORDLESS_OTP_GRANT } from '../../core/model.ts';
 import { clientAllowsOrigin } from '../../core/origins.ts';
 import { MAX_ATTEMPTS, OTP_ERRORS, verifyCode } from '../../core/otp.ts';
-import { hitHourly } from '../../core/rate-limit.ts';
+import { hitStartBudget } from '../../core/attack-protection.ts';
 import { passwordlessIdentifier } from '../../core/users.ts';
 import { OAuthError } from '../../errors/oauth-error.ts';
 import type { Services } from '../../services.ts';
 import { COOKIE } from '../cookies.ts';
 import { issuerOrigin, originOf } from '../cors.ts';
 import { requestContext } from '../request-context.ts';
-import { ipKey } from '../../core/ip-key.ts';
 
 /** Spec §3.6 (AUTH0JS-DOC), byte for byte. */
 const INVALID_BODY = 'Invalid request body. All and only of client_id, credential_type, username, otp, realm are required.';
@@ -156,10 +155,9 @@ async function signIn(s: Services, client: Client, connection: Connection, ident
  * stops an honest user before start's own limit would, and caps what one IP can try or log here.
  */
 async function limitPerIp(s: Services, ctx: RequestContext): Promise<void> {
-  if (s.config.startLimitPerHour <= 0) return;
   const now = s.now();
-  const limit = await hitHourly(s.store, `co:${ipKey(ctx.ip)}`, s.config.startLimitPerHour * MAX_ATTEMPTS, now);
-  if (!limit.exceeded) return;
+  const limit = await hitStartBudget(s, 'co', ctx.ip, now, MAX_ATTEMPTS);
+  if (!limit?.exceeded) return;
   if (limit.firstExceeded) {
     await s.store.appendLogs([makeLog('api_limit', ctx, { details: { limit: { bucket: 'co-authenticate-per-ip', size: limit.limit }, request: { method: 'POST', path: '/co/authenticate' } } }, now)]);
   }

@@ -3,14 +3,13 @@ import { authenticateClient } from '../../core/client-auth.ts';
 import { type TransactionDoc, artifactId } from '../../core/artifacts.ts';
 import { makeLog } from '../../core/logs.ts';
 import { type StartAuth, startPasswordless } from '../../core/passwordless.ts';
-import { hitHourly } from '../../core/rate-limit.ts';
+import { hitStartBudget } from '../../core/attack-protection.ts';
 import { OAuthError, badRequest } from '../../errors/oauth-error.ts';
 import { createTemplateEngine } from '../../mail/templates.ts';
 import type { Services } from '../../services.ts';
 import { endUserIp } from '../end-user-ip.ts';
 import { requestContext } from '../request-context.ts';
 import { parseStartRequest, requestLanguage } from './start-request.ts';
-import { ipKey } from '../../core/ip-key.ts';
 
 /**
  * POST /passwordless/start (spec §1, §2): validate → authenticate the client → apply the migration
@@ -29,8 +28,8 @@ export function registerPasswordlessStart(app: FastifyInstance, s: Services): vo
     ctx.ip = endUserIp(client, method, req);
     const now = s.now();
 
-    if (s.config.startLimitPerHour > 0) {
-      const limit = await hitHourly(s.store, `start:${ipKey(ctx.ip)}`, s.config.startLimitPerHour, now);
+    const limit = await hitStartBudget(s, 'start', ctx.ip, now);
+    if (limit) {
       setLimitHeaders(reply, limit.limit, limit.remaining, limit.reset);
       if (limit.exceeded) {
         if (limit.firstExceeded) {

@@ -18,15 +18,25 @@ import { MAX_PER_PAGE } from './paging.ts';
 
 type Read = (req: FastifyRequest) => unknown;
 type WriteMethod = 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+type Method = 'GET' | WriteMethod;
+type Verb = 'read' | 'create' | 'update' | 'delete';
 
-/** A collection that is always empty: its list, its items (404) and its creation (refused). */
+/** Auth0's verb for each method, unless a route says otherwise (e.g. POST …/secrets is update:hooks). */
+const VERB: Record<Method, Verb> = { GET: 'read', POST: 'create', PUT: 'update', PATCH: 'update', DELETE: 'delete' };
+
+/**
+ * A collection that is always empty: its list, its items (404) and its creation (refused). Its scopes
+ * are `<verb>:<resource>` as Auth0's reference gives them (create on POST, update on PATCH, …).
+ */
 interface Collection {
   kind: 'collection';
   path: string;
   list: Read;
   item: string;
-  /** Sub-resources of an item, all 404 since no item exists. */
-  itemPaths?: string[];
+  /** Overrides the feature's resource (Auth0 names flows' and their vault connections' scopes apart). */
+  resource?: string;
+  /** Sub-resources of an item, all 404 since no item exists, with the methods Auth0 has and their verbs. */
+  itemPaths?: [string, Partial<Record<Method, Verb>>][];
 }
 
 /** A setting that keeps its default: GET shows it, a write equal to it is a no-op, others are refused. */
@@ -35,13 +45,18 @@ interface Setting {
   path: string;
   value: unknown;
   writes: WriteMethod[];
+  /** False where Auth0 has no GET for the path (a Guardian factor is written, and listed at /guardian/factors). */
+  get?: boolean;
+  resource?: string;
 }
 
 interface AbsentFeature {
   /** How the refusal names it: "Sesame does not support <feature>". */
   feature: string;
-  /** Auth0's read scope for the feature; writes take any of its scopes. */
-  scope: string;
+  /** The resource of Auth0's scopes for it: `read:<resource>`, `update:<resource>`, …. */
+  resource: string;
+  /** Other scopes Auth0 accepts for reads (organizations: read:organizations_summary). */
+  alsoRead?: string[];
   parts: (Collection | Setting)[];
 }
 
@@ -75,8 +90,8 @@ const actionsPage = (key: string): Read => (req) => {
   return { total: 0, page: Number(q.page ?? 0) || 0, per_page: perPageOf(q), [key]: [] };
 };
 
-const collection = (path: string, item: string, list: Read, itemPaths: string[] = []): Collection => ({ kind: 'collection', path, item, list, itemPaths });
-const setting = (path: string, value: unknown, writes: WriteMethod[] = ['PUT']): Setting => ({ kind: 'setting', path, value, writes });
+const collection = (path: string, item: string, list: Read, more: Partial<Pick<Collection, 'resource' | 'itemPaths'>> = {}): Collection => ({ kind: 'collection', path, item, list, ...more });
+const setting = (path: string, value: unknown, writes: WriteMethod[] = ['PUT'], more: Partial<Pick<Setting, 'get' | 'resource'>> = {}): Setting => ({ kind: 'setting', path, value, writes, ...more });
 
 /** The triggers an Auth0 tenant lists even when no action is bound to them. */
 const TRIGGERS = ['post-login', 'credentials-exchange', 'pre-user-registration', 'post-user-registration', 'post-change-password', 'send-phone-message', 'password-reset-post-challenge']
@@ -87,37 +102,28 @@ const FACTORS = ['sms', 'push-notification', 'otp', 'email', 'duo', 'webauthn-ro
   .map((name) => ({ name, enabled: false, trial_expired: false }));
 
 const ABSENT: AbsentFeature[] = [
-  { feature: 'rules', scope: 'read:rules', parts: [collection('/rules', 'rule', offsetPage('rules'))] },
-  { feature: 'rules configs', scope: 'read:rules_configs', parts: [setting('/rules-configs', [], []), collection('/rules-configs/:key', 'rules config', () => notFoundRead('rules config'))] },
-  { feature: 'hooks', scope: 'read:hooks', parts: [collection('/hooks', 'hook', offsetPage('hooks'), ['/secrets'])] },
+  { feature: 'rules', resource: 'rules', parts: [collection('/rules', 'rule', offsetPage('rules'))] },
+  { feature: 'rules configs', resource: 'rules_configs', parts: [setting('/rules-configs', [], []), setting('/rules-configs/:key', undefined, ['PUT', 'DELETE'], { get: false })] },
+  { feature: 'hooks', resource: 'hooks', parts: [collection('/hooks', 'hook', offsetPage('hooks'), { itemPaths: [['/secrets', { GET: 'read', POST: 'update', PATCH: 'update', DELETE: 'delete' }]] })] },
   {
     feature: 'actions',
-    scope: 'read:actions',
+    resource: 'actions',
     parts: [
-      collection('/actions/actions', 'action', actionsPage('actions'), ['/deploy', '/versions']),
-      collection('/actions/modules', 'action module', actionsPage('modules'), ['/versions']),
+      collection('/actions/actions', 'action', actionsPage('actions'), { itemPaths: [['/deploy', { POST: 'create' }], ['/versions', { GET: 'read' }]] }),
+      collection('/actions/modules', 'action module', actionsPage('modules'), { itemPaths: [['/versions', { GET: 'read', POST: 'update' }]] }),
       setting('/actions/triggers', { triggers: TRIGGERS }, []),
       setting('/actions/triggers/:triggerId/bindings', { bindings: [], total: 0, page: 0, per_page: 20 }, ['PATCH']),
     ],
   },
   {
     feature: 'custom domains (Sesame serves the domain of SESAME_ISSUER)',
-    scope: 'read:custom_domains',
-    parts: [setting('/custom-domains', [], []), collection('/custom-domains/:key', 'custom domain', () => notFoundRead('custom domain'))],
-  },
-  {
-    feature: 'tenant-level phone providers yet (configure SMS on the sms connection: options.provider)',
-    scope: 'read:phone_providers',
-    parts: [collection('/branding/phone/providers', 'phone provider', () => ({ providers: [] }))],
-  },
-  {
-    feature: 'tenant-level phone templates yet (set the text on the sms connection: options.template)',
-    scope: 'read:phone_templates',
-    parts: [collection('/branding/phone/templates', 'phone template', () => ({ templates: [] }))],
+    resource: 'custom_domains',
+    // Auth0 lists custom domains as a bare array, without paging.
+    parts: [collection('/custom-domains', 'custom domain', () => [])],
   },
   {
     feature: 'other Universal Login experiences (Sesame serves its own hosted pages)',
-    scope: 'read:prompts',
+    resource: 'prompts',
     parts: [
       // The settings and custom text are served by prompts.ts; page templates and renderers are not.
       setting('/prompts/:prompt/partials', {}),
@@ -127,12 +133,13 @@ const ABSENT: AbsentFeature[] = [
   },
   {
     feature: 'organizations',
-    scope: 'read:organizations',
+    resource: 'organizations',
+    alsoRead: ['read:organizations_summary'],
     parts: [collection('/organizations', 'organization', (req) => ((req.query as { take?: string }).take !== undefined ? { organizations: [] } : offsetPage('organizations')(req)))],
   },
   {
     feature: 'breached password detection (there are no passwords)',
-    scope: 'read:attack_protection',
+    resource: 'attack_protection',
     parts: [
       setting('/attack-protection/breached-password-detection', {
         enabled: false, shields: [], admin_notification_frequency: [], method: 'standard',
@@ -142,7 +149,7 @@ const ABSENT: AbsentFeature[] = [
   },
   {
     feature: 'bot detection or CAPTCHA',
-    scope: 'read:attack_protection',
+    resource: 'attack_protection',
     parts: [
       setting('/attack-protection/bot-detection', { bot_detection_level: 'medium', challenge_password_policy: 'never', challenge_passwordless_policy: 'never', challenge_password_reset_policy: 'never', allowlist: [], monitoring_mode_enabled: false }, ['PATCH']),
       setting('/attack-protection/captcha', { active_provider_id: 'auth_challenge' }, ['PATCH']),
@@ -150,40 +157,40 @@ const ABSENT: AbsentFeature[] = [
   },
   {
     feature: 'risk assessment',
-    scope: 'read:security_metrics',
+    resource: 'attack_protection',
     parts: [setting('/risk-assessments/settings', { enabled: false }, ['PATCH']), setting('/risk-assessments/settings/new-device', { remember_for: 30 }, ['PATCH'])],
   },
   {
     feature: 'forms and flows',
-    scope: 'read:forms',
+    resource: 'forms',
     parts: [
       collection('/forms', 'form', offsetObject('forms')),
-      collection('/flows', 'flow', offsetObject('flows')),
-      collection('/flows/vault/connections', 'flows vault connection', offsetObject('connections')),
+      collection('/flows', 'flow', offsetObject('flows'), { resource: 'flows' }),
+      collection('/flows/vault/connections', 'flows vault connection', offsetObject('connections'), { resource: 'flows_vault_connections' }),
     ],
   },
-  { feature: 'self-service SSO profiles', scope: 'read:self_service_profiles', parts: [collection('/self-service-profiles', 'self-service profile', offsetObject('self_service_profiles'))] },
-  { feature: 'network ACLs', scope: 'read:network_acls', parts: [collection('/network-acls', 'network ACL', offsetObject('network_acls'))] },
-  { feature: 'token exchange profiles', scope: 'read:token_exchange_profiles', parts: [collection('/token-exchange-profiles', 'token exchange profile', checkpoint('token_exchange_profiles'))] },
-  { feature: 'user attribute profiles', scope: 'read:user_attribute_profiles', parts: [collection('/user-attribute-profiles', 'user attribute profile', checkpoint('user_attribute_profiles'))] },
-  { feature: 'connection profiles', scope: 'read:connection_profiles', parts: [collection('/connection-profiles', 'connection profile', checkpoint('connection_profiles'))] },
-  { feature: 'event streams (use log streams)', scope: 'read:event_streams', parts: [collection('/event-streams', 'event stream', checkpoint('eventStreams'))] },
-  { feature: 'directory provisioning', scope: 'read:directory_provisionings', parts: [setting('/connections-directory-provisionings', { directory_provisionings: [] }, [])] },
-  { feature: 'supplemental signals', scope: 'read:attack_protection', parts: [setting('/supplemental-signals', { akamai_enabled: false }, ['PATCH'])] },
+  { feature: 'self-service SSO profiles', resource: 'self_service_profiles', parts: [collection('/self-service-profiles', 'self-service profile', offsetObject('self_service_profiles'))] },
+  { feature: 'network ACLs', resource: 'network_acls', parts: [collection('/network-acls', 'network ACL', offsetObject('network_acls'))] },
+  { feature: 'token exchange profiles', resource: 'token_exchange_profiles', parts: [collection('/token-exchange-profiles', 'token exchange profile', checkpoint('token_exchange_profiles'))] },
+  { feature: 'user attribute profiles', resource: 'user_attribute_profiles', parts: [collection('/user-attribute-profiles', 'user attribute profile', checkpoint('user_attribute_profiles'))] },
+  { feature: 'connection profiles', resource: 'connection_profiles', parts: [collection('/connection-profiles', 'connection profile', checkpoint('connection_profiles'))] },
+  { feature: 'event streams (use log streams)', resource: 'event_streams', parts: [collection('/event-streams', 'event stream', checkpoint('eventStreams'))] },
+  { feature: 'directory provisioning', resource: 'directory_provisionings', parts: [setting('/connections-directory-provisionings', { directory_provisionings: [] }, [])] },
+  { feature: 'supplemental signals', resource: 'attack_protection', parts: [setting('/supplemental-signals', { akamai_enabled: false }, ['PATCH'])] },
   {
     feature: 'multi-factor authentication (Guardian)',
-    scope: 'read:guardian_factors',
+    resource: 'guardian_factors',
     parts: [
       setting('/guardian/factors', FACTORS, []),
-      ...FACTORS.map((f) => setting(`/guardian/factors/${f.name}`, { enabled: false })),
-      setting('/guardian/policies', []),
+      ...FACTORS.map((f) => setting(`/guardian/factors/${f.name}`, { enabled: false }, ['PUT'], { get: false })),
+      setting('/guardian/policies', [], ['PUT'], { resource: 'mfa_policies' }),
       setting('/guardian/factors/sms/templates', { enrollment_message: '', verification_message: '' }),
       setting('/guardian/factors/phone/templates', { enrollment_message: '', verification_message: '' }),
       setting('/guardian/factors/sms/providers/twilio', {}),
       setting('/guardian/factors/phone/providers/twilio', {}),
       setting('/guardian/factors/push-notification/providers/sns', {}),
       setting('/guardian/factors/push-notification/providers/apns', {}),
-      setting('/guardian/factors/push-notification/providers/fcm', {}),
+      setting('/guardian/factors/push-notification/providers/fcm', {}, ['PUT'], { get: false }),
       setting('/guardian/factors/phone/message-types', { message_types: [] }),
       setting('/guardian/factors/phone/selected-provider', { provider: 'auth0' }),
     ],
@@ -208,21 +215,20 @@ function changesNothing(value: unknown, method: WriteMethod, body: unknown): boo
 }
 
 export function registerAbsentFeatures(api: FastifyInstance, s: Services): void {
-  for (const { feature, scope, parts } of ABSENT) {
-    const read = requireScopes(s, scope);
-    // Any of the feature's scopes may learn that it is absent; nothing is written either way.
-    const write = requireScopes(s, scope, ...['create', 'update', 'delete'].map((verb) => scope.replace(/^read:/, `${verb}:`)));
+  for (const { feature, resource: featureResource, alsoRead = [], parts } of ABSENT) {
     const refuse = async () => {
       throw featureNotEnabled(feature);
     };
     for (const part of parts) {
+      const resource = part.resource ?? featureResource;
+      const scope = (verb: Verb) => (verb === 'read' ? requireScopes(s, `read:${resource}`, ...alsoRead) : requireScopes(s, `${verb}:${resource}`));
       if (part.kind === 'setting') {
-        api.get(part.path, { onRequest: read }, async () => part.value);
+        if (part.get !== false) api.get(part.path, { onRequest: scope('read') }, async () => part.value);
         for (const method of part.writes) {
           api.route({
             method,
             url: part.path,
-            onRequest: write,
+            onRequest: scope(VERB[method]),
             handler: async (req) => {
               if (!changesNothing(part.value, method, req.body)) throw featureNotEnabled(feature);
               return part.value;
@@ -231,17 +237,17 @@ export function registerAbsentFeatures(api: FastifyInstance, s: Services): void 
         }
         continue;
       }
-      api.get(part.path, { onRequest: read }, async (req) => part.list(req));
-      api.post(part.path, { onRequest: write }, refuse);
-      const item = `${part.path.replace(/\/:key$/, '')}/:id`;
-      if (part.path.endsWith('/:key')) {
-        api.route({ method: ['PUT', 'DELETE'], url: part.path, onRequest: write, handler: refuse });
-        continue;
-      }
-      api.get(item, { onRequest: read }, async () => notFoundRead(part.item));
-      api.route({ method: ['PATCH', 'DELETE'], url: item, onRequest: write, handler: async () => notFoundRead(part.item) });
-      for (const sub of part.itemPaths ?? []) {
-        api.route({ method: ['GET', 'POST', 'PATCH', 'DELETE'], url: `${item}${sub}`, onRequest: read, handler: async () => notFoundRead(part.item) });
+      api.get(part.path, { onRequest: scope('read') }, async (req) => part.list(req));
+      api.post(part.path, { onRequest: scope('create') }, refuse);
+      const item = `${part.path}/:id`;
+      const missing = async () => notFoundRead(part.item);
+      api.get(item, { onRequest: scope('read') }, missing);
+      api.patch(item, { onRequest: scope('update') }, missing);
+      api.delete(item, { onRequest: scope('delete') }, missing);
+      for (const [sub, methods] of part.itemPaths ?? []) {
+        for (const [method, verb] of Object.entries(methods) as [Method, Verb][]) {
+          api.route({ method, url: `${item}${sub}`, onRequest: scope(verb), handler: missing });
+        }
       }
     }
   }

@@ -11,7 +11,18 @@ import { clientGrantCreateBody, clientGrantPatchBody, clientGrantView, idParams 
 interface ListQuery extends PagingInput, CheckpointInput {
   client_id?: string;
   audience?: string;
+  subject_type?: 'client' | 'user';
+  allow_any_organization?: boolean;
+  default_for?: 'third_party_clients';
 }
+
+/**
+ * Auth0's other filters (issue 14 audit), answered from what Sesame's grants are: every grant is for
+ * clients (`subject_type: client`), none allows organizations (Sesame has none) and none is a
+ * default for third-party clients. So `subject_type=user`, `allow_any_organization=true` and any
+ * `default_for` match nothing, and the others match every grant.
+ */
+const matchesNothing = (q: ListQuery) => q.subject_type === 'user' || q.allow_any_organization === true || q.default_for !== undefined;
 
 const grantNotFound = () => notFound('The client grant does not exist', 'inexistent_client_grant');
 
@@ -45,14 +56,17 @@ export function registerClientGrants(api: FastifyInstance, s: Services): void {
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { ...pagingQuery, ...checkpointQuery, client_id: { type: 'string', maxLength: 64 }, audience: { type: 'string', maxLength: 600 } },
+          properties: {
+            ...pagingQuery, ...checkpointQuery, client_id: { type: 'string', maxLength: 64 }, audience: { type: 'string', maxLength: 600 },
+            subject_type: { type: 'string', enum: ['client', 'user'] }, allow_any_organization: { type: 'boolean' }, default_for: { type: 'string', enum: ['third_party_clients'] },
+          },
         },
         response: { 200: listSchema('client_grants', clientGrantView, { checkpoint: true }) },
       },
     },
     async (req) => {
       const p = paging(req.query);
-      const all = await store.listClientGrants({
+      const all = matchesNothing(req.query) ? [] : await store.listClientGrants({
         ...(req.query.client_id ? { clientId: req.query.client_id } : {}),
         ...(req.query.audience ? { audience: req.query.audience } : {}),
       });

@@ -13,6 +13,8 @@ import { registerEmailProvider } from './email-provider.ts';
 import { registerEmailTemplates } from './email-templates.ts';
 import { registerLogs } from './logs.ts';
 import { registerLogStreams } from './log-streams.ts';
+import { registerPhoneProviders } from './phone-providers.ts';
+import { registerPhoneTemplates } from './phone-templates.ts';
 import { registerPrompts } from './prompts.ts';
 import { registerResourceServers } from './resource-servers.ts';
 import { registerSesameActivity } from './sesame-activity.ts';
@@ -67,6 +69,8 @@ export function registerManagementRoutes(app: FastifyInstance, s: Services): voi
       registerSigningKeys(api, s);
       registerAttackProtection(api, s);
       registerPrompts(api, s);
+      registerPhoneProviders(api, s);
+      registerPhoneTemplates(api, s);
       registerAbsentFeatures(api, s);
       registerSesameAdmins(api, s);
       registerStats(api, s);

@@ -9,6 +9,8 @@ import { idParams, logView } from './schemas.ts';
 
 interface LogsQuery extends PagingInput, FieldsInput {
   q?: string;
+  /** The name Auth0's current reference gives the query (`q` is the older one); the same language. */
+  search?: string;
   sort?: string;
   from?: string;
   take?: number;
@@ -43,6 +45,7 @@ export function registerLogs(api: FastifyInstance, s: Services): void {
             ...fieldsQuery,
             // Longer than the 2,000 the parser takes, so an over-long q gets the parser's 414.
             q: { type: 'string', maxLength: 16_384 },
+            search: { type: 'string', maxLength: 16_384 },
             sort: { type: 'string', maxLength: 20 },
             from: { type: 'string', maxLength: 64, pattern: '^[0-9]+$' },
             take: { type: 'integer', minimum: 1, maximum: MAX_PER_PAGE },
@@ -71,7 +74,9 @@ export function registerLogs(api: FastifyInstance, s: Services): void {
         );
       }
       const search: LogSearch = { query: null, page: p.page, perPage: p.perPage, sort: parseSort(query.sort) };
-      if (query.q !== undefined && query.q.trim() !== '') search.query = parseQuery(query.q, s.now());
+      if (query.q !== undefined && query.search !== undefined) throw invalidQuery('Use either q or search, not both: they are the same query');
+      const q = query.q ?? query.search;
+      if (q !== undefined && q.trim() !== '') search.query = parseQuery(q, s.now());
       const { items, total } = await s.store.searchLogs(search);
       return listBody('logs', items.map(projection(query)), total, p);
     },

@@ -7,7 +7,7 @@ import { ApiError, conflict, invalidBody, notFound } from '../../errors/api-erro
 import type { Services } from '../../services.ts';
 import type { ResourceServer, TokenDialect } from '../../store/types.ts';
 import { requireScopes } from './auth.ts';
-import { type PagingInput, listBody, listSchema, paging, pagingQuery } from './paging.ts';
+import { MAX_PER_PAGE, type PagingInput, listBody, listSchema, paging, pagingQuery } from './paging.ts';
 import { idParams } from './schemas.ts';
 
 /** Auth0 caps `token_lifetime` at 30 days. */
@@ -106,14 +106,35 @@ export function registerResourceServers(api: FastifyInstance, s: Services): void
     return found;
   };
 
-  api.get<{ Querystring: PagingInput }>(
+  api.get<{ Querystring: PagingInput & { identifiers?: string[]; include_fields?: boolean } }>(
     '/resource-servers',
     {
       onRequest: requireScopes(s, 'read:resource_servers'),
-      schema: { querystring: { type: 'object', additionalProperties: false, properties: pagingQuery }, response: { 200: listSchema('resource_servers', view) } },
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          // Auth0: `identifiers` (repeated) picks APIs by audience; `include_fields` comes without a
+          // `fields` list there, so it has nothing to include or exclude and changes nothing.
+          properties: { ...pagingQuery, identifiers: { type: 'array', maxItems: MAX_PER_PAGE, items: { type: 'string', maxLength: 600 } }, include_fields: { type: 'boolean' } },
+        },
+        response: { 200: listSchema('resource_servers', view) },
+      },
     },
     async (req) => {
       const p = paging(req.query);
+      if (req.query.identifiers) {
+        // At most 100 look-ups, each cached like every read on the token path (store contract).
+        const found: ResourceServerView[] = [];
+        for (const id of new Set(req.query.identifiers)) {
+          if (isSystem(id)) found.push(systemResourceServer(s.issuer));
+          else {
+            const rs = await store.getResourceServer(id);
+            if (rs) found.push(stored(rs));
+          }
+        }
+        return listBody('resource_servers', found.slice(p.page * p.perPage, p.page * p.perPage + p.perPage), found.length, p);
+      }
       const page = await store.listResourceServers({ page: p.page, perPage: p.perPage });
       // The system API comes after the stored ones, so the stored pages are the store's own pages.
       const items: ResourceServerView[] = page.items.map(stored);

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { protectionOn } from '../../core/brute-force.ts';
+import { ANY_IP, protectionOn } from '../../core/brute-force.ts';
 import { startWindowKeys } from '../../core/identifier-limits.ts';
 import { normalizePhone } from '../../core/phone.ts';
 import { notFound } from '../../errors/api-error.ts';
@@ -81,7 +81,8 @@ export function registerUserBlocks(api: FastifyInstance, s: Services): void {
     }
     return {
       blocked_for: [
-        ...blocks.map((b) => ({ identifier: b.identifier, ip: b.ip, connection: b.connection })),
+        // A block counted per identifier (`mode: count_per_identifier`) holds for every IP: no `ip`.
+        ...blocks.map((b) => ({ identifier: b.identifier, ...(b.ip === ANY_IP ? {} : { ip: b.ip }), connection: b.connection })),
         // A back-off and a start cap of one identifier read the same: listed once.
         ...[...new Map(wide.map((b) => [`${b.connection}\n${b.identifier}`, { identifier: b.identifier, connection: b.connection }])).values()],
       ],

@@ -56,6 +56,12 @@ function describe(e: ErrorObject): string {
       return `Array is too short (${(e.data as unknown[]).length}), minimum ${String(p.limit)}`;
     case 'maxProperties':
       return `Too many properties defined (${Object.keys(e.data as object).length}), maximum ${String(p.limit)}`;
+    case 'minProperties':
+      return `Too few properties defined (${Object.keys(e.data as object).length}), minimum ${String(p.limit)}`;
+    case 'minimum':
+      return `Value ${String(e.data)} is less than minimum ${String(p.limit)}`;
+    case 'maximum':
+      return `Value ${String(e.data)} is greater than maximum ${String(p.limit)}`;
     case 'pattern':
       return `String does not match pattern ${String(p.pattern)}: ${clip(String(e.data))}`;
     case 'propertyNames':

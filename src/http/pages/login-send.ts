@@ -3,7 +3,7 @@ import { TTL } from '../../core/artifacts.ts';
 import { effectiveFraudGuards } from '../../core/fraud-guards.ts';
 import { makeLog } from '../../core/logs.ts';
 import { startPasswordless } from '../../core/passwordless.ts';
-import { hitHourly } from '../../core/rate-limit.ts';
+import { hitStartBudget } from '../../core/attack-protection.ts';
 import type { Connection } from '../../core/model.ts';
 import { OAuthError } from '../../errors/oauth-error.ts';
 import { PageError } from '../../errors/page-error.ts';
@@ -13,7 +13,6 @@ import { requestLanguage } from '../auth/start-request.ts';
 import { requestContext } from '../request-context.ts';
 import { pageError } from './error-page.ts';
 import type { LoginContext } from './login-transaction.ts';
-import { ipKey } from '../../core/ip-key.ts';
 
 /** Issue 3 §2: a new email (or text) at most every 30 s per transaction (resend, or a double-submitted form). */
 export const RESEND_COOLDOWN_MS = 30_000;
@@ -119,10 +118,9 @@ export function phoneRefusal(err: OAuthError, country: string | undefined, conn:
  * Returns the seconds to wait (and sets Retry-After) once the budget is spent.
  */
 async function limitPerIp(s: Services, reply: FastifyReply, rc: ReturnType<typeof requestContext>, ctx: LoginContext): Promise<number | undefined> {
-  if (s.config.startLimitPerHour <= 0) return undefined;
   const now = s.now();
-  const limit = await hitHourly(s.store, `start:${ipKey(rc.ip)}`, s.config.startLimitPerHour, now);
-  if (!limit.exceeded) return undefined;
+  const limit = await hitStartBudget(s, 'start', rc.ip, now);
+  if (!limit?.exceeded) return undefined;
   if (limit.firstExceeded) {
     await s.store.appendLogs([makeLog('api_limit', rc, {
       client_id: ctx.client.client_id,

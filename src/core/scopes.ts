@@ -6,7 +6,6 @@ export const MANAGEMENT_SCOPES = [
   'read:connections', 'create:connections', 'update:connections', 'delete:connections',
   'read:tenant_settings', 'update:tenant_settings',
   'read:branding', 'update:branding',
-  'update:prompts',
   'read:email_templates', 'create:email_templates', 'update:email_templates',
   'read:email_provider', 'create:email_provider', 'update:email_provider', 'delete:email_provider',
   'read:logs', 'read:logs_users',

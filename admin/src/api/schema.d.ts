@@ -146,17 +146,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/v2/actions/actions/:id/deploy */
-        get: operations["get_api_v2_actions_actions_id_deploy"];
+        get?: never;
         put?: never;
         /** POST /api/v2/actions/actions/:id/deploy */
         post: operations["post_api_v2_actions_actions_id_deploy"];
-        /** DELETE /api/v2/actions/actions/:id/deploy */
-        delete: operations["delete_api_v2_actions_actions_id_deploy"];
+        delete?: never;
         options?: never;
         head?: never;
-        /** PATCH /api/v2/actions/actions/:id/deploy */
-        patch: operations["patch_api_v2_actions_actions_id_deploy"];
+        patch?: never;
         trace?: never;
     };
     "/api/v2/actions/actions/{id}/versions": {
@@ -169,14 +166,11 @@ export interface paths {
         /** GET /api/v2/actions/actions/:id/versions */
         get: operations["get_api_v2_actions_actions_id_versions"];
         put?: never;
-        /** POST /api/v2/actions/actions/:id/versions */
-        post: operations["post_api_v2_actions_actions_id_versions"];
-        /** DELETE /api/v2/actions/actions/:id/versions */
-        delete: operations["delete_api_v2_actions_actions_id_versions"];
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
-        /** PATCH /api/v2/actions/actions/:id/versions */
-        patch: operations["patch_api_v2_actions_actions_id_versions"];
+        patch?: never;
         trace?: never;
     };
     "/api/v2/actions/modules": {
@@ -228,12 +222,10 @@ export interface paths {
         put?: never;
         /** POST /api/v2/actions/modules/:id/versions */
         post: operations["post_api_v2_actions_modules_id_versions"];
-        /** DELETE /api/v2/actions/modules/:id/versions */
-        delete: operations["delete_api_v2_actions_modules_id_versions"];
+        delete?: never;
         options?: never;
         head?: never;
-        /** PATCH /api/v2/actions/modules/:id/versions */
-        patch: operations["patch_api_v2_actions_modules_id_versions"];
+        patch?: never;
         trace?: never;
     };
     "/api/v2/actions/triggers": {
@@ -679,31 +671,67 @@ export interface paths {
         /** GET /api/v2/custom-domains */
         get: operations["get_api_v2_custom_domains"];
         put?: never;
-        post?: never;
+        /** POST /api/v2/custom-domains */
+        post: operations["post_api_v2_custom_domains"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/v2/custom-domains/{key}": {
+    "/api/v2/custom-domains/{id}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** GET /api/v2/custom-domains/:key */
-        get: operations["get_api_v2_custom_domains_key"];
-        /** PUT /api/v2/custom-domains/:key */
-        put: operations["put_api_v2_custom_domains_key"];
-        /** POST /api/v2/custom-domains/:key */
-        post: operations["post_api_v2_custom_domains_key"];
-        /** DELETE /api/v2/custom-domains/:key */
-        delete: operations["delete_api_v2_custom_domains_key"];
+        /** GET /api/v2/custom-domains/:id */
+        get: operations["get_api_v2_custom_domains_id"];
+        put?: never;
+        post?: never;
+        /** DELETE /api/v2/custom-domains/:id */
+        delete: operations["delete_api_v2_custom_domains_id"];
+        options?: never;
+        head?: never;
+        /** PATCH /api/v2/custom-domains/:id */
+        patch: operations["patch_api_v2_custom_domains_id"];
+        trace?: never;
+    };
+    "/api/v2/email-templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** POST /api/v2/email-templates */
+        post: operations["post_api_v2_email_templates"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v2/email-templates/{templateName}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GET /api/v2/email-templates/:templateName */
+        get: operations["get_api_v2_email_templates_templateName"];
+        /** PUT /api/v2/email-templates/:templateName */
+        put: operations["put_api_v2_email_templates_templateName"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** PATCH /api/v2/email-templates/:templateName */
+        patch: operations["patch_api_v2_email_templates_templateName"];
         trace?: never;
     };
     "/api/v2/emails/provider": {
@@ -898,8 +926,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/v2/guardian/factors/duo */
-        get: operations["get_api_v2_guardian_factors_duo"];
+        get?: never;
         /** PUT /api/v2/guardian/factors/duo */
         put: operations["put_api_v2_guardian_factors_duo"];
         post?: never;
@@ -916,8 +943,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/v2/guardian/factors/email */
-        get: operations["get_api_v2_guardian_factors_email"];
+        get?: never;
         /** PUT /api/v2/guardian/factors/email */
         put: operations["put_api_v2_guardian_factors_email"];
         post?: never;
@@ -934,8 +960,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/v2/guardian/factors/otp */
-        get: operations["get_api_v2_guardian_factors_otp"];
+        get?: never;
         /** PUT /api/v2/guardian/factors/otp */
         put: operations["put_api_v2_guardian_factors_otp"];
         post?: never;
@@ -1024,8 +1049,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/v2/guardian/factors/push-notification */
-        get: operations["get_api_v2_guardian_factors_push_notification"];
+        get?: never;
         /** PUT /api/v2/guardian/factors/push-notification */
         put: operations["put_api_v2_guardian_factors_push_notification"];
         post?: never;
@@ -1060,8 +1084,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/v2/guardian/factors/push-notification/providers/fcm */
-        get: operations["get_api_v2_guardian_factors_push_notification_providers_fcm"];
+        get?: never;
         /** PUT /api/v2/guardian/factors/push-notification/providers/fcm */
         put: operations["put_api_v2_guardian_factors_push_notification_providers_fcm"];
         post?: never;
@@ -1096,8 +1119,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/v2/guardian/factors/recovery-code */
-        get: operations["get_api_v2_guardian_factors_recovery_code"];
+        get?: never;
         /** PUT /api/v2/guardian/factors/recovery-code */
         put: operations["put_api_v2_guardian_factors_recovery_code"];
         post?: never;
@@ -1114,8 +1136,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/v2/guardian/factors/sms */
-        get: operations["get_api_v2_guardian_factors_sms"];
+        get?: never;
         /** PUT /api/v2/guardian/factors/sms */
         put: operations["put_api_v2_guardian_factors_sms"];
         post?: never;
@@ -1168,8 +1189,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/v2/guardian/factors/webauthn-platform */
-        get: operations["get_api_v2_guardian_factors_webauthn_platform"];
+        get?: never;
         /** PUT /api/v2/guardian/factors/webauthn-platform */
         put: operations["put_api_v2_guardian_factors_webauthn_platform"];
         post?: never;
@@ -1186,8 +1206,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/v2/guardian/factors/webauthn-roaming */
-        get: operations["get_api_v2_guardian_factors_webauthn_roaming"];
+        get?: never;
         /** PUT /api/v2/guardian/factors/webauthn-roaming */
         put: operations["put_api_v2_guardian_factors_webauthn_roaming"];
         post?: never;
@@ -1780,12 +1799,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /api/v2/rules-configs/:key */
-        get: operations["get_api_v2_rules_configs_key"];
+        get?: never;
         /** PUT /api/v2/rules-configs/:key */
         put: operations["put_api_v2_rules_configs_key"];
-        /** POST /api/v2/rules-configs/:key */
-        post: operations["post_api_v2_rules_configs_key"];
+        post?: never;
         /** DELETE /api/v2/rules-configs/:key */
         delete: operations["delete_api_v2_rules_configs_key"];
         options?: never;
@@ -2464,6 +2481,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/login/phone/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GET /login/phone/preview */
+        get: operations["get_login_phone_preview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/login/relay": {
         parameters: {
             query?: never;
@@ -2967,35 +3001,6 @@ export interface operations {
             };
         };
     };
-    get_api_v2_actions_actions_id_deploy: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Response */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ManagementError"];
-                };
-            };
-        };
-    };
     post_api_v2_actions_actions_id_deploy: {
         parameters: {
             query?: never;
@@ -3025,152 +3030,7 @@ export interface operations {
             };
         };
     };
-    delete_api_v2_actions_actions_id_deploy: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Response */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ManagementError"];
-                };
-            };
-        };
-    };
-    patch_api_v2_actions_actions_id_deploy: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Response */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ManagementError"];
-                };
-            };
-        };
-    };
     get_api_v2_actions_actions_id_versions: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Response */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ManagementError"];
-                };
-            };
-        };
-    };
-    post_api_v2_actions_actions_id_versions: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Response */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ManagementError"];
-                };
-            };
-        };
-    };
-    delete_api_v2_actions_actions_id_versions: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Response */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ManagementError"];
-                };
-            };
-        };
-    };
-    patch_api_v2_actions_actions_id_versions: {
         parameters: {
             query?: never;
             header?: never;
@@ -3370,64 +3230,6 @@ export interface operations {
         };
     };
     post_api_v2_actions_modules_id_versions: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Response */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ManagementError"];
-                };
-            };
-        };
-    };
-    delete_api_v2_actions_modules_id_versions: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Response */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ManagementError"];
-                };
-            };
-        };
-    };
-    patch_api_v2_actions_modules_id_versions: {
         parameters: {
             query?: never;
             header?: never;
@@ -3658,12 +3460,20 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Response */
-            default: {
+            /** @description HTTP 200 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        enabled?: boolean;
+                        shields?: string[];
+                        allowlist?: string[];
+                        mode?: string;
+                        max_attempts?: number;
+                    };
+                };
             };
             /** @description Error */
             "4XX": {
@@ -3683,14 +3493,33 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    enabled?: boolean;
+                    shields?: ("block" | "user_notification")[];
+                    allowlist?: string[];
+                    /** @enum {string} */
+                    mode?: "count_per_identifier_and_ip" | "count_per_identifier";
+                    max_attempts?: number;
+                };
+            };
+        };
         responses: {
-            /** @description Response */
-            default: {
+            /** @description HTTP 200 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        enabled?: boolean;
+                        shields?: string[];
+                        allowlist?: string[];
+                        mode?: string;
+                        max_attempts?: number;
+                    };
+                };
             };
             /** @description Error */
             "4XX": {
@@ -3766,12 +3595,28 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Response */
-            default: {
+            /** @description HTTP 200 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        enabled?: boolean;
+                        shields?: string[];
+                        allowlist?: string[];
+                        stage?: {
+                            "pre-login"?: {
+                                max_attempts?: number;
+                                rate?: number;
+                            };
+                            "pre-user-registration"?: {
+                                max_attempts?: number;
+                                rate?: number;
+                            };
+                        };
+                    };
+                };
             };
             /** @description Error */
             "4XX": {
@@ -3791,14 +3636,48 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    enabled?: boolean;
+                    shields?: ("block" | "admin_notification")[];
+                    allowlist?: string[];
+                    stage?: {
+                        "pre-login"?: {
+                            max_attempts?: number;
+                            rate?: number;
+                        };
+                        "pre-user-registration"?: {
+                            max_attempts?: number;
+                            rate?: number;
+                        };
+                    };
+                };
+            };
+        };
         responses: {
-            /** @description Response */
-            default: {
+            /** @description HTTP 200 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        enabled?: boolean;
+                        shields?: string[];
+                        allowlist?: string[];
+                        stage?: {
+                            "pre-login"?: {
+                                max_attempts?: number;
+                                rate?: number;
+                            };
+                            "pre-user-registration"?: {
+                                max_attempts?: number;
+                                rate?: number;
+                            };
+                        };
+                    };
+                };
             };
             /** @description Error */
             "4XX": {
@@ -3905,19 +3784,38 @@ export interface operations {
     };
     get_api_v2_branding_phone_providers: {
         parameters: {
-            query?: never;
+            query?: {
+                disabled?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Response */
-            default: {
+            /** @description HTTP 200 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        providers?: {
+                            id?: string;
+                            name?: string;
+                            channel?: string;
+                            disabled?: boolean;
+                            configuration?: {
+                                sid?: string;
+                                mssid?: string;
+                                default_from?: string;
+                                delivery_methods?: string[];
+                            };
+                            created_at?: string;
+                            updated_at?: string;
+                        }[];
+                    };
+                };
             };
             /** @description Error */
             "4XX": {
@@ -3937,14 +3835,46 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    name: "twilio" | "custom";
+                    disabled?: boolean;
+                    configuration?: {
+                        sid?: string;
+                        mssid?: string;
+                        default_from?: string;
+                        delivery_methods?: ("text" | "voice")[];
+                    };
+                    credentials: {
+                        auth_token?: string;
+                    };
+                };
+            };
+        };
         responses: {
-            /** @description Response */
-            default: {
+            /** @description HTTP 201 */
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id?: string;
+                        name?: string;
+                        channel?: string;
+                        disabled?: boolean;
+                        configuration?: {
+                            sid?: string;
+                            mssid?: string;
+                            default_from?: string;
+                            delivery_methods?: string[];
+                        };
+                        created_at?: string;
+                        updated_at?: string;
+                    };
+                };
             };
             /** @description Error */
             "4XX": {
@@ -3968,12 +3898,27 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Response */
-            default: {
+            /** @description HTTP 200 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id?: string;
+                        name?: string;
+                        channel?: string;
+                        disabled?: boolean;
+                        configuration?: {
+                            sid?: string;
+                            mssid?: string;
+                            default_from?: string;
+                            delivery_methods?: string[];
+                        };
+                        created_at?: string;
+                        updated_at?: string;
+                    };
+                };
             };
             /** @description Error */
             "4XX": {
@@ -4024,14 +3969,46 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    name?: "twilio" | "custom";
+                    disabled?: boolean;
+                    configuration?: {
+                        sid?: string;
+                        mssid?: string;
+                        default_from?: string;
+                        delivery_methods?: ("text" | "voice")[];
+                    };
+                    credentials?: {
+                        auth_token?: string;
+                    };
+                };
+            };
+        };
         responses: {
-            /** @description Response */
-            default: {
+            /** @description HTTP 200 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id?: string;
+                        name?: string;
+                        channel?: string;
+                        disabled?: boolean;
+                        configuration?: {
+                            sid?: string;
+                            mssid?: string;
+                            default_from?: string;
+                            delivery_methods?: string[];
+                        };
+                        created_at?: string;
+                        updated_at?: string;
+                    };
+                };
             };
             /** @description Error */
             "4XX": {
@@ -4046,19 +4023,39 @@ export interface operations {
     };
     get_api_v2_branding_phone_templates: {
         parameters: {
-            query?: never;
+            query?: {
+                disabled?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Response */
-            default: {
+            /** @description HTTP 200 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        templates?: {
+                            id?: string;
+                            channel?: string;
+                            customizable?: boolean;
+                            type?: string;
+                            disabled?: boolean;
+                            content?: {
+                                syntax?: string;
+                                from?: string;
+                                body?: {
+                                    text?: string;
+                                    voice?: string;
+                                };
+                            };
+                        }[];
+                    };
+                };
             };
             /** @description Error */
             "4XX": {
@@ -4078,14 +4075,47 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type?: "otp_verify" | "otp_enroll" | "change_password" | "blocked_account" | "password_breach";
+                    disabled?: boolean;
+                    content?: {
+                        /** @enum {string} */
+                        syntax?: "liquid";
+                        from?: string;
+                        body?: {
+                            text?: string;
+                            voice?: string;
+                        };
+                    };
+                };
+            };
+        };
         responses: {
-            /** @description Response */
-            default: {
+            /** @description HTTP 201 */
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id?: string;
+                        channel?: string;
+                        customizable?: boolean;
+                        type?: string;
+                        disabled?: boolean;
+                        content?: {
+                            syntax?: string;
+                            from?: string;
+                            body?: {
+                                text?: string;
+                                voice?: string;
+                            };
+                        };
+                    };
+                };
             };
             /** @description Error */
             "4XX": {
@@ -4109,12 +4139,28 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Response */
-            default: {
+            /** @description HTTP 200 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id?: string;
+                        channel?: string;
+                        customizable?: boolean;
+                        type?: string;
+                        disabled?: boolean;
+                        content?: {
+                            syntax?: string;
+                            from?: string;
+                            body?: {
+                                text?: string;
+                                voice?: string;
+                            };
+                        };
+                    };
+                };
             };
             /** @description Error */
             "4XX": {
@@ -4165,14 +4211,45 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    disabled?: boolean;
+                    content?: {
+                        /** @enum {string} */
+                        syntax?: "liquid";
+                        from?: string;
+                        body?: {
+                            text?: string;
+                            voice?: string;
+                        };
+                    };
+                };
+            };
+        };
         responses: {
-            /** @description Response */
-            default: {
+            /** @description HTTP 200 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id?: string;
+                        channel?: string;
+                        customizable?: boolean;
+                        type?: string;
+                        disabled?: boolean;
+                        content?: {
+                            syntax?: string;
+                            from?: string;
+                            body?: {
+                                text?: string;
+                                voice?: string;
+                            };
+                        };
+                    };
+                };
             };
             /** @description Error */
             "4XX": {
@@ -4195,6 +4272,9 @@ export interface operations {
                 take?: number;
                 client_id?: string;
                 audience?: string;
+                subject_type?: "client" | "user";
+                allow_any_organization?: boolean;
+                default_for?: "third_party_clients";
             };
             header?: never;
             path?: never;
@@ -5578,12 +5658,39 @@ export interface operations {
             };
         };
     };
-    get_api_v2_custom_domains_key: {
+    post_api_v2_custom_domains: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Response */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ManagementError"];
+                };
+            };
+        };
+    };
+    get_api_v2_custom_domains_id: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                key: string;
+                id: string;
             };
             cookie?: never;
         };
@@ -5607,12 +5714,12 @@ export interface operations {
             };
         };
     };
-    put_api_v2_custom_domains_key: {
+    delete_api_v2_custom_domains_id: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                key: string;
+                id: string;
             };
             cookie?: never;
         };
@@ -5636,12 +5743,12 @@ export interface operations {
             };
         };
     };
-    post_api_v2_custom_domains_key: {
+    patch_api_v2_custom_domains_id: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                key: string;
+                id: string;
             };
             cookie?: never;
         };
@@ -5665,23 +5772,223 @@ export interface operations {
             };
         };
     };
-    delete_api_v2_custom_domains_key: {
+    post_api_v2_email_templates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    template: "verify_email" | "verify_email_by_code" | "reset_email" | "reset_email_by_code" | "welcome_email" | "blocked_account" | "stolen_credentials" | "enrollment_email" | "mfa_oob_code" | "user_invitation" | "change_password" | "password_reset" | "async_approval";
+                    body?: string | null;
+                    from?: string | null;
+                    resultUrl?: string | null;
+                    subject?: string | null;
+                    /** @enum {string|null} */
+                    syntax?: "liquid" | null;
+                    urlLifetimeInSeconds?: number | null;
+                    includeEmailInRedirect?: boolean;
+                    enabled?: boolean | null;
+                };
+            };
+        };
+        responses: {
+            /** @description HTTP 200 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        template?: string;
+                        body?: string | null;
+                        from?: string | null;
+                        resultUrl?: string | null;
+                        subject?: string | null;
+                        syntax?: string | null;
+                        urlLifetimeInSeconds?: number | null;
+                        includeEmailInRedirect?: boolean;
+                        enabled?: boolean | null;
+                    };
+                };
+            };
+            /** @description HTTP 201 */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        template?: string;
+                        body?: string | null;
+                        from?: string | null;
+                        resultUrl?: string | null;
+                        subject?: string | null;
+                        syntax?: string | null;
+                        urlLifetimeInSeconds?: number | null;
+                        includeEmailInRedirect?: boolean;
+                        enabled?: boolean | null;
+                    };
+                };
+            };
+            /** @description Error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ManagementError"];
+                };
+            };
+        };
+    };
+    get_api_v2_email_templates_templateName: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                key: string;
+                templateName: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Response */
-            default: {
+            /** @description HTTP 200 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        template?: string;
+                        body?: string | null;
+                        from?: string | null;
+                        resultUrl?: string | null;
+                        subject?: string | null;
+                        syntax?: string | null;
+                        urlLifetimeInSeconds?: number | null;
+                        includeEmailInRedirect?: boolean;
+                        enabled?: boolean | null;
+                    };
+                };
+            };
+            /** @description Error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ManagementError"];
+                };
+            };
+        };
+    };
+    put_api_v2_email_templates_templateName: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                templateName: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    template?: "verify_email" | "verify_email_by_code" | "reset_email" | "reset_email_by_code" | "welcome_email" | "blocked_account" | "stolen_credentials" | "enrollment_email" | "mfa_oob_code" | "user_invitation" | "change_password" | "password_reset" | "async_approval";
+                    body?: string | null;
+                    from?: string | null;
+                    resultUrl?: string | null;
+                    subject?: string | null;
+                    /** @enum {string|null} */
+                    syntax?: "liquid" | null;
+                    urlLifetimeInSeconds?: number | null;
+                    includeEmailInRedirect?: boolean;
+                    enabled?: boolean | null;
+                };
+            };
+        };
+        responses: {
+            /** @description HTTP 200 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        template?: string;
+                        body?: string | null;
+                        from?: string | null;
+                        resultUrl?: string | null;
+                        subject?: string | null;
+                        syntax?: string | null;
+                        urlLifetimeInSeconds?: number | null;
+                        includeEmailInRedirect?: boolean;
+                        enabled?: boolean | null;
+                    };
+                };
+            };
+            /** @description Error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ManagementError"];
+                };
+            };
+        };
+    };
+    patch_api_v2_email_templates_templateName: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                templateName: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    template?: "verify_email" | "verify_email_by_code" | "reset_email" | "reset_email_by_code" | "welcome_email" | "blocked_account" | "stolen_credentials" | "enrollment_email" | "mfa_oob_code" | "user_invitation" | "change_password" | "password_reset" | "async_approval";
+                    body?: string | null;
+                    from?: string | null;
+                    resultUrl?: string | null;
+                    subject?: string | null;
+                    /** @enum {string|null} */
+                    syntax?: "liquid" | null;
+                    urlLifetimeInSeconds?: number | null;
+                    includeEmailInRedirect?: boolean;
+                    enabled?: boolean | null;
+                };
+            };
+        };
+        responses: {
+            /** @description HTTP 200 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        template?: string;
+                        body?: string | null;
+                        from?: string | null;
+                        resultUrl?: string | null;
+                        subject?: string | null;
+                        syntax?: string | null;
+                        urlLifetimeInSeconds?: number | null;
+                        includeEmailInRedirect?: boolean;
+                        enabled?: boolean | null;
+                    };
+                };
             };
             /** @description Error */
             "4XX": {
@@ -5720,6 +6027,9 @@ export interface operations {
                             smtp_host?: string;
                             smtp_port?: number;
                             smtp_user?: string;
+                            domain?: string;
+                            accessKeyId?: string;
+                            region?: string | null;
                         };
                         settings?: {
                             [key: string]: unknown;
@@ -5758,6 +6068,10 @@ export interface operations {
                         headers?: {
                             [key: string]: string;
                         };
+                        message?: {
+                            configuration_set_name?: string;
+                            view_control_link?: boolean;
+                        };
                     };
                 };
             };
@@ -5777,6 +6091,9 @@ export interface operations {
                             smtp_host?: string;
                             smtp_port?: number;
                             smtp_user?: string;
+                            domain?: string;
+                            accessKeyId?: string;
+                            region?: string | null;
                         };
                         settings?: {
                             [key: string]: unknown;
@@ -5842,6 +6159,10 @@ export interface operations {
                         headers?: {
                             [key: string]: string;
                         };
+                        message?: {
+                            configuration_set_name?: string;
+                            view_control_link?: boolean;
+                        };
                     };
                 };
             };
@@ -5861,6 +6182,9 @@ export interface operations {
                             smtp_host?: string;
                             smtp_port?: number;
                             smtp_user?: string;
+                            domain?: string;
+                            accessKeyId?: string;
+                            region?: string | null;
                         };
                         settings?: {
                             [key: string]: unknown;
@@ -6470,33 +6794,6 @@ export interface operations {
             };
         };
     };
-    get_api_v2_guardian_factors_duo: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Response */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ManagementError"];
-                };
-            };
-        };
-    };
     put_api_v2_guardian_factors_duo: {
         parameters: {
             query?: never;
@@ -6524,61 +6821,7 @@ export interface operations {
             };
         };
     };
-    get_api_v2_guardian_factors_email: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Response */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ManagementError"];
-                };
-            };
-        };
-    };
     put_api_v2_guardian_factors_email: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Response */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ManagementError"];
-                };
-            };
-        };
-    };
-    get_api_v2_guardian_factors_otp: {
         parameters: {
             query?: never;
             header?: never;
@@ -6848,33 +7091,6 @@ export interface operations {
             };
         };
     };
-    get_api_v2_guardian_factors_push_notification: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Response */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ManagementError"];
-                };
-            };
-        };
-    };
     put_api_v2_guardian_factors_push_notification: {
         parameters: {
             query?: never;
@@ -6930,33 +7146,6 @@ export interface operations {
         };
     };
     put_api_v2_guardian_factors_push_notification_providers_apns: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Response */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ManagementError"];
-                };
-            };
-        };
-    };
-    get_api_v2_guardian_factors_push_notification_providers_fcm: {
         parameters: {
             query?: never;
             header?: never;
@@ -7064,61 +7253,7 @@ export interface operations {
             };
         };
     };
-    get_api_v2_guardian_factors_recovery_code: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Response */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ManagementError"];
-                };
-            };
-        };
-    };
     put_api_v2_guardian_factors_recovery_code: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Response */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ManagementError"];
-                };
-            };
-        };
-    };
-    get_api_v2_guardian_factors_sms: {
         parameters: {
             query?: never;
             header?: never;
@@ -7280,61 +7415,7 @@ export interface operations {
             };
         };
     };
-    get_api_v2_guardian_factors_webauthn_platform: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Response */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ManagementError"];
-                };
-            };
-        };
-    };
     put_api_v2_guardian_factors_webauthn_platform: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Response */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ManagementError"];
-                };
-            };
-        };
-    };
-    get_api_v2_guardian_factors_webauthn_roaming: {
         parameters: {
             query?: never;
             header?: never;
@@ -8109,6 +8190,7 @@ export interface operations {
                 fields?: string;
                 include_fields?: boolean;
                 q?: string;
+                search?: string;
                 sort?: string;
                 from?: string;
                 take?: number;
@@ -8572,12 +8654,19 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Response */
-            default: {
+            /** @description HTTP 200 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        universal_login_experience?: "new" | "classic";
+                        identifier_first?: boolean;
+                        webauthn_platform_first_factor?: boolean;
+                    };
+                };
             };
             /** @description Error */
             "4XX": {
@@ -8597,14 +8686,30 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    universal_login_experience?: "new" | "classic";
+                    identifier_first?: boolean;
+                    webauthn_platform_first_factor?: boolean;
+                };
+            };
+        };
         responses: {
-            /** @description Response */
-            default: {
+            /** @description HTTP 200 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        universal_login_experience?: "new" | "classic";
+                        identifier_first?: boolean;
+                        webauthn_platform_first_factor?: boolean;
+                    };
+                };
             };
             /** @description Error */
             "4XX": {
@@ -8629,12 +8734,18 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Response */
-            default: {
+            /** @description HTTP 200 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        [key: string]: {
+                            [key: string]: string;
+                        };
+                    };
+                };
             };
             /** @description Error */
             "4XX": {
@@ -8657,14 +8768,28 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: {
+                        [key: string]: string;
+                    };
+                };
+            };
+        };
         responses: {
-            /** @description Response */
-            default: {
+            /** @description HTTP 200 */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        [key: string]: {
+                            [key: string]: string;
+                        };
+                    };
+                };
             };
             /** @description Error */
             "4XX": {
@@ -8828,6 +8953,8 @@ export interface operations {
                 page?: number;
                 per_page?: number;
                 include_totals?: boolean;
+                identifiers?: string[];
+                include_fields?: boolean;
             };
             header?: never;
             path?: never;
@@ -9698,65 +9825,7 @@ export interface operations {
             };
         };
     };
-    get_api_v2_rules_configs_key: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                key: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Response */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ManagementError"];
-                };
-            };
-        };
-    };
     put_api_v2_rules_configs_key: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                key: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Response */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ManagementError"];
-                };
-            };
-        };
-    };
-    post_api_v2_rules_configs_key: {
         parameters: {
             query?: never;
             header?: never;
@@ -10651,6 +10720,8 @@ export interface operations {
                         custom_login_page_on?: boolean;
                         custom_login_page?: string;
                         sms_daily_budget?: number;
+                        default_phone_country?: string;
+                        enabled_locales?: string[];
                         universal_login?: {
                             passwordless?: {
                                 allow_magiclink_verify_without_session?: boolean;
@@ -10692,6 +10763,8 @@ export interface operations {
                     custom_login_page_on?: boolean;
                     custom_login_page?: string;
                     sms_daily_budget?: number;
+                    default_phone_country?: string | null;
+                    enabled_locales?: string[];
                     universal_login?: {
                         passwordless?: {
                             allow_magiclink_verify_without_session?: boolean;
@@ -10720,6 +10793,8 @@ export interface operations {
                         custom_login_page_on?: boolean;
                         custom_login_page?: string;
                         sms_daily_budget?: number;
+                        default_phone_country?: string;
+                        enabled_locales?: string[];
                         universal_login?: {
                             passwordless?: {
                                 allow_magiclink_verify_without_session?: boolean;
@@ -12114,6 +12189,24 @@ export interface operations {
         };
     };
     post_login_phone: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Response */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    get_login_phone_preview: {
         parameters: {
             query?: never;
             header?: never;

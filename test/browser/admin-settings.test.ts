@@ -203,6 +203,8 @@ for (const { backend, skip } of await backendMatrix()) {
 
     it('email provider: one configured through the API (SendGrid) is shown as such, and saving keeps it and its key', async () => {
       await api('PATCH', '/emails/provider', { name: 'sendgrid', enabled: true, default_from_address: 'login@acme.example', credentials: sendgrid.credentials });
+      // Away and back: the page loads the provider afresh (the previous test left it open).
+      await go(page, 'settings/tenant');
       await go(page, 'settings/email');
       const chooser = page.getByLabel('Provider', { exact: true });
       await chooser.waitFor({ timeout: WAIT });

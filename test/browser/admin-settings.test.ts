@@ -9,6 +9,7 @@ import { browserUnavailable } from '../helpers/browser.ts';
 import { MGMT } from '../helpers/boot.ts';
 import type { BrowserSuite } from '../helpers/browser-suite.ts';
 import { uniqueEmail } from '../helpers/fixtures.ts';
+import { type EmailApiFake, startEmailApiFake } from '../helpers/email-api-fakes.ts';
 import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.ts';
 
 const WAIT = 20_000;
@@ -42,6 +43,7 @@ for (const { backend, skip } of await backendMatrix()) {
   describe(`admin dashboard: settings pages [${backend}]`, { skip: skip || browserUnavailable() || dashboardMissing() }, () => {
     let suite: BrowserSuite;
     let page: Page;
+    let sendgrid: EmailApiFake;
     // The Management API with a client-credentials token of its own: suite.api keeps its first token,
     // which revoking the key that signed it (the signing keys test) rightly invalidates.
     let token: string | undefined;
@@ -66,11 +68,15 @@ for (const { backend, skip } of await backendMatrix()) {
     };
 
     before(async () => {
-      suite = await startAdminSuite(backend);
+      sendgrid = await startEmailApiFake('sendgrid');
+      suite = await startAdminSuite(backend, { SESAME_EMAIL_API_URL_SENDGRID: sendgrid.url });
       page = await (await suite.context()).newPage();
       await signInAdmin(suite, page);
     });
-    after(async () => suite?.close());
+    after(async () => {
+      await suite?.close();
+      await sendgrid?.close();
+    });
 
     it('tenant: friendly name and support email (a refusal shown under its field)', async () => {
       await go(page, 'settings/tenant');
@@ -171,7 +177,7 @@ for (const { backend, skip } of await backendMatrix()) {
       assert.ok(!((await api('GET', '/sesame/admins')) as Json[]).some((a) => a.email === email));
     });
 
-    // Last: from here on, mail goes to the new provider rather than the suite's sink.
+    // Last two: from here on, mail goes to the new provider rather than the suite's sink.
     it('email provider: SMTP settings, then a test message arrives at that SMTP server', async () => {
       let other: SmtpSink | undefined;
       try {
@@ -193,6 +199,31 @@ for (const { backend, skip } of await backendMatrix()) {
       } finally {
         await other?.close();
       }
+    });
+
+    it('email provider: one configured through the API (SendGrid) is shown as such, and saving keeps it and its key', async () => {
+      await api('PATCH', '/emails/provider', { name: 'sendgrid', enabled: true, default_from_address: 'login@acme.example', credentials: sendgrid.credentials });
+      // Away and back: the page loads the provider afresh (the previous test left it open).
+      await go(page, 'settings/tenant');
+      await go(page, 'settings/email');
+      const chooser = page.getByLabel('Provider', { exact: true });
+      await chooser.waitFor({ timeout: WAIT });
+      assert.equal(await chooser.inputValue(), 'sendgrid');
+      assert.equal((await chooser.locator('option:checked').textContent())?.trim(), 'SendGrid');
+      assert.equal(await page.getByLabel('SMTP host').count(), 0, "SMTP's fields are not shown");
+      const key = page.getByLabel('API key');
+      assert.deepEqual([await key.inputValue(), await key.getAttribute('type'), await key.getAttribute('placeholder')], ['', 'password', 'set (type to replace)'], 'the key is write-only');
+      await page.getByLabel('Default from address').fill('Acme <hello@acme.example>');
+      await save();
+      const p = (await api('GET', '/emails/provider')) as Json;
+      assert.deepEqual([p.name, p.enabled, p.default_from_address], ['sendgrid', true, 'Acme <hello@acme.example>']);
+      assert.equal(p.credentials?.api_key, undefined, 'never returned');
+      // The key was kept: SendGrid (the fake refuses any other key with a 401) accepts the test message.
+      await new Promise((r) => setTimeout(r, 1100));
+      await page.getByRole('button', { name: `Send a test message to ${ADMIN}` }).click();
+      await page.getByText(`Test message sent to ${ADMIN}.`).waitFor({ timeout: WAIT });
+      const m = await sendgrid.waitFor((x) => x.to === ADMIN, WAIT);
+      assert.match(m.from, /hello@acme\.example/);
     });
   });
 }

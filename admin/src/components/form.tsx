@@ -31,14 +31,18 @@ export function Field(props: { label: ReactNode; error?: string | undefined; hin
 
 /**
  * The field a Management API 400 is about: Sesame's messages start with the option's path
- * (`options.fraud_guards.per_number.max must be …`); the longest of `paths` that starts it.
+ * (`options.fraud_guards.per_number.max must be …`, `callbacks[0] is not a valid URL`, `Missing
+ * required property: credentials.api_key …`); the longest of `paths` that names it. A list's index
+ * and a sub-property point to the list's own control (`…credentials[0].pem` → `…credentials`).
  */
 export function errorField(err: unknown, paths: string[]): string | undefined {
   if (!(err instanceof ApiError) || err.status !== 400) return undefined;
+  const unindexed = (s: string) => s.replace(/\[\d+\]/g, '');
   // Schema refusals in Auth0's words end with the property: `… on property support_email.`
   const at = / on property (\S+?)\.?$/.exec(err.message)?.[1];
-  if (at !== undefined) return paths.find((p) => p === at);
-  return paths.filter((p) => err.message.startsWith(`${p} `) || err.message.startsWith(`${p}:`)).sort((a, b) => b.length - a.length)[0];
+  if (at !== undefined) return paths.find((p) => p === unindexed(at));
+  const head = unindexed(/^Missing required property: (\S+)/.exec(err.message)?.[1] ?? /^\S*/.exec(err.message)?.[0] ?? '');
+  return paths.filter((p) => head === p || head === `${p}:` || head.startsWith(`${p}.`)).sort((a, b) => b.length - a.length)[0];
 }
 
 /** A save error split: the message for the field it names (one of `paths`), or the error for the whole form. */

@@ -1,7 +1,7 @@
 import { type FormEvent, useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
 import { type Client, type Connection, mgmt, ok } from '../api/client';
-import { CheckList, Field } from '../components/form';
+import { CheckList, Field, SaveRow, splitError, useSave } from '../components/form';
 import { SecretShown } from '../components/secret';
 import { Confirm, ErrorText, Show, lines, useLoad } from '../components/ui';
 import { useI18n } from '../i18n';
@@ -9,6 +9,9 @@ import { useI18n } from '../i18n';
 const GRANTS = ['authorization_code', 'implicit', 'refresh_token', 'client_credentials', 'http://auth0.com/oauth/grant-type/passwordless/otp'] as const;
 type Grant = (typeof GRANTS)[number];
 const METHODS = ['client_secret_post', 'client_secret_basic', 'none', 'private_key_jwt'] as const;
+const CREDENTIALS = 'client_authentication_methods.private_key_jwt.credentials';
+/** The fields a 400 can name (`callbacks[0] is not a valid URL`, `… on property name.`): its error goes under that field. */
+const PATHS = ['name', 'callbacks', 'allowed_logout_urls', 'web_origins', 'token_endpoint_auth_method', CREDENTIALS];
 
 export function ApplicationDetail() {
   const { id = '' } = useParams();
@@ -34,17 +37,14 @@ function AppForm({ app, connections, reload }: { app: Client; connections: Conne
   const [method, setMethod] = useState<string>(app.token_endpoint_auth_method ?? (creds.length ? 'private_key_jwt' : 'none'));
   const [pem, setPem] = useState('');
   const [enabled, setEnabled] = useState(() => new Set(connections.filter((c) => c.enabled_clients?.includes(id)).map((c) => c.id ?? '')));
-  const [saveError, setSaveError] = useState<unknown>();
-  const [saved, setSaved] = useState(false);
+  const { error: saveError, saved, save } = useSave();
   const [secret, setSecret] = useState<string>();
   const [asking, setAsking] = useState<'rotate' | 'delete'>();
   const [actionError, setActionError] = useState<unknown>();
 
-  async function save(e: FormEvent) {
+  function submit(e: FormEvent) {
     e.preventDefault();
-    setSaveError(undefined);
-    setSaved(false);
-    try {
+    void save(async () => {
       const pkjwt = method === 'private_key_jwt';
       const credentials = [...creds.map((c) => ({ id: c.id })), ...(pem.trim() ? [{ credential_type: 'public_key' as const, name: `key ${creds.length + 1}`, pem: pem.trim() }] : [])];
       await ok(
@@ -67,11 +67,8 @@ function AppForm({ app, connections, reload }: { app: Client; connections: Conne
         await ok(mgmt.PATCH('/api/v2/connections/{id}/clients', { params: { path: { id: c.id ?? '' } }, body: [{ client_id: id, status: want }] }));
       }
       setPem('');
-      setSaved(true);
       reload();
-    } catch (err) {
-      setSaveError(err);
-    }
+    });
   }
 
   async function act() {
@@ -91,6 +88,7 @@ function AppForm({ app, connections, reload }: { app: Client; connections: Conne
     }
   }
 
+  const errs = splitError(saveError, PATHS);
   const confidential = app.app_type === 'regular_web' || app.app_type === 'non_interactive';
   return (
     <>
@@ -98,17 +96,17 @@ function AppForm({ app, connections, reload }: { app: Client; connections: Conne
       <p className="muted">
         {app.app_type} · client_id <code>{id}</code>
       </p>
-      <form onSubmit={save} className="stack">
-        <Field label={t('apps.name')}>
+      <form onSubmit={submit} className="stack">
+        <Field label={t('apps.name')} error={errs.on('name')}>
           <input required value={name} onChange={(e) => setName(e.target.value)} />
         </Field>
-        <Field label={t('apps.callbacks')}>
+        <Field label={t('apps.callbacks')} error={errs.on('callbacks')}>
           <textarea rows={3} value={callbacks} onChange={(e) => setCallbacks(e.target.value)} />
         </Field>
-        <Field label={t('apps.logoutUrls')}>
+        <Field label={t('apps.logoutUrls')} error={errs.on('allowed_logout_urls')}>
           <textarea rows={2} value={logout} onChange={(e) => setLogout(e.target.value)} />
         </Field>
-        <Field label={t('apps.webOrigins')}>
+        <Field label={t('apps.webOrigins')} error={errs.on('web_origins')}>
           <textarea rows={2} value={origins} onChange={(e) => setOrigins(e.target.value)} />
         </Field>
         <CheckList
@@ -117,7 +115,7 @@ function AppForm({ app, connections, reload }: { app: Client; connections: Conne
           checked={new Set(grants)}
           onChange={(next) => setGrants([...grants.filter((g) => !(GRANTS as readonly string[]).includes(g)), ...GRANTS.filter((g) => next.has(g))])}
         />
-        <Field label={t('apps.authMethod')}>
+        <Field label={t('apps.authMethod')} error={errs.on('token_endpoint_auth_method')}>
           <select value={method} onChange={(e) => setMethod(e.target.value)}>
             {METHODS.map((m) => (
               <option key={m} value={m}>
@@ -136,7 +134,7 @@ function AppForm({ app, connections, reload }: { app: Client; connections: Conne
                 </li>
               ))}
             </ul>
-            <Field label={t('apps.addPem')}>
+            <Field label={t('apps.addPem')} error={errs.on(CREDENTIALS)}>
               <textarea rows={4} value={pem} onChange={(e) => setPem(e.target.value)} placeholder="-----BEGIN PUBLIC KEY-----" spellCheck={false} />
             </Field>
           </fieldset>
@@ -147,13 +145,7 @@ function AppForm({ app, connections, reload }: { app: Client; connections: Conne
           checked={enabled}
           onChange={setEnabled}
         />
-        <ErrorText error={saveError} />
-        {saved && <p role="status">{t('saved')}</p>}
-        <div className="actions">
-          <button type="submit" className="primary">
-            {t('save')}
-          </button>
-        </div>
+        <SaveRow error={errs.form} saved={saved} />
       </form>
       <h2>{t('apps.dangerZone')}</h2>
       <div className="actions start">

@@ -2,9 +2,8 @@ import { type FormEvent, useState } from 'react';
 import { type TenantSettings, mgmt, ok, sesame } from '../api/client';
 import { EnforceSwitch } from '../components/enforce-switch';
 import { Field, SaveRow, splitError, useSave } from '../components/form';
-import { ErrorText, Show, Toggle, useLoad } from '../components/ui';
+import { Show, Toggle, useLoad } from '../components/ui';
 import { useI18n } from '../i18n';
-import { useSession } from '../session';
 
 const loadSettings = () => ok(mgmt.GET('/api/v2/tenants/settings', {}));
 
@@ -124,61 +123,5 @@ function AdvancedForm({ s }: { s: TenantSettings }) {
       </Field>
       <SaveRow error={errs.form} saved={saved} />
     </form>
-  );
-}
-
-export function EmailProvider() {
-  const provider = useLoad(() => ok(mgmt.GET('/api/v2/emails/provider', {})).catch((err: unknown) => ((err as { status?: number }).status === 404 ? null : Promise.reject(err))), []);
-  return <Show state={provider}>{(p) => <ProviderForm p={p ?? undefined} />}</Show>;
-}
-
-type Provider = { name?: string; enabled?: boolean; default_from_address?: string; credentials?: { smtp_host?: string; smtp_port?: number; smtp_user?: string } };
-
-function ProviderForm({ p }: { p: Provider | undefined }) {
-  const { t } = useI18n();
-  const { user } = useSession();
-  const [host, setHost] = useState(p?.credentials?.smtp_host ?? '');
-  const [port, setPort] = useState(String(p?.credentials?.smtp_port ?? 587));
-  const [userName, setUserName] = useState(p?.credentials?.smtp_user ?? '');
-  const [pass, setPass] = useState('');
-  const [from, setFrom] = useState(p?.default_from_address ?? '');
-  const { error, saved, save } = useSave();
-  const test = useSave();
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    const credentials = { smtp_host: host, smtp_port: Number(port), ...(userName ? { smtp_user: userName } : {}), ...(pass ? { smtp_pass: pass } : {}) };
-    const body = { name: 'smtp', enabled: true, default_from_address: from, credentials };
-    void save(() => (p ? ok(mgmt.PATCH('/api/v2/emails/provider', { body })) : ok(mgmt.POST('/api/v2/emails/provider', { body }))));
-  };
-  const errs = splitError(error, ['credentials.smtp_host', 'credentials.smtp_port', 'credentials.smtp_user', 'credentials.smtp_pass', 'default_from_address']);
-  return (
-    <>
-      {!p && <p className="muted">{t('settings.noProvider')}</p>}
-      <form onSubmit={submit} className="stack">
-        <Field label={t('settings.smtpHost')} error={errs.on('credentials.smtp_host')}>
-          <input required value={host} onChange={(e) => setHost(e.target.value)} />
-        </Field>
-        <Field label={t('settings.smtpPort')} error={errs.on('credentials.smtp_port')}>
-          <input required type="number" value={port} onChange={(e) => setPort(e.target.value)} />
-        </Field>
-        <Field label={t('settings.smtpUser')} error={errs.on('credentials.smtp_user')}>
-          <input value={userName} onChange={(e) => setUserName(e.target.value)} autoComplete="off" />
-        </Field>
-        <Field label={t('settings.smtpPass')} error={errs.on('credentials.smtp_pass')}>
-          <input type="password" value={pass} onChange={(e) => setPass(e.target.value)} placeholder={p ? t('conns.secretSet') : ''} autoComplete="new-password" />
-        </Field>
-        <Field label={t('settings.fromAddress')} error={errs.on('default_from_address')}>
-          <input type="email" value={from} onChange={(e) => setFrom(e.target.value)} />
-        </Field>
-        <SaveRow error={errs.form} saved={saved} />
-      </form>
-      <div className="actions start">
-        <button type="button" onClick={() => void test.save(() => sesame.testEmail(user?.email ?? ''))}>
-          {t('settings.sendTest', { to: user?.email ?? '' })}
-        </button>
-      </div>
-      <ErrorText error={test.error} />
-      {test.saved && <p role="status">{t('conns.testSent', { to: user?.email ?? '' })}</p>}
-    </>
   );
 }

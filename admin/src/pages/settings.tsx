@@ -1,7 +1,8 @@
 import { NavLink, useParams } from 'react-router';
 import { type Key, useI18n } from '../i18n';
 import { Admins, Apis, LogStreams, SigningKeys } from './settings-lists';
-import { Advanced, Branding, EmailProvider, Tenant } from './settings-forms';
+import { EmailProvider } from './email-provider';
+import { Advanced, Branding, Tenant } from './settings-forms';
 
 const TABS: { id: string; key: Key; page: () => React.JSX.Element }[] = [
   { id: 'tenant', key: 'settings.tenant', page: Tenant },

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useId, useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
 import { mgmt, ok, sesame } from '../api/client';
 import { Confirm, Empty, ErrorText, Show, fmtDate, useLoad } from '../components/ui';
@@ -14,9 +14,14 @@ export function UserDetail() {
   const [error, setError] = useState<unknown>();
   const [asking, setAsking] = useState(false);
   const [done, setDone] = useState<string>();
+  // The button whose action failed points at the error (aria-describedby): these actions have no field.
+  const [failed, setFailed] = useState<'block' | 'clear' | 'delete'>();
+  const errorId = useId();
+  const about = (which: typeof failed) => (error && failed === which ? errorId : undefined);
 
-  async function run(action: () => Promise<unknown>, message: string) {
+  async function run(which: NonNullable<typeof failed>, action: () => Promise<unknown>, message: string) {
     setError(undefined);
+    setFailed(which);
     setDone(undefined);
     try {
       await action();
@@ -65,21 +70,24 @@ export function UserDetail() {
                 type="button"
                 data-testid="user-block"
                 aria-pressed={u.blocked === true}
+                aria-describedby={about('block')}
                 onClick={() =>
-                  run(() => ok(mgmt.PATCH('/api/v2/users/{id}', { params: { path: { id } }, body: { blocked: !u.blocked } })), u.blocked ? t('users.unblocked') : t('users.nowBlocked'))
+                  run('block', () => ok(mgmt.PATCH('/api/v2/users/{id}', { params: { path: { id } }, body: { blocked: !u.blocked } })), u.blocked ? t('users.unblocked') : t('users.nowBlocked'))
                 }
               >
                 {u.blocked ? t('users.unblock') : t('users.block')}
               </button>
-              <button type="button" onClick={() => run(() => ok(mgmt.DELETE('/api/v2/user-blocks/{id}', { params: { path: { id } } })), t('users.cleared'))}>
+              <button type="button" aria-describedby={about('clear')} onClick={() => run('clear', () => ok(mgmt.DELETE('/api/v2/user-blocks/{id}', { params: { path: { id } } })), t('users.cleared'))}>
                 {t('users.clearBlocks')}
                 <Show state={blocks}>{(b) => <> ({b.blocked_for?.length ?? 0})</>}</Show>
               </button>
-              <button type="button" className="danger" onClick={() => setAsking(true)}>
+              <button type="button" className="danger" aria-describedby={about('delete')} onClick={() => setAsking(true)}>
                 {t('users.delete')}
               </button>
             </div>
-            <ErrorText error={error} />
+            <div id={errorId}>
+              <ErrorText error={error} />
+            </div>
             {done && <p role="status">{done}</p>}
             <Confirm
               open={asking}
@@ -89,7 +97,7 @@ export function UserDetail() {
               onCancel={() => setAsking(false)}
               onAccept={() => {
                 setAsking(false);
-                void run(() => ok(mgmt.DELETE('/api/v2/users/{id}', { params: { path: { id } } })), '').then((gone) => gone && navigate('/users'));
+                void run('delete', () => ok(mgmt.DELETE('/api/v2/users/{id}', { params: { path: { id } } })), '').then((gone) => gone && navigate('/users'));
               }}
             >
               <p>{t('users.deleteBody')}</p>

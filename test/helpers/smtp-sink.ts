@@ -71,6 +71,9 @@ export async function startSmtpSink(opts: { tls?: 'starttls' | 'implicit' } = {}
       });
     },
   });
+  // A sender killed mid-session (the crash tests' kill -9) resets its connection: smtp-server
+  // reports that as an 'error' event, which unheard would be an uncaught exception in the test.
+  server.on('error', () => {});
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.server.address() as AddressInfo;
 

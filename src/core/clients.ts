@@ -13,7 +13,10 @@ export function defaultGrantTypes(appType: AppType): string[] {
   switch (appType) {
     case 'non_interactive':
       return ['client_credentials'];
+    // Public clients (token_endpoint_auth_method none) cannot hold a secret, so no client_credentials
+    // (RFC 6749 §4.4; Auth0 gives public clients exactly these three).
     case 'spa':
+    case 'native':
       return ['authorization_code', 'implicit', 'refresh_token'];
     default:
       return ['authorization_code', 'implicit', 'refresh_token', 'client_credentials'];

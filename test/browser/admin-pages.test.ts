@@ -124,6 +124,26 @@ for (const { backend, skip } of await backendMatrix()) {
       assert.deepEqual(((await suite.api('GET', `/clients/${clientId}`)).body as { callbacks?: string[] }).callbacks, ['https://shop.example/callback']);
     });
 
+    it('client_credentials on a public application: the refusal is shown under the grant types, and nothing is saved', async () => {
+      // Still on the Storefront SPA (token_endpoint_auth_method none).
+      const clientId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
+      const before = ((await suite.api('GET', `/clients/${clientId}`)).body as { grant_types?: string[] }).grant_types;
+      await page.getByLabel('client_credentials', { exact: true }).check();
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
+      const grants = page.locator('fieldset', { has: page.getByLabel('client_credentials', { exact: true }) });
+      const refused = grants.locator('.field-error');
+      await refused.waitFor({ timeout: WAIT });
+      assert.equal(await refused.innerText(), 'Invalid grant types: client_credentials');
+      assert.equal(await grants.getAttribute('aria-invalid'), 'true');
+      assert.equal(await grants.getAttribute('aria-describedby'), await refused.getAttribute('id'));
+      assert.equal(await page.locator('form [role="alert"]').count(), 0, 'not under the Save button');
+      assert.deepEqual(((await suite.api('GET', `/clients/${clientId}`)).body as { grant_types?: string[] }).grant_types, before, 'nothing was saved');
+      await page.getByLabel('client_credentials', { exact: true }).uncheck();
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
+      await page.getByText('Saved.').waitFor({ timeout: WAIT });
+      assert.equal(await refused.count(), 0);
+    });
+
     it("changes the email connection's code length and the next mail has the longer code", async () => {
       await open(page, 'connections');
       await page.getByRole('link', { name: 'email', exact: true }).click();

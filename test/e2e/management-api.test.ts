@@ -290,6 +290,14 @@ for (const { backend, skip } of await backendMatrix()) {
         ];
         for (const [body, message] of bad) assert.match(expectError(await call('PATCH', `/clients/${client_id}`, body), 400, 'invalid_body'), message, JSON.stringify(body));
         expectError(await call('POST', '/clients', { app_type: 'spa' }), 400, 'invalid_body');
+        // RFC 6749 §4.4: no client_credentials for a public client, in Auth0's words, whichever field changes.
+        const grantRefusal = 'Invalid grant types: client_credentials';
+        assert.equal(expectError(await call('POST', '/clients', { name: unique('spa'), app_type: 'spa', grant_types: ['client_credentials'] }), 400, 'invalid_body'), grantRefusal);
+        const native = (await call('POST', '/clients', { name: unique('native'), app_type: 'native' })).json;
+        assert.deepEqual([native.token_endpoint_auth_method, native.grant_types], ['none', ['authorization_code', 'implicit', 'refresh_token']]);
+        assert.equal(expectError(await call('PATCH', `/clients/${native.client_id}`, { grant_types: ['authorization_code', 'client_credentials'] }), 400, 'invalid_body'), grantRefusal);
+        assert.equal(expectError(await call('PATCH', `/clients/${client_id}`, { token_endpoint_auth_method: 'none' }), 400, 'invalid_body'), grantRefusal);
+        assert.deepEqual((await call('GET', `/clients/${native.client_id}`)).json.grant_types, native.grant_types, 'nothing was saved');
         expectError(await call('PATCH', '/clients/nope', { name: 'x' }), 404, 'inexistent_client');
         expectError(await call('GET', '/clients/nope'), 404, 'inexistent_client');
       });

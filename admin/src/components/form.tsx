@@ -41,6 +41,8 @@ export function errorField(err: unknown, paths: string[]): string | undefined {
   // Schema refusals in Auth0's words end with the property: `… on property support_email.`
   const at = / on property (\S+?)\.?$/.exec(err.message)?.[1];
   if (at !== undefined) return paths.find((p) => p === unindexed(at));
+  // Auth0's grant-type refusal names no path: `Invalid grant types: client_credentials`.
+  if (err.message.startsWith('Invalid grant types:')) return paths.find((p) => p === 'grant_types');
   const head = unindexed(/^Missing required property: (\S+)/.exec(err.message)?.[1] ?? /^\S*/.exec(err.message)?.[0] ?? '');
   return paths.filter((p) => head === p || head === `${p}:` || head.startsWith(`${p}.`)).sort((a, b) => b.length - a.length)[0];
 }
@@ -51,10 +53,11 @@ export function splitError(error: unknown, paths: string[]): { on(path: string):
   return { on: (path) => (field === path ? (error as Error).message : undefined), form: field ? undefined : error };
 }
 
-/** A set of checkboxes over ids (an application's connections, a connection's applications). */
-export function CheckList(props: { legend: ReactNode; items: { id: string; label: ReactNode }[]; checked: Set<string>; onChange(next: Set<string>): void }) {
+/** A set of checkboxes over ids (an application's connections, a connection's applications), with the list's own error under it. */
+export function CheckList(props: { legend: ReactNode; items: { id: string; label: ReactNode }[]; checked: Set<string>; onChange(next: Set<string>): void; error?: string | undefined }) {
+  const id = useId();
   return (
-    <fieldset>
+    <fieldset aria-invalid={props.error ? true : undefined} aria-describedby={props.error ? `${id}-error` : undefined}>
       <legend>{props.legend}</legend>
       {props.items.map((item) => (
         <label key={item.id} className="check">
@@ -71,6 +74,11 @@ export function CheckList(props: { legend: ReactNode; items: { id: string; label
           {item.label}
         </label>
       ))}
+      {props.error && (
+        <p id={`${id}-error`} className="error field-error">
+          {props.error}
+        </p>
+      )}
     </fieldset>
   );
 }

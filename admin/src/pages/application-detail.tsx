@@ -11,7 +11,7 @@ type Grant = (typeof GRANTS)[number];
 const METHODS = ['client_secret_post', 'client_secret_basic', 'none', 'private_key_jwt'] as const;
 const CREDENTIALS = 'client_authentication_methods.private_key_jwt.credentials';
 /** The fields a 400 can name (`callbacks[0] is not a valid URL`, `… on property name.`): its error goes under that field. */
-const PATHS = ['name', 'callbacks', 'allowed_logout_urls', 'web_origins', 'token_endpoint_auth_method', CREDENTIALS];
+const PATHS = ['name', 'callbacks', 'allowed_logout_urls', 'web_origins', 'grant_types', 'token_endpoint_auth_method', CREDENTIALS];
 
 export function ApplicationDetail() {
   const { id = '' } = useParams();
@@ -114,6 +114,7 @@ function AppForm({ app, connections, reload }: { app: Client; connections: Conne
           items={GRANTS.map((g) => ({ id: g, label: <code>{g}</code> }))}
           checked={new Set(grants)}
           onChange={(next) => setGrants([...grants.filter((g) => !(GRANTS as readonly string[]).includes(g)), ...GRANTS.filter((g) => next.has(g))])}
+          error={errs.on('grant_types')}
         />
         <Field label={t('apps.authMethod')} error={errs.on('token_endpoint_auth_method')}>
           <select value={method} onChange={(e) => setMethod(e.target.value)}>

@@ -83,6 +83,11 @@ export function applyClientInput(base: Client, input: ClientInput, now: string):
   if (next.token_endpoint_auth_method !== null && hasCredentials) {
     throw invalidBody('token_endpoint_auth_method and client_authentication_methods are mutually exclusive: set token_endpoint_auth_method to null to use private_key_jwt');
   }
+  // RFC 6749 §4.4: the client credentials grant is for confidential clients only; Auth0 refuses it
+  // on a public client with this message, whichever of the two fields the write changed.
+  if (next.token_endpoint_auth_method === 'none' && next.grant_types.includes('client_credentials')) {
+    throw invalidBody('Invalid grant types: client_credentials');
+  }
   return next;
 }
 

@@ -28,6 +28,7 @@ import { type BootstrapReport, bootstrap } from './bootstrap.ts';
 import { idleErrorLogger } from './store/db-errors.ts';
 import { openStore } from './store/index.ts';
 import { prettyStream } from './logs/pretty.ts';
+import { sharedSerializerFactory } from './http/schema-compilers.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -86,6 +87,7 @@ export async function buildApp(config: Config, opts: { now?: () => number; logge
     // A request that reaches a draining server is served (the database stays open until the drain
     // ends) rather than answered 503: see installDrain.
     return503OnClosing: false,
+    schemaController: { compilersFactory: { buildSerializer: sharedSerializerFactory as never } },
     ...(config.tlsCert && config.tlsKey ? { https: { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } } : {}),
   }) as unknown as FastifyInstance;
 

@@ -2,6 +2,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import type { FastifySchemaCompiler, FastifySchemaValidationError } from 'fastify';
 import { ApiError } from '../../errors/api-error.ts';
 import { nulPath } from '../nul.ts';
+import { memoizeBySchema } from '../schema-compilers.ts';
 
 /**
  * Request validation for `/api/v2` (STYLE.md §6). Fastify's default Ajv coerces body types
@@ -13,8 +14,11 @@ const strict = { allErrors: false, removeAdditional: false, allowUnionTypes: tru
 const bodyAjv = new Ajv({ ...strict, coerceTypes: false, useDefaults: false });
 const queryAjv = new Ajv({ ...strict, coerceTypes: 'array', useDefaults: true });
 
+// Compiled once per process and schema text, whatever number of apps it builds (schema-compilers.ts).
+const compileOnce = memoizeBySchema(({ schema, httpPart }: { schema: unknown; httpPart?: string | undefined }) => (httpPart === 'body' ? bodyAjv : queryAjv).compile(schema as object), (r) => (r.httpPart === 'body' ? 'body' : 'query'));
+
 export const compileValidator: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) => {
-  const validate = (httpPart === 'body' ? bodyAjv : queryAjv).compile(schema as object);
+  const validate = compileOnce({ schema, httpPart });
   return (data: unknown) => {
     const at = nulPath(data);
     if (at !== undefined) return { error: [{ keyword: 'nul', instancePath: at, schemaPath: '', params: {}, message: 'Strings must not contain NUL characters' }] };

@@ -6,6 +6,7 @@ import { metricsEnabled } from '../metrics/http.ts';
 import { type MailOutcome, observeStore } from '../metrics/observe-store.ts';
 import { idleErrorLogger } from '../store/db-errors.ts';
 import { openStore } from '../store/index.ts';
+import { GATE_LOADING, GATE_STARTED } from './thread-gate.ts';
 import { MailWorker } from './worker.ts';
 
 /**
@@ -14,7 +15,7 @@ import { MailWorker } from './worker.ts';
  */
 const port = parentPort;
 if (!port) throw new Error('thread-main.ts runs as a worker thread only');
-const config = (workerData as { config: Config }).config;
+const { config, gate } = workerData as { config: Config; gate: Int32Array };
 
 const lines = new Writable({
   write(chunk: Buffer, _encoding, callback) {
@@ -44,19 +45,26 @@ const opened = await openStore(config.databaseUrl, { onBackgroundError: idleErro
 const store = metricsEnabled(config) ? observeStore(opened.store, { logs() {}, mail: countMail }) : opened.store;
 const worker = new MailWorker({ store, config, log });
 
-port.on('message', (m: unknown) => {
-  if (m === 'wake') worker.wake();
-  else if (m === 'stop') {
-    void (async () => {
-      await worker.stop();
-      await store.close();
-      port.close();
-    })();
-  }
-});
-worker.start();
-// After the transport's start-up line (development mode), which travels to the parent first: the
-// parent reads `ready` as "the thread's start is logged" (MailDelivery.ready).
-await worker.ready();
-port.postMessage({ ready: true });
+// The parent terminates a thread it stops before this point (thread.ts, the start gate); past it,
+// the parent's stop waits for the worker to finish the batch it holds.
+if (Atomics.compareExchange(gate, 0, GATE_LOADING, GATE_STARTED) !== GATE_LOADING) {
+  await store.close();
+  port.close();
+} else {
+  port.on('message', (m: unknown) => {
+    if (m === 'wake') worker.wake();
+    else if (m === 'stop') {
+      void (async () => {
+        await worker.stop();
+        await store.close();
+        port.close();
+      })();
+    }
+  });
+  worker.start();
+  // After the transport's start-up line (development mode), which travels to the parent first: the
+  // parent reads `ready` as "the thread's start is logged" (MailDelivery.ready).
+  await worker.ready();
+  port.postMessage({ ready: true });
+}
 

@@ -6,6 +6,7 @@ import type { Metrics } from '../metrics/metrics.ts';
 import { MAIL_OUTCOMES, type MailOutcome } from '../metrics/observe-store.ts';
 import { describeDbError } from '../store/db-errors.ts';
 import type { Store } from '../store/types.ts';
+import { GATE_LOADING, GATE_STOPPED, newGate } from './thread-gate.ts';
 import { MailWorker } from './worker.ts';
 
 const STOP_WAIT_MS = 12_000;
@@ -51,6 +52,13 @@ export class MailThread implements MailDelivery {
   readonly #log: FastifyBaseLogger;
   readonly #metrics: Metrics | undefined;
   #worker: Worker | undefined;
+  /**
+   * The current thread's start gate, shared memory both sides change atomically: 0 while it loads,
+   * 1 once it starts claiming rows (set by the thread), 2 when a stop came first (set here). A thread
+   * stopped while still loading has opened nothing and claimed nothing, so it is terminated at once
+   * instead of being waited for: loading the thread's modules is most of its start.
+   */
+  #gate = newGate();
   #exited: Promise<void> = Promise.resolve();
   #running = false;
   #wakeQueued = false;
@@ -89,6 +97,10 @@ export class MailThread implements MailDelivery {
     this.#running = false;
     const worker = this.#worker;
     if (!worker) return;
+    if (Atomics.compareExchange(this.#gate, 0, GATE_LOADING, GATE_STOPPED) === GATE_LOADING) {
+      await worker.terminate();
+      return;
+    }
     worker.postMessage('stop');
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), STOP_WAIT_MS)));
@@ -97,7 +109,8 @@ export class MailThread implements MailDelivery {
   }
 
   #spawn(): void {
-    const worker = newThread({ config: { ...this.#config } });
+    this.#gate = newGate();
+    const worker = newThread({ config: { ...this.#config }, gate: this.#gate });
     let failure: Error | undefined;
     worker.on('message', (m: { log?: string; ready?: boolean; mail?: Partial<Record<MailOutcome, number>> }) => {
       if (typeof m.log === 'string') this.#relay(m.log);

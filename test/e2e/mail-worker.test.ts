@@ -129,6 +129,29 @@ describe('mail thread', () => {
     assert.equal(await db.store.countOutbox('pending'), 1, 'nothing is sent once stopped');
   });
 
+  test('a thread stopped while it still loads is ended at once, claims nothing, and the next one delivers', async (t) => {
+    const h = harness(t, sqlite);
+    const db = await h.db(true);
+    const sink = await h.sink();
+    await enqueue(db.store, 'queued@example.com');
+    const config = configFor(sink.url, { SESAME_DATABASE_URL: db.url });
+    const early = new MailThread({ config, log: silent() });
+    early.start();
+    const t0 = performance.now();
+    await early.stop();
+    // Loading the thread's modules from the sources takes a second or more; the stop did not wait for it.
+    assert.ok(performance.now() - t0 < 500, `stopped in ${Math.round(performance.now() - t0)} ms`);
+    await early.ready();
+    await sleep(300);
+    assert.equal(await db.store.countOutbox('pending'), 1, 'the row is still pending, unclaimed');
+    assert.equal(sink.messages.length, 0);
+
+    const next = new MailThread({ config, log: silent() });
+    next.start();
+    t.after(() => next.stop());
+    await sink.waitFor((x) => x.to === 'queued@example.com', 15_000);
+  });
+
   test('createMailDelivery keeps delivery in-process when the database or the clock cannot be shared', async () => {
     const log = silent();
     const { store } = await sqlite.open(false);

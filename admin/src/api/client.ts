@@ -89,63 +89,17 @@ export type Log = Json<'/api/v2/logs/{id}', 'get'>;
 export type User = Json<'/api/v2/users/{id}', 'get'>;
 export type TenantSettings = Json<'/api/v2/tenants/settings', 'get'>;
 
-/** GET /api/v2/sesame/migration (the same data as `sesame migration-report`). */
-export interface MigrationCaller {
-  client_id: string;
-  client_name: string;
-  app_type: string | null;
-  count: number;
-  first_seen: string;
-  last_seen: string;
-  ips: string[];
-  user_agents: string[];
-  sdks: { name: string; version: string | null }[];
-  classification: 'backend' | 'browser' | 'login_page';
-  fix: string;
-}
-export interface MigrationReport {
-  ready: boolean;
-  window: { since: string; until: string };
-  total: number;
-  applications: MigrationCaller[];
-  /** Applications (per kind of caller) that would break if enforcement were on now. */
-  callers_left?: number;
-  enforce_client_authentication_on_passwordless_start?: boolean;
-}
-
+// Sesame's own routes, typed from the server's OpenAPI document like the Auth0 ones above.
+/** GET /api/v2/sesame/migration (the same data as `sesame migration-report`), with `callers_left` and the flag. */
+export type MigrationReport = Json<'/api/v2/sesame/migration', 'get'>;
+export type MigrationCaller = MigrationReport['applications'][number];
 /** GET /api/v2/sesame/activity?window=24h|7d */
-export interface ActivityCounts {
-  logins: number;
-  failures: number;
-  codes_sent: number;
-  links_sent: number;
-  depnotes: number;
-}
-export interface Activity {
-  from: string;
-  to: string;
-  bucket: 'hour' | 'day';
-  series: (ActivityCounts & { t: string })[];
-  today: ActivityCounts;
-}
-
-/** GET /api/v2/sesame/dev-outbox */
-export interface OutboxMessage {
-  id: string;
-  to: string;
-  subject?: string;
-  text?: string;
-  html?: string;
-  created_at: string;
-  codes?: string[];
-  links?: string[];
-}
-
-export interface Admin {
-  email: string;
-  source: 'env' | 'database';
-  created_at?: string | null;
-}
+export type Activity = Json<'/api/v2/sesame/activity', 'get'>;
+export type ActivityCounts = Activity['today'];
+/** GET /api/v2/sesame/dev-outbox: a page of messages, or `{messages, …}` with include_totals. */
+export type OutboxMessage = Extract<Json<'/api/v2/sesame/dev-outbox', 'get'>, unknown[]>[number];
+export type Admin = Json<'/api/v2/sesame/admins', 'get'>[number];
+type SmsPreview = Json<'/api/v2/sesame/preview-sms', 'post'>;
 
 export const sesame = {
   migration: (days: number) => call<MigrationReport>('GET', `/api/v2/sesame/migration?days=${days}`),
@@ -162,7 +116,7 @@ export const sesame = {
     call<{ from?: string; subject: string; html?: string; text?: string }>('POST', '/api/v2/sesame/preview-email', body),
   /** An sms connection's text rendered by the server, with the unsaved template if given (null: the built-in text). */
   previewSms: (body: { connection: string; template?: string | null; syntax?: string }) =>
-    call<{ text: string; characters: number; segments: number }>('POST', '/api/v2/sesame/preview-sms', body),
+    call<SmsPreview>('POST', '/api/v2/sesame/preview-sms', body),
   testSms: (to: string, connection: string) => call<{ to: string }>('POST', '/api/v2/sesame/test-sms', { to, connection }),
 };
 

@@ -10129,24 +10129,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        from?: string;
-                        to?: string;
+                        from: string;
+                        to: string;
                         /** @enum {string} */
-                        bucket?: "hour" | "day";
-                        series?: {
-                            t?: string;
-                            logins?: number;
-                            failures?: number;
-                            codes_sent?: number;
-                            links_sent?: number;
-                            depnotes?: number;
+                        bucket: "hour" | "day";
+                        series: {
+                            t: string;
+                            logins: number;
+                            failures: number;
+                            codes_sent: number;
+                            links_sent: number;
+                            depnotes: number;
                         }[];
-                        today?: {
-                            logins?: number;
-                            failures?: number;
-                            codes_sent?: number;
-                            links_sent?: number;
-                            depnotes?: number;
+                        today: {
+                            logins: number;
+                            failures: number;
+                            codes_sent: number;
+                            links_sent: number;
+                            depnotes: number;
                         };
                     };
                 };
@@ -10178,9 +10178,9 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        email?: string;
+                        email: string;
                         /** @enum {string} */
-                        source?: "env" | "database";
+                        source: "env" | "database";
                         created_at?: string | null;
                     }[];
                 };
@@ -10218,9 +10218,9 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        email?: string;
+                        email: string;
                         /** @enum {string} */
-                        source?: "env" | "database";
+                        source: "env" | "database";
                         created_at?: string | null;
                     };
                 };
@@ -10232,9 +10232,9 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        email?: string;
+                        email: string;
                         /** @enum {string} */
-                        source?: "env" | "database";
+                        source: "env" | "database";
                         created_at?: string | null;
                     };
                 };
@@ -10299,30 +10299,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        id?: string;
-                        to?: string;
-                        from?: string;
-                        subject?: string;
-                        text?: string;
+                        id: string;
+                        to: string;
+                        from: string;
+                        subject: string;
+                        text: string;
                         html?: string;
-                        created_at?: string;
-                        codes?: string[];
-                        links?: string[];
+                        created_at: string;
+                        codes: string[];
+                        links: string[];
                     }[] | {
                         start: number;
                         limit: number;
                         length: number;
                         total: number;
                         messages: {
-                            id?: string;
-                            to?: string;
-                            from?: string;
-                            subject?: string;
-                            text?: string;
+                            id: string;
+                            to: string;
+                            from: string;
+                            subject: string;
+                            text: string;
                             html?: string;
-                            created_at?: string;
-                            codes?: string[];
-                            links?: string[];
+                            created_at: string;
+                            codes: string[];
+                            links: string[];
                         }[];
                     };
                 };
@@ -10356,30 +10356,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        ready?: boolean;
-                        callers_left?: number;
-                        enforce_client_authentication_on_passwordless_start?: boolean;
-                        window?: {
-                            since?: string;
-                            until?: string;
+                        ready: boolean;
+                        callers_left: number;
+                        enforce_client_authentication_on_passwordless_start: boolean;
+                        window: {
+                            since: string;
+                            until: string;
                         };
-                        total?: number;
-                        applications?: {
-                            client_id?: string;
-                            client_name?: string;
-                            app_type?: string | null;
+                        total: number;
+                        applications: {
+                            client_id: string;
+                            client_name: string;
+                            app_type: string | null;
                             /** @enum {string} */
-                            classification?: "backend" | "browser" | "login_page";
-                            count?: number;
-                            first_seen?: string;
-                            last_seen?: string;
-                            ips?: string[];
-                            user_agents?: string[];
-                            sdks?: {
-                                name?: string;
-                                version?: string | null;
+                            classification: "backend" | "browser" | "login_page";
+                            count: number;
+                            first_seen: string;
+                            last_seen: string;
+                            ips: string[];
+                            user_agents: string[];
+                            sdks: {
+                                name: string;
+                                version: string | null;
                             }[];
-                            fix?: string;
+                            fix: string;
                         }[];
                     };
                 };
@@ -10473,9 +10473,9 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        text?: string;
-                        characters?: number;
-                        segments?: number;
+                        text: string;
+                        characters: number;
+                        segments: number;
                     };
                 };
             };

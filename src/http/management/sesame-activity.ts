@@ -3,16 +3,18 @@ import { ACTIVITY_TYPES, activity } from '../../core/activity.ts';
 import type { Services } from '../../services.ts';
 import { requireScopes } from './auth.ts';
 
-const counts = { type: 'object', properties: Object.fromEntries(Object.keys(ACTIVITY_TYPES).map((k) => [k, { type: 'integer' }])) } as const;
+const COUNTS = Object.keys(ACTIVITY_TYPES);
+const counts = { type: 'object', required: COUNTS, properties: Object.fromEntries(COUNTS.map((k) => [k, { type: 'integer' }])) } as const;
 const activityView = {
   type: 'object',
   properties: {
     from: { type: 'string' },
     to: { type: 'string' },
     bucket: { type: 'string', enum: ['hour', 'day'] },
-    series: { type: 'array', items: { type: 'object', properties: { t: { type: 'string' }, ...counts.properties } } },
+    series: { type: 'array', items: { type: 'object', required: ['t', ...COUNTS], properties: { t: { type: 'string' }, ...counts.properties } } },
     today: counts,
   },
+  required: ['from', 'to', 'bucket', 'series', 'today'],
 } as const;
 
 /**

@@ -7,6 +7,7 @@ import { requireScopes } from './auth.ts';
 const adminView = {
   type: 'object',
   properties: { email: { type: 'string' }, source: { type: 'string', enum: ['env', 'database'] }, created_at: { type: ['string', 'null'] } },
+  required: ['email', 'source'],
 } as const;
 const emailSchema = { type: 'string', minLength: 3, maxLength: 320, pattern: '^[^\\s@]+@[^\\s@]+$' } as const;
 

@@ -19,6 +19,8 @@ const messageView = {
     codes: { type: 'array', items: { type: 'string' } },
     links: { type: 'array', items: { type: 'string' } },
   },
+  // html only when the message has one (view() below).
+  required: ['id', 'to', 'from', 'subject', 'text', 'created_at', 'codes', 'links'],
 } as const;
 
 const URL_RE = /https?:\/\/[^\s<>"')]+/g;

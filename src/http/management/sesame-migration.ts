@@ -17,9 +17,11 @@ const applicationView = {
     last_seen: { type: 'string' },
     ips: texts,
     user_agents: texts,
-    sdks: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, version: { type: ['string', 'null'] } } } },
+    sdks: { type: 'array', items: { type: 'object', required: ['name', 'version'], properties: { name: { type: 'string' }, version: { type: ['string', 'null'] } } } },
     fix: { type: 'string' },
   },
+  // Every field is always there (migration/classify.ts Application): the dashboard's generated types say so.
+  required: ['client_id', 'client_name', 'app_type', 'classification', 'count', 'first_seen', 'last_seen', 'ips', 'user_agents', 'sdks', 'fix'],
 } as const;
 const reportView = {
   type: 'object',
@@ -27,10 +29,11 @@ const reportView = {
     ready: { type: 'boolean' },
     callers_left: { type: 'integer' },
     [FEATURE_ID]: { type: 'boolean' },
-    window: { type: 'object', properties: { since: { type: 'string' }, until: { type: 'string' } } },
+    window: { type: 'object', required: ['since', 'until'], properties: { since: { type: 'string' }, until: { type: 'string' } } },
     total: { type: 'integer' },
     applications: { type: 'array', items: applicationView },
   },
+  required: ['ready', 'callers_left', FEATURE_ID, 'window', 'total', 'applications'],
 } as const;
 
 const DAY = 86_400_000;

@@ -26,6 +26,7 @@ const SAMPLE_PHONE = '+15555550100';
 const renderedView = {
   type: 'object',
   properties: { text: { type: 'string' }, characters: { type: 'integer' }, segments: { type: 'integer' } },
+  required: ['text', 'characters', 'segments'],
 } as const;
 const previewProps = {
   connection: { type: 'string', minLength: 1, maxLength: 128 },

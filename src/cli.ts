@@ -1,18 +1,8 @@
-import { startCommand } from './commands/start.ts';
-import { migrationReportCommand } from './commands/migration-report.ts';
-import { enforceCommand } from './commands/enforce.ts';
-import { logsCommand } from './commands/logs.ts';
-import { exportCommand } from './commands/export.ts';
-import { importCommand } from './commands/import.ts';
-import { secretsCommand } from './commands/secrets.ts';
-import { adminCommand } from './commands/admin.ts';
-import { dbCommand } from './commands/db.ts';
-import type { Command, CommandIO } from './commands/types.ts';
+import { COMMANDS } from './commands/catalog.ts';
+import type { CommandIO } from './commands/types.ts';
 import { SETTINGS } from './config/schema.ts';
 import { VERSION } from './version.ts';
 
-/** Every command, in the order `sesame help` lists them. A new command is one module plus one line here. */
-const COMMANDS: Command[] = [startCommand, migrationReportCommand, enforceCommand, logsCommand, exportCommand, importCommand, secretsCommand, adminCommand, dbCommand];
 
 const HELP = `Usage: sesame <command> [options]
 
@@ -37,14 +27,15 @@ export async function main(argv: string[], io: CommandIO = processIO()): Promise
     io.stdout.write(`sesame ${VERSION}\n`);
     return 0;
   }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
     io.stderr.write(`Unknown command "${name}".\n\n${HELP}`);
     return 2;
   }
   const rest = argv.slice(1);
   // Answered here for every command, before it reads configuration or opens anything: asking for
   // help never starts a server or touches a database.
+  const command = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     io.stdout.write(command.usage);
     return 0;

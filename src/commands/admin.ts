@@ -25,8 +25,6 @@ interface Admin {
 
 /** Issue 12: `sesame admin add|remove|list`. */
 export const adminCommand: Command = {
-  name: 'admin',
-  summary: 'Add, remove or list the administrators of the dashboard',
   usage: USAGE,
   async run(argv, io) {
     if (argv.includes('--help') || argv.includes('-h')) {

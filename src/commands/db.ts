@@ -43,8 +43,6 @@ function parseArgs(argv: string[]): { from?: string; to?: string; force: boolean
 
 /** `sesame db copy`: moves a tenant between databases (issue 13 §4), see src/store/sql/copy.ts. */
 export const dbCommand: Command = {
-  name: 'db',
-  summary: 'copy --from <url> --to <url>: copy the whole database (SQLite → PostgreSQL)',
   usage: USAGE,
   async run(argv, io) {
     const [sub, ...rest] = argv;

@@ -31,8 +31,6 @@ type Settings = { flags?: Record<string, boolean> };
 
 /** Issue 4 §2: turn `flags.enforce_client_authentication_on_passwordless_start` on safely, or off. */
 export const enforceCommand: Command = {
-  name: 'enforce',
-  summary: 'Turn passwordless client-authentication enforcement on when ready (--off: off)',
   usage: USAGE,
   async run(argv, io) {
     return withErrors(io, async () => {

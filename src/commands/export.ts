@@ -28,8 +28,6 @@ Examples:
 
 /** Issue 4 §3: `sesame export`. */
 export const exportCommand: Command = {
-  name: 'export',
-  summary: 'Write the tenant configuration as YAML or JSON (auth0-deploy-cli layout)',
   usage: USAGE,
   async run(argv, io) {
     return withErrors(io, async () => {

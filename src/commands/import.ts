@@ -41,8 +41,6 @@ Examples:
 
 /** Issue 4 §3: `sesame import`. */
 export const importCommand: Command = {
-  name: 'import',
-  summary: 'Make the tenant match an exported file (--dry-run, --prune)',
   usage: USAGE,
   async run(argv, io) {
     return withErrors(io, async () => {

@@ -20,8 +20,6 @@ Example:
  * Exit 0 on success, 2 on bad usage or configuration.
  */
 export const logsCommand: Command = {
-  name: 'logs',
-  summary: 'prune --older-than <n>s|m|h|d: delete older logs now',
   usage: USAGE,
   async run(argv, io) {
     const [sub, ...rest] = argv;

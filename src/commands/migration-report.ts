@@ -23,8 +23,6 @@ Examples:
 
 /** Issue 4 §1: the readiness report, against Sesame or any Auth0-compatible Management API. */
 export const migrationReportCommand: Command = {
-  name: 'migration-report',
-  summary: 'Report the callers that would break if enforcement were on',
   usage: USAGE,
   async run(argv, io) {
     return withErrors(io, async () => {

@@ -29,8 +29,6 @@ interface Tally {
 
 /** Issue 10 §3: `sesame secrets reseal`. */
 export const secretsCommand: Command = {
-  name: 'secrets',
-  summary: 'reseal: move stored secrets to SESAME_SECRET after a rotation',
   usage: USAGE,
   async run(argv, io) {
     if (argv[0] !== 'reseal' || argv.length > 1) {

@@ -34,8 +34,6 @@ Examples:
 
 /** `sesame start`: validate the configuration, check the port, build, listen, print the welcome banner. */
 export const startCommand: Command = {
-  name: 'start',
-  summary: 'Serve Sesame (default when no command is given)',
   usage: USAGE,
   async run(argv, io) {
     const { workers, error, rest } = parseWorkers(argv);

@@ -1,12 +1,9 @@
 /**
- * One CLI command per module (src/commands/), listed in src/cli.ts. `run` returns the exit code, or
- * -1 to keep the process running (a server). Commands write results to stdout and progress and
- * errors to stderr, so their output can be piped.
+ * One CLI command per module (src/commands/), listed with its name and summary in catalog.ts. `run`
+ * returns the exit code, or -1 to keep the process running (a server). Commands write results to
+ * stdout and progress and errors to stderr, so their output can be piped.
  */
 export interface Command {
-  name: string;
-  /** One line for `sesame help`. */
-  summary: string;
   /** What `sesame <name> --help` prints: every option and an example. src/cli.ts answers --help, so `run` never sees it. */
   usage: string;
   run(argv: string[], io: CommandIO): Promise<number>;

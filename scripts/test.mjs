@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // `npm test`: unit, end-to-end, SDK-compatibility and browser suites with node's test runner. Each
 // e2e file runs against SQLite and PostgreSQL (see test/helpers/backends.ts); the browser files drive
-// Debian's Chromium (test/helpers/browser.ts). Files run two at a time, one per core of the CI machine.
+// Debian's Chromium (test/helpers/browser.ts). Files run a few at a time (cores + 1), longest first
+// (scripts/run-files.mjs). `npm test -- <part of a path> …` runs the matching files; `npm test --
+// --durations` also records each file's duration in test/durations.json, the order's source.
 //
 // Whatever reporter shows the run (spec on a terminal or in CI, TAP when piped), the last line is
 // the one CI reads: `tests: N passed, N failed, N skipped (4m41s)`, counted by
@@ -20,7 +22,8 @@ const files = dirs.flatMap((d) => {
     return [];
   }
 });
-const only = process.argv.slice(2);
+const flags = process.argv.slice(2).filter((a) => a.startsWith('--'));
+const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const selected = only.length ? files.filter((f) => only.some((o) => f.includes(o))) : files;
 if (selected.length === 0) {
   console.error('no test files matched');
@@ -29,15 +32,10 @@ if (selected.length === 0) {
 
 const tmp = mkdtempSync(join(tmpdir(), 'sesame-test-'));
 const summaryFile = join(tmp, 'summary.json');
-// node's own default: spec on a terminal, TAP otherwise; CI always gets spec.
-const visible = process.env.CI === 'true' || process.stdout.isTTY ? 'spec' : 'tap';
-const args = [
-  '--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000',
-  `--test-reporter=${visible}`, '--test-reporter-destination=stdout',
-  `--test-reporter=${fileURLToPath(new URL('./summary-reporter.mjs', import.meta.url))}`, `--test-reporter-destination=${summaryFile}`,
-];
+const durations = flags.includes('--durations') ? fileURLToPath(new URL('../test/durations.json', import.meta.url)) : '';
+const runner = fileURLToPath(new URL('./run-files.mjs', import.meta.url));
 const started = Date.now();
-const r = spawnSync(process.execPath, [...args, ...selected], { stdio: 'inherit' });
+const r = spawnSync(process.execPath, ['--import', 'tsx', runner, summaryFile, durations, ...selected], { stdio: 'inherit' });
 const elapsed = formatDuration(Date.now() - started);
 
 let totals;

@@ -1,0 +1,70 @@
+// The test runner behind scripts/test.mjs, started by it with `--import tsx` (each file's process
+// inherits that). It is `node --test` through node:test's run(), for one reason: the CLI sorts the
+// files by name, and this runner starts them longest first.
+//
+// Why the order matters: files run a few at a time, each in its own process, and the run ends when
+// the last one does. By name, the e2e files that take a minute and a half (tenant-io,
+// migration-report) started in the last quarter of the run and ended it alone on a machine that was
+// otherwise idle. Longest first (LPT scheduling), the short files fill the gaps at the end instead.
+// The expected durations come from test/durations.json (seconds, from a full run on the 2-core CI
+// machine; `npm test -- --durations` refreshes it); a file it does not know counts as the median.
+//
+// argv: <summary file> <durations file to write, or ""> <file>...
+import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { PassThrough, Readable } from 'node:stream';
+import { run } from 'node:test';
+import { spec, tap } from 'node:test/reporters';
+import summaryReporter from './summary-reporter.mjs';
+
+const [summaryFile, durationsOut, ...files] = process.argv.slice(2);
+const DURATIONS = new URL('../test/durations.json', import.meta.url);
+
+/** Files at once: one more than the cores, since a file's process waits on servers, browsers and PostgreSQL part of its time. */
+const concurrency = Number(process.env.SESAME_TEST_CONCURRENCY) || availableParallelism() + 1;
+
+let known = {};
+try {
+  known = JSON.parse(readFileSync(DURATIONS, 'utf8'));
+} catch {
+  // No record: every file counts as the same, and the order is by name.
+}
+const seconds = Object.values(known).sort((a, b) => a - b);
+const median = seconds.length ? seconds[Math.floor(seconds.length / 2)] : 0;
+const expected = (f) => known[f] ?? median;
+const ordered = [...files].sort((a, b) => expected(b) - expected(a) || a.localeCompare(b));
+
+const events = run({ files: ordered, concurrency, timeout: 300_000 });
+
+// One stream of events, two readers: the visible reporter and the counts CI reads.
+const visible = new PassThrough({ objectMode: true });
+const counted = new PassThrough({ objectMode: true });
+const wall = new Map();
+events.on('data', (event) => {
+  visible.write(event);
+  counted.write(event);
+  if ((event.type === 'test:pass' || event.type === 'test:fail') && (event.data.nesting ?? 0) === 0) {
+    const f = (wall.get(event.data.file) ?? 0) + (event.data.details?.duration_ms ?? 0);
+    wall.set(event.data.file, f);
+  }
+  if (event.type === 'test:fail') process.exitCode = 1;
+});
+events.on('end', () => {
+  visible.end();
+  counted.end();
+});
+
+const ci = process.env.CI === 'true';
+const human = ci || process.stdout.isTTY ? visible.compose(new spec()) : visible.compose(tap);
+human.pipe(process.stdout);
+const summary = Readable.from(summaryReporter(counted)).pipe(createWriteStream(summaryFile));
+
+if (durationsOut) {
+  summary.on('finish', () => {
+    const root = new URL('..', import.meta.url).pathname;
+    // Merged over the record, so a run of a few files updates only theirs.
+    const measured = [...wall].map(([file, ms]) => [file.startsWith(root) ? file.slice(root.length) : file, Math.round(ms / 100) / 10]);
+    const out = Object.fromEntries(Object.entries({ ...known, ...Object.fromEntries(measured) }).sort((a, b) => a[0].localeCompare(b[0])));
+    writeFileSync(durationsOut, `${JSON.stringify(out, null, 1)}\n`);
+  });
+}

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { sql } from 'kysely';
+import { sql } from '../../src/store/sql/kysely.ts';
 import pg from 'pg';
 import { openDatabase } from '../../src/store/sql/dialect.ts';
 import { backendMatrix, freshDatabase } from '../helpers/backends.ts';

@@ -1,4 +1,5 @@
-import { type CompiledQuery, type Kysely, sql } from 'kysely';
+import type { CompiledQuery, Kysely } from 'kysely';
+import { sql } from './kysely.ts';
 import type { LogEvent } from '../../core/model.ts';
 import type { BruteForcePolicy, LoginBlock, LoginBlockFilter, LoginFailureKey, LoginFailureOutcome } from '../types.ts';
 import type { Op } from './executor.ts';

@@ -1,4 +1,5 @@
-import { type Kysely, type TableMetadata, type Transaction, sql } from 'kysely';
+import type { Kysely, TableMetadata, Transaction } from 'kysely';
+import { sql } from './kysely.ts';
 import { type OpenedDb, openDatabase } from './dialect.ts';
 import { migrateToLatest } from './migrate.ts';
 

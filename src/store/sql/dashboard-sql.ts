@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql } from './kysely.ts';
 import type { AdminRecord, DevOutboxRow, LogCount } from '../dashboard-types.ts';
 import { SqlIdentifierLimits } from './identifier-limits-sql.ts';
 

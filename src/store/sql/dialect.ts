@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import type { Kysely } from 'kysely';
+import { Kysely as KyselyDb, PostgresDialect, SqliteDialect } from './kysely.ts';
 import type { Pool } from 'pg';
 import type { Database } from './schema.ts';
 import { type CachedSqlite, cachingDatabase } from './stmt-cache.ts';
@@ -56,7 +57,7 @@ export async function openDatabase(url: string, opts: DbOptions = {}): Promise<O
       stopCheckpoints = () => clearInterval(timer);
     }
     const sqlite = cachingDatabase(database, 500, stopCheckpoints);
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const db = new KyselyDb<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
     return { db, dialect: 'sqlite', sqlite, dataDir: memory ? undefined : dirname(file), ...(memory ? {} : { file }) };
   }
   const pg = (await import('pg')).default;
@@ -77,7 +78,7 @@ export async function openDatabase(url: string, opts: DbOptions = {}): Promise<O
   // with the same error (a 503 through db-errors.ts), and the pool discards the broken client when
   // it is released, so this listener only keeps the event from ending the process.
   pool.on('connect', (client) => client.on('error', () => {}));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new KyselyDb<Database>({ dialect: new PostgresDialect({ pool }) });
   // The generated secret of a PostgreSQL deployment is kept in ./data, as for the default SQLite file.
   mkdirSync('./data', { recursive: true });
   return { db, dialect: 'postgres', pgPool: pool, dataDir: './data' };

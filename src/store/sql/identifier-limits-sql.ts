@@ -1,4 +1,5 @@
-import { type CompiledQuery, type RawBuilder, sql } from 'kysely';
+import type { CompiledQuery, RawBuilder } from 'kysely';
+import { sql } from './kysely.ts';
 import type { LogEvent } from '../../core/model.ts';
 import type { BackoffPolicy, GuessAdmission, IdentifierBlock, IdentifierFailureOutcome, IdentifierKey } from '../identifier-limits.ts';
 import type { LoginBlockFilter } from '../types.ts';

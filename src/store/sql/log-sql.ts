@@ -1,4 +1,5 @@
-import { type Expression, type ExpressionBuilder, type SqlBool, sql } from 'kysely';
+import type { Expression, ExpressionBuilder, SqlBool } from 'kysely';
+import { sql } from './kysely.ts';
 import type { LogEvent } from '../../core/model.ts';
 import type { LogQuery } from '../types.ts';
 import { LOG_COLUMNS, type Database, type LogColumn } from './schema.ts';

@@ -1,4 +1,5 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { Migrator, sql } from './kysely.ts';
 import * as init from './migrations/2026-11-27T00-00-init.ts';
 import * as loginColumns from './migrations/2026-11-27T01-00-login-columns-ref-version.ts';
 import * as artifacts from './migrations/2026-11-28T00-00-artifacts.ts';

@@ -1,4 +1,5 @@
-import { type CompiledQuery, type Kysely, sql } from 'kysely';
+import type { CompiledQuery, Kysely } from 'kysely';
+import { sql } from './kysely.ts';
 import type { LogEvent } from '../../core/model.ts';
 import { logToRow } from './log-sql.ts';
 import type { Database } from './schema.ts';

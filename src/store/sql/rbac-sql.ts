@@ -1,4 +1,5 @@
-import { type CompiledQuery, sql } from 'kysely';
+import type { CompiledQuery } from 'kysely';
+import { sql } from './kysely.ts';
 import type { User } from '../../core/model.ts';
 import type { HeldPermission, PermissionRef, Role } from '../rbac-types.ts';
 import type { ListOptions, Page } from '../types.ts';

@@ -1,4 +1,5 @@
-import { type CompiledQuery, type Kysely, sql } from 'kysely';
+import type { CompiledQuery, Kysely } from 'kysely';
+import { sql } from './kysely.ts';
 import type { Client, Connection, TenantSettings } from '../../core/model.ts';
 import type { ClientGrant, ListOptions, Page } from '../types.ts';
 import type { Pool } from 'pg';

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: unit, end-to-end, SDK-compatibility and browser suites with node's test runner. Each
 // e2e file runs against SQLite and PostgreSQL (see test/helpers/backends.ts); the browser files drive
-// Debian's Chromium (test/helpers/browser.ts). Files run a few at a time (cores + 1), longest first
+// Debian's Chromium (test/helpers/browser.ts). Files run a few at a time (two per core), longest first
 // (scripts/run-files.mjs). `npm test -- <part of a path> …` runs the matching files; `npm test --
 // --durations` also records each file's duration in test/durations.json, the order's source.
 //

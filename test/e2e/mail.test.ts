@@ -166,9 +166,17 @@ for (const backend of BACKENDS) {
       h.worker(store, configFor(sink.url));
       await until(() => sink.messages.length >= n, `${n} messages`, 30_000);
       const rate = n / ((performance.now() - started) / 1000);
-      t.diagnostic(`${backend.name}: ${Math.round(rate)} mails/s (${n} messages, pool ${configFor(sink.url).mailPoolSize})`);
-      assert.ok(rate > 200, `expected more than 200 mails/s, got ${rate.toFixed(0)}`);
+      const pool = configFor(sink.url).mailPoolSize;
+      const sessions = new Set(sink.messages.map((m) => m.session)).size;
+      t.diagnostic(`${backend.name}: ${Math.round(rate)} mails/s (${n} messages, pool ${pool}, ${sessions} connections, at most ${sink.maxOpen} open at once)`);
       assert.equal(new Set(sink.messages.map((m) => m.to)).size, n);
+      // The mechanism, not a rate: the suite runs files side by side, so the rate depends on the
+      // neighbours (it is the benchmark's job, `npm run bench` c(i)). Delivery runs on several
+      // pooled connections at once, each reused for many messages, never more than the pool.
+      assert.ok(sink.maxOpen >= 2 && sink.maxOpen <= pool, `${sink.maxOpen} connections open at once, pool ${pool}`);
+      assert.ok(sessions <= pool, `${sessions} connections for ${n} messages: each is reused`);
+      // A floor far below the ~1,000 mails/s of a quiet machine: one connection per message would miss it.
+      assert.ok(rate > 50, `expected more than 50 mails/s, got ${rate.toFixed(0)}`);
     });
   });
 }

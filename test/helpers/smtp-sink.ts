@@ -17,6 +17,8 @@ export interface SinkMessage {
   user: string | undefined;
   /** Whether the message came over TLS (implicit or STARTTLS). */
   secure: boolean;
+  /** The SMTP connection it came over (smtp-server's session id). */
+  session: string;
 }
 
 export interface SmtpSink {
@@ -26,6 +28,8 @@ export interface SmtpSink {
   messages: SinkMessage[];
   /** Messages refused on purpose by `failNext`. */
   rejected: number;
+  /** The most SMTP connections that were open at once. */
+  maxOpen: number;
   waitFor(predicate: (m: SinkMessage) => boolean, timeoutMs?: number): Promise<SinkMessage>;
   /** Refuses the next `n` messages at the end of DATA with this SMTP reply code. */
   failNext(n: number, code?: number): void;
@@ -38,6 +42,7 @@ export interface SmtpSink {
  */
 export async function startSmtpSink(opts: { tls?: 'starttls' | 'implicit' } = {}): Promise<SmtpSink> {
   let failures = 0;
+  let open = 0;
   let failCode = 451;
   const waiters = new Set<(m: SinkMessage) => void>();
   const cert = opts.tls ? await makeTestCert() : undefined;
@@ -48,6 +53,14 @@ export async function startSmtpSink(opts: { tls?: 'starttls' | 'implicit' } = {}
     ...(cert ? { key: readFileSync(cert.keyPath), cert: readFileSync(cert.certPath), secure: opts.tls === 'implicit' } : { disabledCommands: ['STARTTLS'] }),
     disableReverseLookup: true,
     logger: false,
+    onConnect(_session, cb) {
+      open++;
+      sink.maxOpen = Math.max(sink.maxOpen, open);
+      cb();
+    },
+    onClose() {
+      open--;
+    },
     // Pooled clients keep connections open; don't let close() wait 30 s for them.
     closeTimeout: 50,
     onAuth(auth, _session, cb) {
@@ -64,7 +77,7 @@ export async function startSmtpSink(opts: { tls?: 'starttls' | 'implicit' } = {}
           return cb(err);
         }
         const raw = Buffer.concat(chunks).toString('utf8');
-        const msg = parse(raw, session.envelope.rcptTo[0]?.address ?? '', typeof session.user === 'string' ? session.user : undefined, session.secure);
+        const msg = { ...parse(raw, session.envelope.rcptTo[0]?.address ?? '', typeof session.user === 'string' ? session.user : undefined, session.secure), session: session.id };
         sink.messages.push(msg);
         for (const w of waiters) w(msg);
         cb();
@@ -82,6 +95,7 @@ export async function startSmtpSink(opts: { tls?: 'starttls' | 'implicit' } = {}
     url: `${opts.tls === 'implicit' ? 'smtps' : 'smtp'}://127.0.0.1:${port}`,
     messages: [],
     rejected: 0,
+    maxOpen: 0,
     // 15 s: a mail that is due arrives within a second on a quiet machine, but the first one after a
     // boot waits for the mail thread and its pool; on a loaded 2-core machine that took over 5 s.
     waitFor(predicate, timeoutMs = 15_000) {
@@ -119,7 +133,7 @@ export function extractCode(m: Pick<SinkMessage, 'text'>): string {
 
 // Minimal MIME reading (no mailparser dependency): headers, multipart, quoted-printable, base64 and
 // RFC 2047 encoded words, which is all nodemailer produces for our messages.
-function parse(raw: string, to: string, user: string | undefined, secure: boolean): SinkMessage {
+function parse(raw: string, to: string, user: string | undefined, secure: boolean): Omit<SinkMessage, 'session'> {
   const { headers } = split(raw);
   const parts = leaves(raw);
   const part = (type: string) => parts.find((p) => p.type === type)?.content ?? '';

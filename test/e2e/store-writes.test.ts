@@ -23,6 +23,17 @@ for (const { backend, skip } of await backendMatrix()) {
     });
     after(async () => db?.drop());
 
+    it('concurrent user lookups by email each get their own user or none (PostgreSQL answers a turn's lookups with one batched query)', async () => {
+      const other = (id: string, email: string): User => ({ ...user(id, email), connection: 'email-b' });
+      await store.createUserIfAbsent(user('email|rb1', 'rb1@x.test'));
+      await store.createUserIfAbsent(user('email|rb2', 'rb2@x.test'));
+      await store.createUserIfAbsent(other('email|rb3', 'rb1@x.test'));
+      const asked: [string, string][] = [['email', 'rb1@x.test'], ['email', 'nobody@x.test'], ['email-b', 'rb1@x.test'], ['email', 'rb2@x.test'], ['email-b', 'rb2@x.test'], ['email', 'rb1@x.test']];
+      const got = await Promise.all(asked.map(([c, e]) => store.findUserByEmail(c, e)));
+      assert.deepEqual(got.map((u) => u?.user_id), ['email|rb1', undefined, 'email|rb3', 'email|rb2', undefined, 'email|rb1']);
+      assert.equal(got[0]?.email, 'rb1@x.test');
+    });
+
     it('persists every one of many concurrent issueCode calls, with their messages and logs', async () => {
       const n = 300;
       const before = await store.countOutbox('pending');

@@ -15,7 +15,8 @@ import { type ClaimOwner, dueRows, heartbeatQuery, retireQuery } from './outbox-
 import { USER_COLUMNS } from './queries.ts';
 import { SqlDashboard } from './dashboard-sql.ts';
 import type { Database } from './schema.ts';
-import { type UserRow, toUser, userRow } from './users-sql.ts';
+import { type UserRow, toUser, userRow, usersByEmailBatch } from './users-sql.ts';
+import type { ReadBatch } from './read-batch.ts';
 
 export { DEFAULT_TENANT } from './refs-store.ts';
 
@@ -277,9 +278,12 @@ export class SqlStore extends SqlDashboard implements Store {
     return row ? toUser(row as UserRow) : undefined;
   }
   async findUserByEmail(connection: string, email: string) {
+    // Every start looks its user up: on PostgreSQL the lookups of one event-loop turn share a query.
+    if (this.dialect === 'postgres') return (this.#usersByEmail ??= usersByEmailBatch(this.db, this.x)).get({ connection, email });
     const row = (await this.x.one(this.q.userByEmail({ connection, email }))).rows[0];
     return row ? toUser(row as UserRow) : undefined;
   }
+  #usersByEmail: ReadBatch<{ connection: string; email: string }, User> | undefined;
   async listUsersByEmail(email: string) {
     const rows = await this.db.selectFrom('users').select(USER_COLUMNS).where('email', '=', email.toLowerCase()).orderBy('created_at').execute();
     return rows.map(toUser);

@@ -23,7 +23,7 @@ for (const { backend, skip } of await backendMatrix()) {
     });
     after(async () => db?.drop());
 
-    it('concurrent user lookups by email each get their own user or none (PostgreSQL answers a turn's lookups with one batched query)', async () => {
+    it('concurrent user lookups by email each get their own user or none (PostgreSQL answers the lookups of a turn with one batched query)', async () => {
       const other = (id: string, email: string): User => ({ ...user(id, email), connection: 'email-b' });
       await store.createUserIfAbsent(user('email|rb1', 'rb1@x.test'));
       await store.createUserIfAbsent(user('email|rb2', 'rb2@x.test'));
@@ -32,6 +32,20 @@ for (const { backend, skip } of await backendMatrix()) {
       const got = await Promise.all(asked.map(([c, e]) => store.findUserByEmail(c, e)));
       assert.deepEqual(got.map((u) => u?.user_id), ['email|rb1', undefined, 'email|rb3', 'email|rb2', undefined, 'email|rb1']);
       assert.equal(got[0]?.email, 'rb1@x.test');
+    });
+
+    it('concurrent rate-limit hits count as if one after another: 1…n per key in call order, a new window starts over', async () => {
+      const window = 60_000;
+      const start = Math.floor(Date.now() / window) * window;
+      const keys = ['rl:a', 'rl:b', 'rl:a', 'rl:a', 'rl:b', 'rl:c'];
+      const counts = await Promise.all(keys.map((k) => store.hitRateLimit(k, start, window)));
+      assert.deepEqual(counts, [1, 1, 2, 3, 2, 1]);
+      assert.deepEqual(await Promise.all(['rl:a', 'rl:a'].map((k) => store.hitRateLimit(k, start, window))), [4, 5]);
+      // The next window: counting starts again, for hits of one turn too.
+      assert.deepEqual(await Promise.all(['rl:a', 'rl:b', 'rl:a'].map((k) => store.hitRateLimit(k, start + window, window))), [1, 1, 2]);
+      // Many at once on one key: every count from 1 to n exactly once.
+      const many = await Promise.all(Array.from({ length: 200 }, () => store.hitRateLimit('rl:burst', start, window)));
+      assert.deepEqual([...many].sort((x, y) => x - y), Array.from({ length: 200 }, (_, i) => i + 1));
     });
 
     it('persists every one of many concurrent issueCode calls, with their messages and logs', async () => {

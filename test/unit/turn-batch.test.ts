@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
-import { ReadBatch } from '../../src/store/sql/read-batch.ts';
+import { TurnBatch } from '../../src/store/sql/turn-batch.ts';
 
-/** Concurrent lookups share one query (src/store/sql/read-batch.ts, issue 13 §1). */
-describe('ReadBatch', () => {
+/** Concurrent lookups share one query (src/store/sql/turn-batch.ts, issue 13 §1). */
+describe('TurnBatch', () => {
   it('runs the lookups of one turn as one call, and gives each caller its own row or undefined', async () => {
     const calls: string[][] = [];
-    const batch = new ReadBatch<string, string>(async (keys) => {
+    const batch = new TurnBatch<string, string>(async (keys) => {
       calls.push(keys);
       return keys.map((k) => (k.startsWith('miss') ? undefined : `row:${k}`));
     });
@@ -21,7 +21,7 @@ describe('ReadBatch', () => {
 
   it('fails every caller of a failed call, and the next turn works again', async () => {
     let fail = true;
-    const batch = new ReadBatch<string, string>(async (keys) => {
+    const batch = new TurnBatch<string, string>(async (keys) => {
       if (fail) throw new Error('connection lost');
       return keys;
     });
@@ -34,7 +34,7 @@ describe('ReadBatch', () => {
 
   it('splits a burst into calls of at most 500 keys', async () => {
     const sizes: number[] = [];
-    const batch = new ReadBatch<number, number>(async (keys) => {
+    const batch = new TurnBatch<number, number>(async (keys) => {
       sizes.push(keys.length);
       return keys;
     });

@@ -1,4 +1,4 @@
-/** Lookups in one batch at most (a larger burst waits for the next query). */
+/** Calls in one batch at most (a larger burst waits for the next query). */
 const MAX_KEYS = 500;
 
 interface Waiting<K, R> {
@@ -8,15 +8,15 @@ interface Waiting<K, R> {
 }
 
 /**
- * Concurrent lookups of the same kind run as one query (PostgreSQL, issue 13 §1): every lookup
- * asked for in one turn of the event loop goes into a single statement over arrays, and each caller
- * gets its own row (or none). With 50 starts in flight, one round trip serves a whole turn instead
- * of one per start. On PostgreSQL a query's cost to Node is mostly its socket write, since the
+ * Concurrent calls of the same kind run as one statement (PostgreSQL, issue 13 §1): every call made
+ * in one turn of the event loop goes into a single statement over arrays, and each caller gets its
+ * own result (or none): the user lookups and the rate-limit hits of starts. With 50 starts in
+ * flight, one round trip serves a whole turn instead of one per start. On PostgreSQL a query's cost to Node is mostly its socket write, since the
  * loopback send runs the receiving side in the sender's system call: `writev` was 37% of the main
  * thread's busy time in `bench/run.mjs --db postgres --profile`.
  * `run` gets the keys in order and returns one entry per key, `undefined` for a miss.
  */
-export class ReadBatch<K, R> {
+export class TurnBatch<K, R> {
   readonly #run: (keys: K[]) => Promise<(R | undefined)[]>;
   #waiting: Waiting<K, R>[] = [];
   #scheduled = false;

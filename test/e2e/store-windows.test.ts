@@ -36,6 +36,30 @@ for (const { backend, skip } of await backendMatrix()) {
       assert.equal(full.ok, false);
     });
 
+    it('reservations made at once are decided in call order, each against its own limits (one call per turn on PostgreSQL)', async () => {
+      const now = Date.now();
+      const x = key();
+      const y = key();
+      const one: WindowLimit = { key: x, max: 1, windowMs: 60_000 };
+      const wide: WindowLimit = { key: x, max: 10, windowMs: 60_000 };
+      const small: WindowLimit = { key: y, max: 5, windowMs: 60_000 };
+      const [first, second, third, none, fourth] = await Promise.all([
+        a.reserveWindows([one], now, 'first'),
+        a.reserveWindows([small, one], now, 'second'),
+        a.reserveWindows([small, wide], now, 'third'),
+        a.reserveWindows([], now, 'none'),
+        a.reserveWindows([{ ...small, max: 1 }], now, 'fourth'),
+      ]);
+      assert.deepEqual(first, { ok: true });
+      // The second finds x full (the first's event), names its own limit, and records nothing under y.
+      assert.deepEqual(second, { ok: false, limit: one, count: 1, resetAt: now + 60_000 });
+      assert.deepEqual(third, { ok: true });
+      assert.deepEqual(none, { ok: true });
+      // The fourth counts the third's event under y: one in the window, room for one.
+      assert.equal(fourth.ok, false);
+      assert.equal((await a.reserveWindows([{ ...small, max: 2 }], now, 'probe')).ok, true, 'y held exactly one event (the third)');
+    });
+
     it('slides: room comes back when the oldest event leaves the window, and says when', async () => {
       const t0 = 1_000_000;
       const limit: WindowLimit = { key: key(), max: 2, windowMs: 10_000 };

@@ -14,6 +14,7 @@ import * as admins from './migrations/2026-12-07T00-30-admins.ts';
 import * as logsUserIndex from './migrations/2026-12-07T01-00-logs-user-index.ts';
 import * as outboxOwner from './migrations/2026-12-07T02-00-outbox-owner.ts';
 import * as reserveWindowsFn from './migrations/2026-12-07T02-00-reserve-windows-fn.ts';
+import * as reserveWindowsBatchFn from './migrations/2026-12-07T03-00-reserve-windows-batch-fn.ts';
 
 type Dialect = 'sqlite' | 'postgres';
 type Module = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
@@ -34,6 +35,7 @@ const MIGRATIONS: Record<string, Module> = {
   '2026-12-07T01-00-logs-user-index': logsUserIndex,
   '2026-12-07T02-00-outbox-owner': outboxOwner,
   '2026-12-07T02-00-reserve-windows-fn': reserveWindowsFn,
+  '2026-12-07T03-00-reserve-windows-batch-fn': reserveWindowsBatchFn,
 };
 
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<void> {

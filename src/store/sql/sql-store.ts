@@ -3,7 +3,7 @@ import { sql } from './kysely.ts';
 import type { LogEvent, User } from '../../core/model.ts';
 import type { LogStreamDoc, LogStreamRecord } from '../types.ts';
 import type { WindowLimit, WindowReservation } from '../types.ts';
-import { reserveWindowsCall, reserveWindowsOp } from './windows-sql.ts';
+import { type WindowRequest, reserveWindowsBatch, reserveWindowsOp } from './windows-sql.ts';
 import type { Artifact, ArtifactKind, AttemptResult, CodeKey, ConsumeResult, CodeRecord, ListOptions, LogSearch, NewOutboxMessage, OutboxMessage, Page, SigningKeyRecord, Store } from '../types.ts';
 import { compileLogQuery, logToRow } from './log-sql.ts';
 import type { BruteForcePolicy, LoginBlockFilter, LoginFailureKey } from '../types.ts';
@@ -168,11 +168,13 @@ export class SqlStore extends SqlDashboard implements Store {
   }
 
   // sliding windows ---------------------------------------------------------------------------------
-  reserveWindows(limits: WindowLimit[], now: number, ref: string): Promise<WindowReservation> {
-    if (this.dialect === 'postgres') return this.x.write((this.#pgReserve ??= reserveWindowsCall(this.db))(limits, now, ref), false);
-    return this.x.write(reserveWindowsOp(this.db, limits, now, ref));
+  async reserveWindows(limits: WindowLimit[], now: number, ref: string): Promise<WindowReservation> {
+    if (this.dialect !== 'postgres') return this.x.write(reserveWindowsOp(this.db, limits, now, ref));
+    if (!limits.length) return { ok: true };
+    // Every start reserves its identifier's windows: the reservations of one event-loop turn share a call.
+    return (await (this.#pgReserve ??= reserveWindowsBatch(this.db, this.x)).get({ limits, now, ref }))!;
   }
-  #pgReserve: ReturnType<typeof reserveWindowsCall> | undefined;
+  #pgReserve: TurnBatch<WindowRequest, WindowReservation> | undefined;
   async releaseWindows(ref: string) {
     await this.#single(this.db.deleteFrom('window_events').where('ref', '=', ref).compile());
   }

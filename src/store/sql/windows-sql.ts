@@ -1,33 +1,15 @@
-import type { CompiledQuery, Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { sql } from './kysely.ts';
 import type { WindowLimit, WindowReservation } from '../types.ts';
-import type { Op } from './executor.ts';
+import type { Executor, Op } from './executor.ts';
 import type { Database } from './schema.ts';
 import { p, template } from './template.ts';
-
-/**
- * PostgreSQL: the same reservation in one round trip, through the function of migration
- * 2026-12-07T02-00-reserve-windows-fn (one statement, so its own transaction and lock scope).
- */
-export function reserveWindowsCall(db: Kysely<Database>) {
-  const call = template<'keys' | 'maxes' | 'windows' | 'now' | 'ref'>(
-    sql`select ok, idx, n, reset_at from sesame_reserve_windows(${p('keys')}::text[], ${p('maxes')}::bigint[], ${p('windows')}::bigint[], ${p('now')}::bigint, ${p('ref')})`.compile(db),
-  );
-  return (limits: WindowLimit[], now: number, ref: string) => {
-    const q = call({ keys: limits.map((l) => l.key), maxes: limits.map((l) => l.max), windows: limits.map((l) => l.windowMs), now, ref });
-    return function* (): Generator<CompiledQuery, WindowReservation, { rows: Record<string, any>[] }> {
-      const row = (yield q).rows[0]!;
-      if (row.ok) return { ok: true };
-      const limit = limits[Number(row.idx)]!;
-      return { ok: false, limit, count: Number(row.n), resetAt: Number(row.reset_at) };
-    };
-  };
-}
+import { TurnBatch } from './turn-batch.ts';
 
 /**
  * SQLite: `Store.reserveWindows` as one transactional op (sliding-window log: exact, no boundary
  * burst). The op runs inside the executor's BEGIN IMMEDIATE, which already excludes every other
- * writer. PostgreSQL runs the same algorithm server-side (reserveWindowsCall).
+ * writer. PostgreSQL runs the same algorithm server-side (reserveWindowsBatch).
  */
 export function reserveWindowsOp(db: Kysely<Database>, limits: WindowLimit[], now: number, ref: string): Op<WindowReservation> {
   const counts = limits.map((l) =>
@@ -52,4 +34,34 @@ export function reserveWindowsOp(db: Kysely<Database>, limits: WindowLimit[], no
     if (insert) yield insert;
     return { ok: true };
   };
+}
+
+export interface WindowRequest {
+  limits: WindowLimit[];
+  now: number;
+  ref: string;
+}
+
+/**
+ * PostgreSQL: the reservations of one event-loop turn in one call of the function of migration
+ * 2026-12-07T03-00-reserve-windows-batch-fn, decided in call order (turn-batch.ts). A request
+ * without limits never reaches it (the caller answers ok).
+ */
+export function reserveWindowsBatch(db: Kysely<Database>, x: Executor): TurnBatch<WindowRequest, WindowReservation> {
+  const call = template<'callers' | 'keys' | 'maxes' | 'windows' | 'nows' | 'refs'>(
+    sql`select caller, ok, idx, n, reset_at from sesame_reserve_windows_batch(${p('callers')}::int[], ${p('keys')}::text[], ${p('maxes')}::bigint[], ${p('windows')}::bigint[], ${p('nows')}::bigint[], ${p('refs')}::text[])`.compile(db),
+  );
+  return new TurnBatch(async (requests) => {
+    const flat = requests.flatMap((r, caller) => r.limits.map((l) => ({ caller, l, now: r.now, ref: r.ref })));
+    const { rows } = await x.one(call({
+      callers: flat.map((f) => f.caller), keys: flat.map((f) => f.l.key), maxes: flat.map((f) => f.l.max),
+      windows: flat.map((f) => f.l.windowMs), nows: flat.map((f) => f.now), refs: flat.map((f) => f.ref),
+    }));
+    const out: WindowReservation[] = new Array(requests.length);
+    for (const row of rows as { caller: number; ok: boolean; idx: number; n: string | number; reset_at: string | number }[]) {
+      const r = requests[row.caller]!;
+      out[row.caller] = row.ok ? { ok: true } : { ok: false, limit: r.limits[row.idx]!, count: Number(row.n), resetAt: Number(row.reset_at) };
+    }
+    return out;
+  });
 }

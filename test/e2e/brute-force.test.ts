@@ -204,6 +204,10 @@ for (const { backend, skip } of await backendMatrix()) {
       assert.equal(await row(old), undefined, 'failures past their window are gone');
       assert.equal((await row(blocked))?.failures, THRESHOLD, 'a running block stays (refused guesses are not counted)');
       assert.equal((await row(fresh))?.failures, 1);
+      // Read at once (one batched query on PostgreSQL), each pair gets its own state; another IP has none.
+      const together = await Promise.all([row(fresh), store.getLoginBlock({ identifier: blocked, ip: '10.0.0.1', connection: 'email' }), row(blocked), row(old)]);
+      assert.deepEqual(together.map((r) => r?.failures), [1, undefined, THRESHOLD, undefined]);
+      assert.ok(together[2]!.blocked_until! > Date.now());
     });
   });
 }

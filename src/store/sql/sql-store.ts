@@ -7,7 +7,7 @@ import { type WindowRequest, reserveWindowsBatch, reserveWindowsOp } from './win
 import type { Artifact, ArtifactKind, AttemptResult, CodeKey, ConsumeResult, CodeRecord, ListOptions, LogSearch, NewOutboxMessage, OutboxMessage, Page, SigningKeyRecord, Store } from '../types.ts';
 import { compileLogQuery, logToRow } from './log-sql.ts';
 import type { BruteForcePolicy, LoginBlockFilter, LoginFailureKey } from '../types.ts';
-import { clearLoginBlocksQuery, clearLoginFailuresQuery, listLoginBlocksQuery, loginBlockQuery, purgeLoginFailuresQuery, recordLoginFailureOp, toLoginBlock } from './brute-force-sql.ts';
+import { clearLoginBlocksQuery, clearLoginFailuresQuery, listLoginBlocksQuery, loginBlockBatch, loginBlockQuery, purgeLoginFailuresQuery, recordLoginFailureOp, toLoginBlock } from './brute-force-sql.ts';
 import type { Op, Result, Rows } from './executor.ts';
 import { staleHashes } from './key-report-sql.ts';
 import { migrateToLatest, withStartupLock } from './migrate.ts';
@@ -193,9 +193,12 @@ export class SqlStore extends SqlDashboard implements Store {
     await this.#single(clearLoginFailuresQuery(this.db, key, now));
   }
   async getLoginBlock(key: LoginFailureKey) {
+    // Every guess reads its pair's state first: on PostgreSQL the reads of one event-loop turn share a query.
+    if (this.dialect === 'postgres') return (this.#loginBlocks ??= loginBlockBatch(this.db, this.x)).get(key);
     const row = (await this.x.one(loginBlockQuery(this.db, key))).rows[0];
     return row ? { failures: Number(row.failures), blocked_until: row.blocked_until === null ? null : Number(row.blocked_until) } : undefined;
   }
+  #loginBlocks: TurnBatch<LoginFailureKey, { failures: number; blocked_until: number | null }> | undefined;
   async listLoginBlocks(filter: LoginBlockFilter, now: number) {
     if (!filter.identifiers.length) return [];
     return (await this.x.one(listLoginBlocksQuery(this.db, filter, now))).rows.map(toLoginBlock);

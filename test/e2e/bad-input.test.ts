@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { type Socket, connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '../../src/core/model.ts';
 import { backendMatrix } from '../helpers/backends.ts';
@@ -75,6 +77,53 @@ for (const { backend, skip } of await backendMatrix()) {
         assert.equal(r.json.statusCode, 400);
         assert.equal(r.json.error, 'Bad Request');
         assert.match(r.json.message, /Strings must not contain NUL characters/);
+      }
+    });
+
+    it('a body over the limit is answered 413 and, up to 1 MiB, read to its end so the answer is never lost to a reset', async () => {
+      const port = new URL(srv.baseUrl).port;
+      /** Raw HTTP/1.1 on one socket: the head, then the body in slices while the answer may already come back. */
+      const exchange = (socket: Socket, length: number, sent: number) =>
+        new Promise<string>((resolve, reject) => {
+          let got = '';
+          const onData = (d: Buffer) => {
+            got += d.toString('latin1');
+            const end = got.indexOf('\r\n\r\n');
+            const len = /content-length: (\d+)/i.exec(got)?.[1];
+            if (end >= 0 && len !== undefined && got.length >= end + 4 + Number(len)) {
+              socket.off('data', onData);
+              resolve(got);
+            }
+          };
+          socket.on('data', onData);
+          socket.once('error', reject);
+          socket.write(`POST /oauth/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`);
+          void (async () => {
+            for (let off = 0; off < sent && !socket.destroyed; off += 8192) {
+              socket.write('a'.repeat(Math.min(8192, sent - off)));
+              await new Promise((r) => setTimeout(r, 2));
+            }
+          })();
+        });
+      const socket = connect(Number(port), '127.0.0.1');
+      await once(socket, 'connect');
+      try {
+        const first = await exchange(socket, 70_000, 70_000);
+        assert.match(first, /^HTTP\/1\.1 413 /);
+        assert.doesNotMatch(first, /connection: close/i, 'a 70 KB body is read and dropped, the connection kept');
+        // The same connection answers the next request: the refused body was read to its end.
+        const second = await exchange(socket, 2, 2);
+        assert.match(second, /^HTTP\/1\.1 [34]\d\d /);
+      } finally {
+        socket.destroy();
+      }
+      // Past 1 MiB the rest is not read: the answer says the connection closes.
+      const big = connect(Number(port), '127.0.0.1');
+      await once(big, 'connect');
+      try {
+        assert.match(await exchange(big, 2 * 1024 * 1024, 16_384), /connection: close/i);
+      } finally {
+        big.destroy();
       }
     });
 

@@ -29,6 +29,7 @@ import { idleErrorLogger } from './store/db-errors.ts';
 import { openStore } from './store/index.ts';
 import { prettyStream } from './logs/pretty.ts';
 import { sharedSerializerFactory } from './http/schema-compilers.ts';
+import { clientErrorHandler } from './http/client-error.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -84,6 +85,8 @@ export async function buildApp(config: Config, opts: { now?: () => number; logge
     // lines per request would be the largest cost on the hot endpoints.
     logController: new LogController({ disableRequestLogging: true }),
     frameworkErrors: sendError,
+    // Answers the parser's refusals (431, 400, 408) without a reset that could lose them.
+    clientErrorHandler,
     // A request that reaches a draining server is served (the database stays open until the drain
     // ends) rather than answered 503: see installDrain.
     return503OnClosing: false,

@@ -208,6 +208,8 @@ for (const { backend, skip } of await backendMatrix()) {
       await go(page, 'settings/email');
       const chooser = page.getByLabel('Provider', { exact: true });
       await chooser.waitFor({ timeout: WAIT });
+      // The page may show what it had cached before its fresh read of the provider arrives.
+      await chooser.locator('option:checked', { hasText: 'SendGrid' }).waitFor({ state: 'attached', timeout: WAIT });
       assert.equal(await chooser.inputValue(), 'sendgrid');
       assert.equal((await chooser.locator('option:checked').textContent())?.trim(), 'SendGrid');
       assert.equal(await page.getByLabel('SMTP host').count(), 0, "SMTP's fields are not shown");

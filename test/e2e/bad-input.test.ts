@@ -127,6 +127,27 @@ for (const { backend, skip } of await backendMatrix()) {
       }
     });
 
+    it('headers over the limit are answered 431 and the connection closed cleanly, never reset while the client still sends', async () => {
+      const socket = connect(Number(new URL(srv.baseUrl).port), '127.0.0.1');
+      await once(socket, 'connect');
+      let got = '';
+      let reset = false;
+      socket.on('data', (d: Buffer) => (got += d.toString('latin1')));
+      socket.on('error', (e: NodeJS.ErrnoException) => (reset = e.code === 'ECONNRESET' || e.code === 'EPIPE'));
+      const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      // 40 KB of headers (Node's limit is 16 KB), sent in slices: the refusal comes while they still arrive.
+      socket.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+      for (let i = 0; i < 40 && !socket.destroyed; i++) {
+        socket.write(`x-filler-${i}: ${'a'.repeat(1000)}\r\n`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      if (!socket.destroyed) socket.end('\r\n');
+      await ended;
+      assert.match(got, /^HTTP\/1\.1 431 /);
+      assert.match(got, /connection: close/i);
+      assert.equal(reset, false, 'the client never saw a reset');
+    });
+
     it('/oauth/revoke answers errors in the RFC 7009 envelope, like /oauth/token', async () => {
       for (const init of [
         { method: 'POST', headers: FORM, body: 'token=x' },

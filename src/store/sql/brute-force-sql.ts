@@ -6,7 +6,7 @@ import type { Executor, Op } from './executor.ts';
 import { logToRow } from './log-sql.ts';
 import type { Database } from './schema.ts';
 import { p, template } from './template.ts';
-import { TurnBatch } from './turn-batch.ts';
+import { type TurnBatch, lookupByPosition } from './turn-batch.ts';
 
 type Db = Kysely<Database>;
 
@@ -97,21 +97,21 @@ export const toLoginBlock = (r: Record<string, unknown>): LoginBlock => ({
   identifier: String(r.identifier), ip: String(r.ip), connection: String(r.connection), blocked_until: Number(r.blocked_until),
 });
 
+type PairState = { failures: number; blocked_until: number | null };
+
 /**
  * PostgreSQL: the pair states of one event-loop turn's guesses in one query (turn-batch.ts), each
  * caller's row (or none) found by its position in the arrays.
  */
-export function loginBlockBatch(db: Db, x: Executor): TurnBatch<LoginFailureKey, { failures: number; blocked_until: number | null }> {
+export function loginBlockBatch(db: Db, x: Executor): TurnBatch<LoginFailureKey, PairState> {
   const query = template<'identifiers' | 'ips' | 'connections'>(
     sql`select k.i, f.failures, f.blocked_until from unnest(${p('identifiers')}::text[], ${p('ips')}::text[], ${p('connections')}::text[]) with ordinality as k(identifier, ip, connection, i)
       join login_failures f on f.identifier = k.identifier and f.ip = k.ip and f.connection = k.connection`.compile(db),
   );
-  return new TurnBatch(async (keys) => {
-    const { rows } = await x.one(query({ identifiers: keys.map((k) => k.identifier), ips: keys.map((k) => k.ip), connections: keys.map((k) => k.connection) }));
-    const found: ({ failures: number; blocked_until: number | null } | undefined)[] = new Array(keys.length);
-    for (const row of rows as { i: string | number; failures: string | number; blocked_until: string | number | null }[]) {
-      found[Number(row.i) - 1] = { failures: Number(row.failures), blocked_until: row.blocked_until === null ? null : Number(row.blocked_until) };
-    }
-    return found;
-  });
+  return lookupByPosition(x, (keys) => query({ identifiers: keys.map((k) => k.identifier), ips: keys.map((k) => k.ip), connections: keys.map((k) => k.connection) }), toPairState);
+}
+
+/** A pair's row as `Store.getLoginBlock` returns it (the drivers give bigints as strings). */
+export function toPairState(row: { failures: string | number; blocked_until: string | number | null }): PairState {
+  return { failures: Number(row.failures), blocked_until: row.blocked_until === null ? null : Number(row.blocked_until) };
 }

@@ -7,7 +7,7 @@ import { type WindowRequest, reserveWindowsBatch, reserveWindowsOp } from './win
 import type { Artifact, ArtifactKind, AttemptResult, CodeKey, ConsumeResult, CodeRecord, ListOptions, LogSearch, NewOutboxMessage, OutboxMessage, Page, SigningKeyRecord, Store } from '../types.ts';
 import { compileLogQuery, logToRow } from './log-sql.ts';
 import type { BruteForcePolicy, LoginBlockFilter, LoginFailureKey } from '../types.ts';
-import { clearLoginBlocksQuery, clearLoginFailuresQuery, listLoginBlocksQuery, loginBlockBatch, loginBlockQuery, purgeLoginFailuresQuery, recordLoginFailureOp, toLoginBlock } from './brute-force-sql.ts';
+import { clearLoginBlocksQuery, clearLoginFailuresQuery, listLoginBlocksQuery, loginBlockBatch, loginBlockQuery, toPairState, purgeLoginFailuresQuery, recordLoginFailureOp, toLoginBlock } from './brute-force-sql.ts';
 import type { Op, Result, Rows } from './executor.ts';
 import { staleHashes } from './key-report-sql.ts';
 import { migrateToLatest, withStartupLock } from './migrate.ts';
@@ -196,7 +196,7 @@ export class SqlStore extends SqlDashboard implements Store {
     // Every guess reads its pair's state first: on PostgreSQL the reads of one event-loop turn share a query.
     if (this.dialect === 'postgres') return (this.#loginBlocks ??= loginBlockBatch(this.db, this.x)).get(key);
     const row = (await this.x.one(loginBlockQuery(this.db, key))).rows[0];
-    return row ? { failures: Number(row.failures), blocked_until: row.blocked_until === null ? null : Number(row.blocked_until) } : undefined;
+    return row ? toPairState(row as Parameters<typeof toPairState>[0]) : undefined;
   }
   #loginBlocks: TurnBatch<LoginFailureKey, { failures: number; blocked_until: number | null }> | undefined;
   async listLoginBlocks(filter: LoginBlockFilter, now: number) {

@@ -1,3 +1,6 @@
+import type { CompiledQuery } from 'kysely';
+import type { Executor } from './executor.ts';
+
 /** Calls in one batch at most (a larger burst waits for the next query). */
 const MAX_KEYS = 500;
 
@@ -45,4 +48,17 @@ export class TurnBatch<K, R> {
       );
     }
   }
+}
+
+/**
+ * A TurnBatch of lookups whose query numbers the keys (`unnest … with ordinality as k(…, i)`) and
+ * returns, for each key it found, its 1-based position `i` with the row: each caller gets its own.
+ */
+export function lookupByPosition<K, Row, R>(x: Executor, query: (keys: K[]) => CompiledQuery, toValue: (row: Row) => R): TurnBatch<K, R> {
+  return new TurnBatch(async (keys) => {
+    const { rows } = await x.one(query(keys));
+    const found: (R | undefined)[] = new Array(keys.length);
+    for (const row of rows as (Row & { i: string | number })[]) found[Number(row.i) - 1] = toValue(row);
+    return found;
+  });
 }

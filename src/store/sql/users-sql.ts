@@ -3,7 +3,7 @@ import type { User } from '../../core/model.ts';
 import type { Executor } from './executor.ts';
 import { sql } from './kysely.ts';
 import { USER_COLUMNS } from './queries.ts';
-import { TurnBatch } from './turn-batch.ts';
+import { type TurnBatch, lookupByPosition } from './turn-batch.ts';
 import type { Database } from './schema.ts';
 import { p, template } from './template.ts';
 
@@ -53,10 +53,5 @@ export function usersByEmailBatch(db: Kysely<Database>, x: Executor): TurnBatch<
   const query = template<'connections' | 'emails'>(
     sql`select k.i, ${sql.join(USER_COLUMNS.map((c) => sql.ref(`u.${c}`)))} from unnest(${p('connections')}::text[], ${p('emails')}::text[]) with ordinality as k(connection, email, i) join users u on u.connection = k.connection and u.email = k.email`.compile(db),
   );
-  return new TurnBatch(async (keys) => {
-    const { rows } = await x.one(query({ connections: keys.map((k) => k.connection), emails: keys.map((k) => k.email) }));
-    const found: (User | undefined)[] = new Array(keys.length);
-    for (const row of rows as (UserRow & { i: string | number })[]) found[Number(row.i) - 1] = toUser(row);
-    return found;
-  });
+  return lookupByPosition(x, (keys) => query({ connections: keys.map((k) => k.connection), emails: keys.map((k) => k.email) }), toUser);
 }

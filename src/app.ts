@@ -4,6 +4,7 @@ import { setFlagsFromString } from 'node:v8';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import { destination } from 'pino';
 import { Background } from './background.ts';
 import type { Config } from './config/schema.ts';
 import { fastifyTrustProxy } from './config/trust-proxy.ts';
@@ -66,6 +67,14 @@ const REDACT = [
 const prettyLogs = (config: Config) => config.logFormat === 'pretty' || (config.logFormat === undefined && process.stdout.isTTY === true);
 
 /**
+ * JSON lines on stdout, written synchronously. pino's default destination writes asynchronously, so
+ * a line logged just before a plain stdout write (the first-start banner, start.ts) could land after
+ * it; and a line still buffered when the process dies is lost. Sesame logs little per request (its
+ * Auth0-style logs go to the store), so the synchronous write costs nothing measurable.
+ */
+const stdoutLines = () => destination({ dest: 1, sync: true });
+
+/**
  * Builds the application without listening (STYLE.md §12): opens and migrates the store, loads keys,
  * seeds a new database, registers every route. `listen()` lives in server.ts.
  */
@@ -74,7 +83,7 @@ export async function buildApp(config: Config, opts: { now?: () => number; logge
     logger: opts.logger === false ? false : {
       level: config.logLevel,
       redact: { paths: REDACT, censor: '[redacted]' },
-      ...(opts.logStream ? { stream: opts.logStream } : prettyLogs(config) ? { stream: prettyStream(process.stdout) } : {}),
+      stream: opts.logStream ?? (prettyLogs(config) ? prettyStream(process.stdout) : stdoutLines()),
     },
     // X-Forwarded-For/-Proto/-Host count only from the peers SESAME_TRUST_PROXY names (issue 10 §2);
     // request.ip, .protocol and .host then describe the client. auth0-forwarded-for is a separate,

@@ -99,6 +99,29 @@ for (const { backend, skip } of await backendMatrix()) {
       assert.equal(await store.consumeCode(key, 'second'), true);
     });
 
+    it('gives concurrent guesses at codes their attempt slots one by one, and each code to one consumer (PostgreSQL batches a turn\'s guesses)', async () => {
+      const key = (id: string) => ({ connection_id: 'con_1', identifier: id, client_id: 'c1' });
+      await Promise.all(['ta1@x.test', 'ta2@x.test', 'ta3@x.test'].map((id) => store.issueCode(testCode(id), null, [])));
+      // One turn: five guesses at ta1, one at ta2, one at a code that does not exist, params intact.
+      const asked = ['ta1@x.test', 'ta1@x.test', 'ta2@x.test', 'ta1@x.test', 'none@x.test', 'ta1@x.test', 'ta1@x.test'];
+      const slots = await Promise.all(asked.map((id) => store.takeAttempt(key(id), 3)));
+      assert.deepEqual(slots.map((s) => s.kind), ['attempt', 'attempt', 'attempt', 'attempt', 'missing', 'exhausted', 'exhausted']);
+      // In call order: the n-th guess at a code saw the n-th slot.
+      assert.deepEqual(slots.map((s) => (s.kind === 'attempt' ? Number(s.record.attempts) : null)), [1, 2, 1, 3, null, null, null]);
+      const first = slots[0]!;
+      assert.ok(first.kind === 'attempt' && first.record.code_hash === 'h-ta1@x.test' && first.record.params.scope === 'openid');
+      // Consumptions in one turn: a wrong hash consumes nothing, and of three right ones exactly one wins.
+      const consumed = await Promise.all([
+        store.consumeCode(key('ta3@x.test'), 'wrong'), store.consumeCode(key('ta3@x.test'), 'h-ta3@x.test'),
+        store.consumeCode(key('ta2@x.test'), 'h-ta2@x.test'), store.consumeCode(key('ta3@x.test'), 'h-ta3@x.test'),
+        store.consumeCode(key('ta3@x.test'), 'h-ta3@x.test'),
+      ]);
+      assert.equal(consumed[0], false);
+      assert.equal(consumed[2], true);
+      assert.deepEqual([consumed[1], consumed[3], consumed[4]].filter(Boolean).length, 1);
+      assert.equal((await store.takeAttempt(key('ta3@x.test'), 3)).kind, 'missing');
+    });
+
     it('fails only the faulty op of a batch', async () => {
       const dup = testLog('cs');
       await store.appendLogs([dup]);
@@ -128,10 +151,15 @@ for (const { backend, skip } of await backendMatrix()) {
       assert.equal(got?.last_login, '2030-01-01T00:00:01.000Z');
       assert.equal(got?.updated_at, '2030-01-01T00:00:01.000Z');
       assert.equal(got?.last_ip, '10.0.0.2');
+      // Two logins of one user in one turn (PostgreSQL batches a turn's logins): both count, the later one is last.
+      await Promise.all([store.recordLogin(u.user_id, '2030-01-01T00:00:02.000Z', '10.0.0.3'), store.recordLogin(u.user_id, '2030-01-01T00:00:03.000Z', '10.0.0.4')]);
+      const twice = await store.getUser(u.user_id);
+      assert.deepEqual([twice?.logins_count, twice?.last_login, twice?.last_ip], [4, '2030-01-01T00:00:03.000Z', '10.0.0.4']);
+      await store.recordLogin(u.user_id, '2030-01-01T00:00:01.000Z', '10.0.0.2');
       const again = await store.createUserIfAbsent(user('email|l1-other', 'l1@x.test'));
       assert.equal(again.created, false);
       assert.equal(again.user.user_id, 'email|l1');
-      assert.equal(again.user.logins_count, 2);
+      assert.equal(again.user.logins_count, 5);
     });
 
     it('writes a new user\'s first-login logs with the user, and only if it was created', async () => {
@@ -145,6 +173,18 @@ for (const { backend, skip } of await backendMatrix()) {
       assert.equal(again.created, false);
       assert.equal(again.user.user_id, 'email|fl');
       assert.equal(await store.getLog(lost[0]!.log_id), undefined);
+    });
+
+    it('creates the new users of one turn with their own logs, and reads the one that existed', async () => {
+      await store.createUserIfAbsent(user('email|t0', 't0@x.test'));
+      const emails = ['t1@x.test', 't0@x.test', 't2@x.test', 't3@x.test'];
+      const logs = emails.map((_, i) => [testLog('ss', { user_id: `email|t${i}-new` }), testLog('s', { user_id: `email|t${i}-new` })]);
+      const made = await Promise.all(emails.map((e, i) => store.createUserIfAbsent({ ...user(`email|t${i}-new`, e), logins_count: 1 }, logs[i])));
+      assert.deepEqual(made.map((m) => [m.created, m.user.user_id]), [[true, 'email|t0-new'], [false, 'email|t0'], [true, 'email|t2-new'], [true, 'email|t3-new']]);
+      const stored = await Promise.all(logs.flat().map((l) => store.getLog(l.log_id)));
+      assert.deepEqual(stored.map((l) => l?.type), ['ss', 's', undefined, undefined, 'ss', 's', 'ss', 's']);
+      assert.equal((await store.getUser('email|t2-new'))?.logins_count, 1);
+      assert.equal(await store.getUser('email|t1-new'), undefined);
     });
 
     it('creates a user once when ten first sign-ins race, with only the winner\'s logs', async () => {

@@ -1,11 +1,14 @@
-import type { CompiledQuery, RawBuilder } from 'kysely';
+import type { CompiledQuery, Kysely, RawBuilder } from 'kysely';
 import { sql } from './kysely.ts';
 import type { LogEvent } from '../../core/model.ts';
 import type { BackoffPolicy, GuessAdmission, IdentifierBlock, IdentifierFailureOutcome, IdentifierKey } from '../identifier-limits.ts';
 import type { LoginBlockFilter } from '../types.ts';
-import type { Result } from './executor.ts';
+import type { Executor, Result } from './executor.ts';
 import { logToRow } from './log-sql.ts';
 import { SqlRbac } from './rbac-sql.ts';
+import type { Database } from './schema.ts';
+import { p as param, template } from './template.ts';
+import { type TurnBatch, lookupByPosition } from './turn-batch.ts';
 
 const FAILURES = 'failures';
 const STARTS = 'starts';
@@ -14,6 +17,18 @@ const t = (col: string) => sql.ref(`identifier_limits.${col}`);
 /** The next wait once in back-off: the base at first, then double the last, at most the maximum. */
 const nextDelay = (p: BackoffPolicy): RawBuilder<number> =>
   sql<number>`case when ${t('delay_ms')} = 0 then ${p.baseMs} when ${t('delay_ms')} * 2 > ${p.maxMs} then ${p.maxMs} else ${t('delay_ms')} * 2 end`;
+
+type FailureRow = { failures: number | string; last_at: number | string; blocked_until: number | string | null };
+
+/** PostgreSQL: the failure rows of one turn's identifiers in one query (turn-batch.ts). */
+function failuresBatch(db: Kysely<Database>, x: Executor): TurnBatch<IdentifierKey, FailureRow> {
+  const query = template<'identifiers' | 'connections'>(
+    sql`select k.i, f.failures, f.last_at, f.blocked_until
+      from unnest(${param('identifiers')}::text[], ${param('connections')}::text[]) with ordinality as k(identifier, connection, i)
+      join identifier_limits f on f.identifier = k.identifier and f.connection = k.connection and f.kind = ${FAILURES}`.compile(db),
+  );
+  return lookupByPosition(x, (keys) => query({ identifiers: keys.map((k) => k.identifier), connections: keys.map((k) => k.connection) }), (row: FailureRow) => row);
+}
 
 /**
  * Limits per identifier across every IP (issue 10 §2; src/store/identifier-limits.ts). Each counter
@@ -32,8 +47,15 @@ export abstract class SqlIdentifierLimits extends SqlRbac {
     return this.db.selectFrom('identifier_limits').where('identifier', '=', k.identifier).where('connection', '=', k.connection).where('kind', '=', kind);
   }
 
+  /** The identifier's failure count; every guess reads it, so on PostgreSQL one turn's reads share a query. */
+  async #failures(k: IdentifierKey): Promise<FailureRow | undefined> {
+    if (this.dialect === 'postgres') return (this.#failureReads ??= failuresBatch(this.db, this.x)).get(k);
+    return (await this.x.one(this.#row(k, FAILURES).select(['failures', 'last_at', 'blocked_until']).compile())).rows[0] as FailureRow | undefined;
+  }
+  #failureReads: TurnBatch<IdentifierKey, FailureRow> | undefined;
+
   async admitGuess(k: IdentifierKey, now: number, p: BackoffPolicy): Promise<GuessAdmission> {
-    const row = (await this.x.one(this.#row(k, FAILURES).select(['failures', 'last_at', 'blocked_until']).compile())).rows[0];
+    const row = await this.#failures(k);
     if (!row) return { admitted: true, charged: false, failures: 0 };
     const until = row.blocked_until === null ? null : Number(row.blocked_until);
     if (until !== null && until > now) return { admitted: false, retryAt: until };

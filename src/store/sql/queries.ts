@@ -6,10 +6,9 @@ import type { Database } from './schema.ts';
 import type { RowsInsert } from './executor.ts';
 import { REF_CHANNEL } from './pg-listen.ts';
 import { p, template } from './template.ts';
-import type { userRow } from './users-sql.ts';
 
 const CODE_KEY = ['connection_id', 'identifier', 'client_id'] as const;
-const LOG_FIELDS = Object.keys(logToRow({} as LogEvent)) as (keyof Database['logs'])[];
+export const LOG_FIELDS = Object.keys(logToRow({} as LogEvent)) as (keyof Database['logs'])[];
 export const USER_COLUMNS = ['doc', 'logins_count', 'last_login', 'last_ip'] as const;
 
 /**
@@ -20,7 +19,6 @@ export function hotQueries(db: Kysely<Database>, dialect: 'sqlite' | 'postgres')
   const byKey = <Q extends { where: (...a: any[]) => Q }>(q: Q): Q =>
     CODE_KEY.reduce((acc, col) => acc.where(col, '=', p(col)), q);
   const t = template;
-  const userLogs = new Map<number, (args: Record<string, unknown>) => CompiledQuery>();
   const logs = rowsInsert(LOG_FIELDS, (values) => db.insertInto('logs').values(values as unknown as Database['logs'][]).compile());
   return {
     version: t(db.selectFrom('ref_version').select('version').where('id', '=', 1).compile()),
@@ -86,29 +84,6 @@ export function hotQueries(db: Kysely<Database>, dialect: 'sqlite' | 'postgres')
     /** One multi-row INSERT per row count (1–3 rows in practice). */
     insertLogs: (rows: Database['logs'][]): CompiledQuery => logs(rows as unknown as Record<string, unknown>[]),
 
-    /**
-     * PostgreSQL: a new user and, only if it was created, its logs in ONE statement (a data-modifying
-     * CTE is one atomic statement): one round trip instead of BEGIN, two INSERTs and COMMIT. Returns
-     * the inserted log ids (none: the user existed).
-     */
-    insertUserWithLogs(user: ReturnType<typeof userRow>, rows: Database['logs'][]): CompiledQuery {
-      let tpl = userLogs.get(rows.length);
-      if (!tpl) {
-        const selects = rows.map((_, i) => (db as Kysely<any>).selectFrom('u').select(LOG_FIELDS.map((f) => sql<string>`${p(`${i}.${f}`)}`.as(f))));
-        const union = selects.reduce((a, b) => a.unionAll(b) as typeof a);
-        tpl = template(
-          db.with('u', (w) => w.insertInto('users').values(USER_MARKERS).onConflict((oc) => oc.doNothing()).returning('user_id'))
-            .insertInto('logs').columns(LOG_FIELDS).expression(union as never).returning('log_id').compile(),
-        );
-        userLogs.set(rows.length, tpl);
-      }
-      const args: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(user)) args[`u.${k}`] = v;
-      rows.forEach((r, i) => {
-        for (const f of LOG_FIELDS) args[`${i}.${f}`] = r[f];
-      });
-      return tpl(args);
-    },
     insertUser: t<'user_id' | 'connection' | 'email' | 'phone_number' | 'doc' | 'created_at' | 'logins_count' | 'last_login' | 'last_ip'>(
       db
         .insertInto('users')
@@ -128,10 +103,6 @@ export function hotQueries(db: Kysely<Database>, dialect: 'sqlite' | 'postgres')
 
 export type HotQueries = ReturnType<typeof hotQueries>;
 
-const USER_MARKERS = {
-  user_id: p('u.user_id'), connection: p('u.connection'), email: p('u.email'), phone_number: p('u.phone_number'), doc: p('u.doc'),
-  created_at: p<number>('u.created_at'), logins_count: p<number>('u.logins_count'), last_login: p('u.last_login'), last_ip: p('u.last_ip'),
-};
 
 const CODE_FIELDS = ['connection_id', 'identifier', 'client_id', 'code_hash', 'expires_at', 'params', 'created_at'] as const;
 

@@ -15,8 +15,9 @@ import { type ClaimOwner, dueRows, heartbeatQuery, retireQuery } from './outbox-
 import { USER_COLUMNS } from './queries.ts';
 import { SqlDashboard } from './dashboard-sql.ts';
 import type { Database } from './schema.ts';
-import { type UserRow, toUser, userRow, usersByEmailBatch } from './users-sql.ts';
+import { type UserRow, createUsersBatch, recordLoginBatch, toUser, userRow, usersByEmailBatch } from './users-sql.ts';
 import type { TurnBatch } from './turn-batch.ts';
+import { type CodeRow, consumeCodeBatch, takeAttemptBatch } from './codes-sql.ts';
 import { type RateLimitHit, rateLimitBatch } from './rate-limit-sql.ts';
 
 export { DEFAULT_TENANT } from './refs-store.ts';
@@ -62,16 +63,22 @@ export class SqlStore extends SqlDashboard implements Store {
     // The increment and the limit check are one statement: concurrent guesses cannot overtake it.
     // A single statement, so atomic on its own; on SQLite it shares the group COMMIT of its turn
     // (the caller learns the outcome only once it is durable).
-    const { rows } = await this.#single(this.q.takeAttempt({ ...key, max: maxAttempts }));
-    const row = rows[0] as (Omit<CodeRecord, 'params'> & { params: string }) | undefined;
+    // On PostgreSQL the guesses of one event-loop turn share a statement (codes-sql.ts).
+    const row = this.dialect === 'postgres'
+      ? await (this.#attempts ??= takeAttemptBatch(this.db, this.x)).get({ ...key, max: maxAttempts })
+      : (await this.#single(this.q.takeAttempt({ ...key, max: maxAttempts }))).rows[0] as CodeRow | undefined;
     if (row) return { kind: 'attempt', record: { ...row, params: parse<Record<string, string>>(row.params) } };
     const exists = await this.x.one(this.q.codeExists(key));
     return exists.rows.length ? { kind: 'exhausted' } : { kind: 'missing' };
   }
 
+  #attempts: TurnBatch<CodeKey & { max: number }, CodeRow> | undefined;
+
   async consumeCode(key: CodeKey, codeHash: string) {
+    if (this.dialect === 'postgres') return (await (this.#consumptions ??= consumeCodeBatch(this.db, this.x)).get({ ...key, code_hash: codeHash })) === true;
     return (await this.#single(this.q.consumeCode({ ...key, code_hash: codeHash }))).changes === 1;
   }
+  #consumptions: TurnBatch<CodeKey & { code_hash: string }, true> | undefined;
 
   async resetAttempts(key: CodeKey, codeHash: string) {
     const q = this.db.updateTable('otp_codes').set({ attempts: 0 })
@@ -321,15 +328,14 @@ export class SqlStore extends SqlDashboard implements Store {
       user.email !== undefined ? this.q.userByEmail({ connection: user.connection, email: user.email })
       : user.phone_number !== undefined ? this.q.userByPhone({ connection: user.connection, phone: user.phone_number })
       : undefined;
-    if (this.dialect === 'postgres' && logsIfCreated.length) {
-      // One atomic statement: the logs are inserted only with a user that was created.
-      const both = this.q.insertUserWithLogs(userRow(user), logsIfCreated.map(logToRow));
-      return this.x.write(function* () {
-        if ((yield both).rows.length) return { user, created: true };
-        const existing = find ? (yield find).rows[0] : undefined;
-        if (!existing) throw new Error('user insert conflicted but no user was found');
-        return { user: toUser(existing as UserRow), created: false };
-      }, false);
+    if (this.dialect === 'postgres') {
+      // The first sign-ins of one event-loop turn share one atomic statement (users-sql.ts).
+      const created = await (this.#userInserts ??= createUsersBatch(this.db, this.x)).get({ user: userRow(user), logs: logsIfCreated.map(logToRow) });
+      if (created) return { user, created: true };
+      // ON CONFLICT waited for the winner's commit, so the read sees its row.
+      const existing = find ? (await this.x.one(find)).rows[0] : undefined;
+      if (!existing) throw new Error('user insert conflicted but no user was found');
+      return { user: toUser(existing as UserRow), created: false };
     }
     const insert = this.q.insertUser(userRow(user));
     const logs = logsIfCreated.length ? this.q.insertLogs(logsIfCreated.map(logToRow)) : undefined;
@@ -361,15 +367,20 @@ export class SqlStore extends SqlDashboard implements Store {
   }
   /** One UPDATE of the login columns: no read-modify-write, so no lock upgrade to lose (users-sql.ts). */
   async recordLogin(userId: string, at: string, ip: string) {
-    const q = this.q.recordLogin({ id: userId, at, ip });
-    await this.#single(q);
+    if (this.dialect === 'postgres') {
+      await (this.#logins ??= recordLoginBatch(this.db, this.x)).get({ id: userId, at, ip });
+      return;
+    }
+    await this.#single(this.q.recordLogin({ id: userId, at, ip }));
   }
+  #userInserts: TurnBatch<{ user: ReturnType<typeof userRow>; logs: Database['logs'][] }, true> | undefined;
+  #logins: TurnBatch<{ id: string; at: string; ip: string }, true> | undefined;
 
   // logs -------------------------------------------------------------------------------------------
   async appendLogs(logs: LogEvent[]) {
     if (!logs.length) return;
-    const q = this.q.insertLogs(logs.map(logToRow));
-    await this.#single(q);
+    // Blind inserts: group-committed with the other appends of the turn (executor.ts `append`).
+    await this.x.append([{ insert: this.q.logs, rows: logs.map(logToRow) as unknown as Record<string, unknown>[] }]);
   }
   async getLog(logId: string) {
     const row = await this.db.selectFrom('logs').select('doc').where('log_id', '=', logId).executeTakeFirst();

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { User } from '../../core/model.ts';
 import type { Executor } from './executor.ts';
 import { sql } from './kysely.ts';
-import { USER_COLUMNS } from './queries.ts';
+import { LOG_FIELDS, USER_COLUMNS } from './queries.ts';
 import { type TurnBatch, lookupByPosition } from './turn-batch.ts';
 import type { Database } from './schema.ts';
 import { p, template } from './template.ts';
@@ -54,4 +54,62 @@ export function usersByEmailBatch(db: Kysely<Database>, x: Executor): TurnBatch<
     sql`select k.i, ${sql.join(USER_COLUMNS.map((c) => sql.ref(`u.${c}`)))} from unnest(${p('connections')}::text[], ${p('emails')}::text[]) with ordinality as k(connection, email, i) join users u on u.connection = k.connection and u.email = k.email`.compile(db),
   );
   return lookupByPosition(x, (keys) => query({ connections: keys.map((k) => k.connection), emails: keys.map((k) => k.email) }), toUser);
+}
+
+type UserInsert = ReturnType<typeof userRow>;
+const USER_FIELDS = ['user_id', 'connection', 'email', 'phone_number', 'doc', 'created_at', 'logins_count', 'last_login', 'last_ip'] as const satisfies readonly (keyof UserInsert)[];
+const USER_TYPES: Partial<Record<keyof UserInsert, string>> = { created_at: 'bigint', logins_count: 'int' };
+/** An array parameter of the template, cast to its column's type for unnest. */
+const arrayParam = (name: string, type = 'text') => sql`${p(name)}::${sql.raw(type)}[]`;
+
+/**
+ * PostgreSQL: the new users of one event-loop turn (first sign-ins) and their first-login logs in
+ * ONE statement (turn-batch.ts). Data-modifying CTEs make it atomic: a caller's logs are inserted
+ * only if its user was (the insert's RETURNING, joined back to the caller's position). ON CONFLICT
+ * DO NOTHING also settles two callers of one turn signing up one email: the earlier one wins, the
+ * later one reads the winner's user, as when they race in separate statements.
+ * Log columns are all text (migrations), so the logs travel as one text array per column.
+ */
+export function createUsersBatch(db: Kysely<Database>, x: Executor): TurnBatch<{ user: UserInsert; logs: Database['logs'][] }, true> {
+  const users = sql.join(USER_FIELDS.map((f) => sql.ref(f)));
+  const logs = sql.join(LOG_FIELDS.map((f) => sql.ref(f)));
+  const query = template(
+    sql`with k as (
+        select * from unnest(${sql.join(USER_FIELDS.map((f) => arrayParam(`u.${f}`, USER_TYPES[f])))}) with ordinality as k(${users}, i)
+      ), u as (
+        insert into users (${users}) select ${users} from k order by i on conflict do nothing returning user_id
+      ), l as (
+        insert into logs (${logs})
+        select ${sql.join(LOG_FIELDS.map((f) => sql.ref(`lg.${f}`)))}
+        from unnest(${arrayParam('owner', 'int')}, ${sql.join(LOG_FIELDS.map((f) => arrayParam(`l.${f}`)))}) as lg(owner, ${logs})
+        join k on k.i = lg.owner join u on u.user_id = k.user_id
+      )
+      select k.i from k join u on u.user_id = k.user_id`.compile(db),
+  );
+  return lookupByPosition(x, (calls) => {
+    const args: Record<string, unknown[]> = { owner: [] };
+    for (const f of USER_FIELDS) args[`u.${f}`] = calls.map((c) => c.user[f]);
+    for (const f of LOG_FIELDS) args[`l.${f}`] = [];
+    calls.forEach((c, n) => {
+      for (const row of c.logs) {
+        args.owner!.push(n + 1);
+        for (const f of LOG_FIELDS) args[`l.${f}`]!.push(row[f]);
+      }
+    });
+    return query(args);
+  }, () => true as const);
+}
+
+/**
+ * PostgreSQL: one turn's logins in one UPDATE (turn-batch.ts), each the same change as `recordLogin`'s
+ * single statement. A user logging in twice in one turn is counted in two statements (`distinct`):
+ * one UPDATE changes a row once.
+ */
+export function recordLoginBatch(db: Kysely<Database>, x: Executor): TurnBatch<{ id: string; at: string; ip: string }, true> {
+  const query = template<'ids' | 'ats' | 'ips'>(
+    sql`update users u set logins_count = u.logins_count + 1, last_login = k.at, last_ip = k.ip
+      from unnest(${p('ids')}::text[], ${p('ats')}::text[], ${p('ips')}::text[]) with ordinality as k(id, at, ip, i)
+      where u.user_id = k.id returning k.i`.compile(db),
+  );
+  return lookupByPosition(x, (logins) => query({ ids: logins.map((l) => l.id), ats: logins.map((l) => l.at), ips: logins.map((l) => l.ip) }), () => true as const, { distinct: (l) => l.id });
 }

@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
-import { PG_ADMIN, backendMatrix, freshDatabase } from '../helpers/backends.ts';
+import { backendMatrix } from '../helpers/backends.ts';
 import { MGMT } from '../helpers/boot.ts';
 import { management, passwordlessClient, startCode } from '../helpers/instances.ts';
-import { type ServerProcess, startServerProcess } from '../helpers/server-process.ts';
-import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.ts';
-
-/** What a driver says; none of it may reach a response. */
-const DRIVER_TEXT = /terminating connection|administrator command|Connection terminated|not currently accepting|ECONNREFUSED|57P01|DatabaseError/i;
+import { DRIVER_TEXT, getToken, health, outageRig, tokenBody, until } from '../helpers/outage.ts';
 
 /**
  * Issue 11: PostgreSQL terminates Sesame's connections (pg_terminate_backend, as a failover or a
@@ -166,58 +161,4 @@ for (const { skip } of pgMatrix) {
       assert.equal(srv.exitCode(), undefined);
     });
   });
-}
-
-interface Rig {
-  srv: ServerProcess;
-  /** A superuser connection, to refuse and terminate the server's connections. */
-  admin: pg.Client;
-  /** The server's database. */
-  name: string;
-  /** The server's SMTP server: every start answered 200 must arrive here. */
-  sink: SmtpSink;
-}
-
-/** In a describe: `sesame start` in a process of its own on a fresh PostgreSQL database, with `env`. */
-function outageRig(env: Record<string, string>): Rig {
-  const rig = {} as Rig;
-  let db: Awaited<ReturnType<typeof freshDatabase>> | undefined;
-  before(async () => {
-    db = await freshDatabase('postgres');
-    rig.name = new URL(db.url).pathname.slice(1);
-    rig.sink = await startSmtpSink();
-    rig.srv = await startServerProcess({ SESAME_DATABASE_URL: db.url, SESAME_SECRET: 'test-secret-0123456789abcdefghijklmnopqrstuvwxyz', SESAME_SMTP_URL: rig.sink.url, ...env }, 120_000);
-    rig.admin = new pg.Client({ connectionString: PG_ADMIN });
-    await rig.admin.connect();
-  });
-  after(async () => {
-    await rig.admin?.query(`ALTER DATABASE ${rig.name} ALLOW_CONNECTIONS true`).catch(() => {});
-    await rig.admin?.end();
-    await rig.srv?.stop();
-    await rig.sink?.close();
-    await db?.drop();
-  });
-  return rig;
-}
-
-const tokenBody = (base: string) => JSON.stringify({ grant_type: 'client_credentials', ...MGMT, audience: `${base.replace('127.0.0.1', 'localhost')}/api/v2/` });
-
-async function getToken(base: string): Promise<string> {
-  const res = await fetch(`${base}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: tokenBody(base) });
-  const json = (await res.json()) as { access_token?: string };
-  assert.ok(json.access_token, JSON.stringify(json));
-  return json.access_token;
-}
-
-async function health(base: string): Promise<number> {
-  // A refused connection is a dead process: 0, which no wait accepts.
-  return (await fetch(`${base}/health`).catch(() => ({ status: 0 }))).status;
-}
-
-async function until(cond: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
 }

@@ -30,7 +30,7 @@ function pgUnavailable(): Promise<string | null> {
  * SESAME_TEST_BACKENDS=sqlite narrows the matrix.
  */
 export async function backendMatrix(): Promise<{ backend: Backend; skip: string | false }[]> {
-  const wanted = (process.env.SESAME_TEST_BACKENDS ?? 'sqlite,postgres').split(',') as Backend[];
+  const wanted = wantedBackends();
   const out: { backend: Backend; skip: string | false }[] = [];
   if (wanted.includes('sqlite')) out.push({ backend: 'sqlite', skip: false });
   if (wanted.includes('postgres')) {
@@ -41,6 +41,9 @@ export async function backendMatrix(): Promise<{ backend: Backend; skip: string 
   }
   return out;
 }
+
+/** The backends SESAME_TEST_BACKENDS asks for (both by default). */
+export const wantedBackends = (): Backend[] => (process.env.SESAME_TEST_BACKENDS ?? 'sqlite,postgres').split(',') as Backend[];
 
 /** A fresh, empty database URL for one server; `drop` removes it. */
 export async function freshDatabase(backend: Backend): Promise<{ url: string; drop(): Promise<void> }> {

@@ -65,6 +65,8 @@ export class MailWorker implements MailDelivery {
   #sleeper: { wakeable: boolean; end: () => void } | undefined;
   /** Earliest retry this worker scheduled: it sleeps no longer than that. */
   #nextRetryAt = Infinity;
+  /** Sends whose mark failed (#markSent): recorded again before the next claim. */
+  #unmarked: { ids: number[]; devMode: boolean }[] = [];
   /** An outbox that cannot be read poll after poll (an outage) is logged when it starts and ends. */
   readonly #outage: OutageLog;
   #markReady: () => void = () => {};
@@ -115,6 +117,9 @@ export class MailWorker implements MailDelivery {
     clearTimeout(timer);
     clearInterval(this.#beating);
     this.#transports.close();
+    await this.#markUnmarked().catch((err: unknown) => {
+      this.#log.error({ outbox_ids: this.#unmarked.flatMap((u) => u.ids), err: message(err) }, 'mail worker: sent messages could not be recorded; they will be sent again once their claims run out');
+    });
     // Every row this run held is marked by now; without its row, nothing waits on this worker.
     await this.#store.retireWorker(this.#owner, this.#now()).catch(() => {});
   }
@@ -173,6 +178,7 @@ export class MailWorker implements MailDelivery {
     } finally {
       this.#markReady();
     }
+    await this.#markUnmarked();
     const now = this.#now();
     if (now >= this.#nextRetryAt) this.#nextRetryAt = Infinity;
     // A claim hands out rows only while this worker's beat is fresh enough to send them.
@@ -202,9 +208,11 @@ export class MailWorker implements MailDelivery {
 
   /**
    * Successes are recorded together, one write per batch instead of one per mail: on SQLite each
-   * write takes the database lock the HTTP thread needs. At-least-once delivery, on purpose: if the
-   * process dies (or this write fails) between the sends and the mark, the leases run out and those
-   * messages are claimed and sent once more, which beats losing a sign-in code.
+   * write takes the database lock the HTTP thread needs. A write that fails (the database restarting
+   * under a batch) is kept and made again before the next claim, and at stop: the rows stay leased
+   * to this worker meanwhile, so a blip no longer sends them twice a minute later. At-least-once
+   * delivery remains, on purpose, for a process that dies between the sends and the mark: the
+   * leases run out and those messages are sent once more, which beats losing a sign-in code.
    */
   async #markSent(ids: number[], devMode: boolean): Promise<void> {
     if (ids.length === 0) return;
@@ -212,7 +220,18 @@ export class MailWorker implements MailDelivery {
       // Development console: the message is kept for the dashboard's dev outbox (issue 12).
       await this.#store.markSentMany(ids, devMode);
     } catch (err) {
-      this.#log.error({ outbox_ids: ids, err: message(err) }, 'mail worker: recording sent messages failed; they will be sent again');
+      this.#unmarked.push({ ids, devMode });
+      this.#log.warn({ outbox_ids: ids, err: message(err) }, 'mail worker: recording sent messages failed; recording them again before the next claim');
+    }
+  }
+
+  /** Records the sends of earlier batches whose mark failed; throws (ending the cycle) while the store still fails. */
+  async #markUnmarked(): Promise<void> {
+    while (this.#unmarked.length) {
+      const { ids, devMode } = this.#unmarked[0]!;
+      await this.#store.markSentMany(ids, devMode);
+      this.#unmarked.shift();
+      this.#log.info({ outbox_ids: ids }, 'mail worker: sent messages recorded on a later try');
     }
   }
 

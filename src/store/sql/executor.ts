@@ -1,4 +1,5 @@
 import type { CompiledQuery } from 'kysely';
+import type { ArrayInsert } from './array-insert.ts';
 import type { CachedSqlite } from './stmt-cache.ts';
 
 /** What one statement gave back: its rows (SELECT, RETURNING) and how many rows it changed. */
@@ -21,6 +22,8 @@ export type Op<T> = () => Generator<CompiledQuery, T, Result>;
 export interface RowsInsert {
   (rows: Record<string, unknown>[]): CompiledQuery;
   key?: (row: Record<string, unknown>) => string;
+  /** PostgreSQL: the same INSERT over one array per field (array-insert.ts). */
+  arrays?: ArrayInsert;
 }
 
 /** Rows for one table. */

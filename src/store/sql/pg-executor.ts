@@ -21,8 +21,9 @@ interface Pending {
  * - hot statements (templates, template.ts) are named prepared statements: parsed and planned once
  *   per connection instead of on every call, which was much of PostgreSQL's CPU per request;
  * - `append` group-commits like the SQLite executor: the rows of every caller waiting at the next
- *   event-loop turn go into ONE transaction, one multi-row INSERT per table, and each caller is
- *   answered after that COMMIT. Two batches may commit at once. If a batch fails, each caller's rows
+ *   event-loop turn go into ONE statement (an INSERT over arrays per table, as data-modifying CTEs:
+ *   array-insert.ts) or, for tables without an array form, one transaction of multi-row INSERTs,
+ *   and each caller is answered after that commit. Two batches may commit at once. If a batch fails, each caller's rows
  *   are retried in a transaction of their own, so one bad row never fails its neighbours.
  */
 export class PgExecutor implements Executor {
@@ -33,8 +34,12 @@ export class PgExecutor implements Executor {
   #scheduled = false;
   #idle: (() => void)[] = [];
 
-  constructor(pool: Pool) {
+  /** One statement for a batch's rows of every table, when each has an array form (array-insert.ts). */
+  readonly #combine: (tables: Rows[]) => CompiledQuery | undefined;
+
+  constructor(pool: Pool, combine: (tables: Rows[]) => CompiledQuery | undefined = () => undefined) {
     this.#pool = pool;
+    this.#combine = combine;
   }
 
   async one(q: CompiledQuery): Promise<Result> {
@@ -96,7 +101,7 @@ export class PgExecutor implements Executor {
         else byTable.set(part.insert, [...part.rows]);
       }
     }
-    const statements: CompiledQuery[] = [];
+    const tables: Rows[] = [];
     for (const [insert, all] of byTable) {
       let rows = all;
       if (insert.key) {
@@ -106,6 +111,16 @@ export class PgExecutor implements Executor {
         const last = new Map(rows.map((r) => [insert.key!(r), r]));
         rows = [...last.keys()].sort().map((k) => last.get(k)!);
       }
+      tables.push({ insert, rows });
+    }
+    // One statement is atomic on its own: no BEGIN and COMMIT round trips.
+    const combined = this.#combine(tables);
+    if (combined) {
+      await this.#pool.query(this.#config(combined));
+      return;
+    }
+    const statements: CompiledQuery[] = [];
+    for (const { insert, rows } of tables) {
       for (let i = 0; i < rows.length; i += CHUNK) statements.push(insert(rows.slice(i, i + CHUNK)));
     }
     return this.#transaction(async (client) => {

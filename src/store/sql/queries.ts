@@ -6,6 +6,7 @@ import type { Database } from './schema.ts';
 import type { RowsInsert } from './executor.ts';
 import { REF_CHANNEL } from './pg-listen.ts';
 import { p, template } from './template.ts';
+import { unnestFrom, withArrays } from './array-insert.ts';
 
 const CODE_KEY = ['connection_id', 'identifier', 'client_id'] as const;
 export const LOG_FIELDS = Object.keys(logToRow({} as LogEvent)) as (keyof Database['logs'])[];
@@ -19,7 +20,10 @@ export function hotQueries(db: Kysely<Database>, dialect: 'sqlite' | 'postgres')
   const byKey = <Q extends { where: (...a: any[]) => Q }>(q: Q): Q =>
     CODE_KEY.reduce((acc, col) => acc.where(col, '=', p(col)), q);
   const t = template;
-  const logs = rowsInsert(LOG_FIELDS, (values) => db.insertInto('logs').values(values as unknown as Database['logs'][]).compile());
+  const logs = withArrays(rowsInsert(LOG_FIELDS, (values) => db.insertInto('logs').values(values as unknown as Database['logs'][]).compile()), {
+    name: 'logs', fields: LOG_FIELDS,
+    sql: sql`insert into logs (${sql.join(LOG_FIELDS.map((f) => sql.ref(f)))}) select * ${unnestFrom('logs', LOG_FIELDS)}`,
+  });
   return {
     version: t(db.selectFrom('ref_version').select('version').where('id', '=', 1).compile()),
     /** PostgreSQL also NOTIFYs the new version, delivered when the transaction commits (ref-cache.ts). */
@@ -38,7 +42,7 @@ export function hotQueries(db: Kysely<Database>, dialect: 'sqlite' | 'postgres')
     ),
 
     /** Issue codes: a new code replaces the previous one of its (connection, identifier, client). */
-    codes: rowsInsert(
+    codes: withArrays(rowsInsert(
       CODE_FIELDS,
       (values) =>
         db
@@ -51,7 +55,11 @@ export function hotQueries(db: Kysely<Database>, dialect: 'sqlite' | 'postgres')
           )
           .compile(),
       (r) => `${r.connection_id}\0${r.identifier}\0${r.client_id}`,
-    ),
+    ), {
+      name: 'codes', fields: CODE_FIELDS,
+      sql: sql`insert into otp_codes (${sql.join(CODE_FIELDS.map((f) => sql.ref(f)))}, attempts) select *, 0 ${unnestFrom('codes', CODE_FIELDS, { expires_at: 'bigint', created_at: 'bigint' })}
+        on conflict (${sql.join(CODE_KEY.map((f) => sql.ref(f)))}) do update set code_hash = excluded.code_hash, expires_at = excluded.expires_at, attempts = 0, params = excluded.params, created_at = excluded.created_at`,
+    }),
     takeAttempt: t(byKey(db.updateTable('otp_codes').set((eb) => ({ attempts: eb('attempts', '+', 1) }))).where('attempts', '<', p<number>('max')).returningAll().compile()),
     codeExists: t(byKey(db.selectFrom('otp_codes').select('attempts')).compile()),
     consumeCode: t(byKey(db.deleteFrom('otp_codes')).where('code_hash', '=', p('code_hash')).compile()),
@@ -72,12 +80,16 @@ export function hotQueries(db: Kysely<Database>, dialect: 'sqlite' | 'postgres')
     ),
 
     /** Queue messages: rows of { channel, recipient, payload, meta, now }. */
-    outbox: rowsInsert(['channel', 'recipient', 'payload', 'meta', 'now'], (values) =>
+    outbox: withArrays(rowsInsert(OUTBOX_FIELDS, (values) =>
       db
         .insertInto('outbox')
         .values(values.map((v) => ({ channel: v.channel as string, recipient: v.recipient as string, payload: v.payload as string, meta: v.meta as string, status: 'pending', attempts: 0, next_attempt_at: v.now as number, leased_until: 0, last_error: null, created_at: v.now as number, sent_at: null })))
         .compile(),
-    ),
+    ), {
+      name: 'outbox', fields: OUTBOX_FIELDS,
+      sql: sql`insert into outbox (channel, recipient, payload, meta, status, attempts, next_attempt_at, leased_until, last_error, created_at, sent_at)
+        select channel, recipient, payload, meta, 'pending', 0, now, 0, null, now, null ${unnestFrom('outbox', OUTBOX_FIELDS, { now: 'bigint' })}`,
+    }),
     markSent: t<'id' | 'now'>(db.updateTable('outbox').set({ status: 'sent', sent_at: p<number>('now'), payload: '', leased_until: 0 }).where('id', '=', p<number>('id')).compile()),
 
     logs,
@@ -104,6 +116,7 @@ export function hotQueries(db: Kysely<Database>, dialect: 'sqlite' | 'postgres')
 export type HotQueries = ReturnType<typeof hotQueries>;
 
 
+const OUTBOX_FIELDS = ['channel', 'recipient', 'payload', 'meta', 'now'] as const;
 const CODE_FIELDS = ['connection_id', 'identifier', 'client_id', 'code_hash', 'expires_at', 'params', 'created_at'] as const;
 
 /**

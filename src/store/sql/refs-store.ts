@@ -4,6 +4,7 @@ import type { Client, Connection, TenantSettings } from '../../core/model.ts';
 import type { ClientGrant, ListOptions, Page } from '../types.ts';
 import type { Pool } from 'pg';
 import { type Executor, type Op, SqliteExecutor } from './executor.ts';
+import { arrayAppender } from './array-insert.ts';
 import { PgExecutor } from './pg-executor.ts';
 import { type RefListener, listenRefVersion } from './pg-listen.ts';
 import { type HotQueries, hotQueries } from './queries.ts';
@@ -57,7 +58,7 @@ export abstract class SqlRefs {
     this.db = db;
     this.dialect = dialect;
     if (driver.sqlite) this.x = new SqliteExecutor(driver.sqlite);
-    else if (driver.pgPool) this.x = new PgExecutor(driver.pgPool);
+    else if (driver.pgPool) this.x = new PgExecutor(driver.pgPool, arrayAppender(db));
     else throw new Error(`no driver handle for the ${dialect} store`);
     this.q = hotQueries(db, dialect);
     const version = this.q.version({});

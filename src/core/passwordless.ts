@@ -75,7 +75,13 @@ export async function startPasswordless(s: Services, engine: TemplateEngine, inp
   // Issue 4 §4: a blocked user is sent nothing, and the answer is the usual 200 so the endpoint does
   // not reveal who is blocked. One indexed read on (connection, email), only once the request is
   // valid; the `f` log ("Failed Login", description "user is blocked") says why nothing was sent.
-  const existing = await s.store.findUserByEmail(conn.name, identifier);
+  // Issue 10 §2: codes per identifier from any IP; a refused start sends nothing (429). Reserved at
+  // the same time as the lookup, for blocked users too: one round trip less per start (issue 13),
+  // and a blocked user's starts meet the same cap as anyone's, so a 429 tells nothing either.
+  const [existing] = await Promise.all([
+    s.store.findUserByEmail(conn.name, identifier),
+    reserveIdentifierStart(s, client, conn, identifier, ctx, now),
+  ]);
   if (existing?.blocked) {
     // The call itself may still be non-compliant: its depnote is written all the same.
     await s.store.appendLogs([...(decision.depnote ? [decision.depnote] : []), makeLog('f', ctx, {
@@ -87,8 +93,6 @@ export async function startPasswordless(s: Services, engine: TemplateEngine, inp
     }, now)]);
     return { _id: transactionId };
   }
-  // Issue 10 §2: codes per identifier from any IP; a refused start sends nothing (429).
-  await reserveIdentifierStart(s, client, conn, identifier, ctx, now);
   const key = { connection_id: conn.id, identifier, client_id: client.client_id };
   const params = rememberedParams(input.authParams);
   if (input.transaction) params.tx = artifactId(s, 'transaction', input.transaction);

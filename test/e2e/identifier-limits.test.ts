@@ -99,6 +99,19 @@ for (const { backend, skip } of await backendMatrix()) {
       }
     });
 
+    it('a blocked user\'s starts meet the same cap, so neither the 200 nor the 429 tells a block apart', async () => {
+      const email = uniqueEmail('cap-blocked');
+      const user = await mgmt(ctx.server, 'POST', '/users', { connection: 'email', email, email_verified: true });
+      await mgmt(ctx.server, 'PATCH', `/users/${encodeURIComponent(user.user_id)}`, { blocked: true });
+      for (let i = 0; i < PER_HOUR; i++) assert.equal((await start(email)).status, 200);
+      const capped = await start(email);
+      assert.deepEqual({ status: capped.status, body: capped.json() }, { status: 429, body: { error: 'too_many_requests', error_description: TOO_MANY_STARTS } });
+      assert.equal((await logsOf('cs', email)).length, 0, 'a blocked user is sent nothing');
+      assert.equal((await logsOf('f', email)).length, PER_HOUR);
+      assert.equal((await logsOf('limit_mu', email)).length, 1);
+      await unblock(email);
+    });
+
     it('failures from many IPs put the identifier in back-off: 60 s, then 120 s waits; the code is not spent while waiting; a success starts over', async () => {
       const email = uniqueEmail('backoff');
       try {

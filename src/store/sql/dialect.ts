@@ -23,6 +23,10 @@ export interface OpenedDb {
 export interface DbOptions {
   /** Where driver errors outside any query go (an idle PostgreSQL connection that was terminated). */
   onBackgroundError?: (err: Error) => void;
+  /** PostgreSQL: connections for queries (default 10), besides the one kept LISTENing. */
+  queryConnections?: number;
+  /** PostgreSQL: `application_name`, so that pg_stat_activity tells Sesame's pools apart. */
+  applicationName?: string;
 }
 
 /** How long a request waits for a PostgreSQL connection before it is a 503 (db-errors.ts). */
@@ -65,9 +69,9 @@ export async function openDatabase(url: string, opts: DbOptions = {}): Promise<O
   pg.types.setTypeParser(20, (v: string) => Number(v));
   // Without a connect timeout a request waits forever for a database that is down; with it, the
   // wait ends in an error that db-errors.ts classifies as unavailable (503).
-  // Ten connections for queries, plus the one the store keeps LISTENing for reference-data changes
-  // (pg-listen.ts).
-  const pool = new pg.Pool({ connectionString: url, max: 11, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS });
+  // Ten connections for queries (by default), plus the one the store keeps LISTENing for
+  // reference-data changes (pg-listen.ts).
+  const pool = new pg.Pool({ connectionString: url, max: (opts.queryConnections ?? 10) + 1, application_name: opts.applicationName ?? 'sesame', connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS });
   // An idle client whose connection the server ends (pg_terminate_backend, a restart, a failover)
   // emits 'error' on the pool; unheard, that event would end the process. The pool has already
   // dropped the client and opens a fresh one on demand: log it and carry on (issue 11).

@@ -203,8 +203,11 @@ for (const { backend, skip } of await backendMatrix()) {
 
     it('email provider: one configured through the API (SendGrid) is shown as such, and saving keeps it and its key', async () => {
       await api('PATCH', '/emails/provider', { name: 'sendgrid', enabled: true, default_from_address: 'login@acme.example', credentials: sendgrid.credentials });
-      // Away and back: the page loads the provider afresh (the previous test left it open).
+      // Away and back: the page loads the provider afresh (the previous test left it open). The
+      // router renders navigations as transitions: two pushed back to back can be rendered as one,
+      // leaving the email page mounted with the previous test's provider. The tenant tab must show first.
       await go(page, 'settings/tenant');
+      await page.getByRole('heading', { level: 2, name: 'Tenant', exact: true }).waitFor({ timeout: WAIT });
       await go(page, 'settings/email');
       const chooser = page.getByLabel('Provider', { exact: true });
       await chooser.waitFor({ timeout: WAIT });

@@ -18,9 +18,12 @@ export interface ArrayInsert {
   sql: RawBuilder<unknown>;
 }
 
+/** A template's array parameter, cast to its column's type for unnest. */
+export const arrayParam = (name: string, type = 'text'): RawBuilder<unknown> => sql`${p(name)}::${sql.raw(type)}[]`;
+
 /** `from unnest($n::type[], …) as r(field, …)`: each field's array cast to its column type (text unless named). */
 export function unnestFrom(name: string, fields: readonly string[], types: Record<string, string> = {}): RawBuilder<unknown> {
-  const arrays = fields.map((f) => sql`${p(`${name}.${f}`)}::${sql.raw(types[f] ?? 'text')}[]`);
+  const arrays = fields.map((f) => arrayParam(`${name}.${f}`, types[f]));
   return sql`from unnest(${sql.join(arrays)}) as r(${sql.join(fields.map((f) => sql.ref(f)))})`;
 }
 

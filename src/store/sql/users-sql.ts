@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { User } from '../../core/model.ts';
+import { arrayParam } from './array-insert.ts';
 import type { Executor } from './executor.ts';
 import { sql } from './kysely.ts';
 import { LOG_FIELDS, USER_COLUMNS } from './queries.ts';
@@ -59,8 +60,6 @@ export function usersByEmailBatch(db: Kysely<Database>, x: Executor): TurnBatch<
 type UserInsert = ReturnType<typeof userRow>;
 const USER_FIELDS = ['user_id', 'connection', 'email', 'phone_number', 'doc', 'created_at', 'logins_count', 'last_login', 'last_ip'] as const satisfies readonly (keyof UserInsert)[];
 const USER_TYPES: Partial<Record<keyof UserInsert, string>> = { created_at: 'bigint', logins_count: 'int' };
-/** An array parameter of the template, cast to its column's type for unnest. */
-const arrayParam = (name: string, type = 'text') => sql`${p(name)}::${sql.raw(type)}[]`;
 
 /**
  * PostgreSQL: the new users of one event-loop turn (first sign-ins) and their first-login logs in

@@ -50,7 +50,12 @@ export function registerManagementRoutes(app: FastifyInstance, s: Services): voi
     async (api) => {
       api.setValidatorCompiler(compileValidator);
       api.setSchemaErrorFormatter(formatSchemaErrors);
-      api.addHook('onResponse', (req, reply) => auditWrite(s, req, reply));
+      // onSend, not onResponse: the audit log is written before the caller hears of the change,
+      // so a GET /logs that follows the write finds it (an onResponse write raced such reads).
+      api.addHook('onSend', async (req, reply, payload) => {
+        await auditWrite(s, req, reply);
+        return payload;
+      });
       registerClients(api, s);
       registerClientGrants(api, s);
       registerResourceServers(api, s);

@@ -22,7 +22,7 @@ const DURATIONS = new URL('../test/durations.json', import.meta.url);
 
 /**
  * Files at once: two per core. A file's process spends much of its time waiting (on its servers,
- * Chromium, PostgreSQL, deploy-cli's self-imposed pace, timers). On the 2-core CI machine, full runs
+ * Chromium, PostgreSQL, timers). On the 2-core CI machine, full runs
  * took 654 s with 3 at a time by name, 613 s with 3 longest first, and 541 s with 4 longest first.
  */
 const concurrency = Number(process.env.SESAME_TEST_CONCURRENCY) || availableParallelism() * 2;

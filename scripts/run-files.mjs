@@ -1,5 +1,6 @@
-// The test runner behind scripts/test.mjs, started by it with `--import tsx` (each file's process
-// inherits that). It is `node --test` through node:test's run(), for one reason: the CLI sorts the
+// The test runner behind scripts/test.mjs, started by it on the compiled copy of the tests
+// (scripts/build-tests.mjs) with `--enable-source-maps`, which each file's process inherits, so
+// stack traces name the TypeScript sources. It is `node --test` through node:test's run(), for one reason: the CLI sorts the
 // files by name, and this runner starts them longest first.
 //
 // Why the order matters: files run a few at a time, each in its own process, and the run ends when
@@ -15,10 +16,13 @@ import { availableParallelism } from 'node:os';
 import { PassThrough, Readable } from 'node:stream';
 import { run } from 'node:test';
 import { spec, tap } from 'node:test/reporters';
+import { sourceOf } from './build-tests.mjs';
 import summaryReporter from './summary-reporter.mjs';
 
 const [summaryFile, durationsOut, ...files] = process.argv.slice(2);
 const DURATIONS = new URL('../test/durations.json', import.meta.url);
+/** The compiled copy the files come from (set by scripts/test.mjs). */
+const BUILD = process.env.SESAME_TEST_BUILD;
 
 /**
  * Files at once: two per core. A file's process spends much of its time waiting (on its servers,
@@ -35,7 +39,7 @@ try {
 }
 const seconds = Object.values(known).sort((a, b) => a - b);
 const median = seconds.length ? seconds[Math.floor(seconds.length / 2)] : 0;
-const expected = (f) => known[f] ?? median;
+const expected = (f) => known[sourceOf(f, BUILD)] ?? median;
 const ordered = [...files].sort((a, b) => expected(b) - expected(a) || a.localeCompare(b));
 
 const events = run({ files: ordered, concurrency, timeout: 300_000 });
@@ -65,9 +69,8 @@ const summary = Readable.from(summaryReporter(counted)).pipe(createWriteStream(s
 
 if (durationsOut) {
   summary.on('finish', () => {
-    const root = new URL('..', import.meta.url).pathname;
     // Merged over the record, so a run of a few files updates only theirs.
-    const measured = [...wall].map(([file, ms]) => [file.startsWith(root) ? file.slice(root.length) : file, Math.round(ms / 100) / 10]);
+    const measured = [...wall].map(([file, ms]) => [sourceOf(file, BUILD), Math.round(ms / 100) / 10]);
     const out = Object.fromEntries(Object.entries({ ...known, ...Object.fromEntries(measured) }).sort((a, b) => a[0].localeCompare(b[0])));
     writeFileSync(durationsOut, `${JSON.stringify(out, null, 1)}\n`);
   });

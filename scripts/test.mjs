@@ -13,6 +13,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildTests, compiled } from './build-tests.mjs';
 
 const dirs = (process.env.SESAME_TEST_DIRS ?? 'test/unit,test/e2e,test/compat,test/browser').split(',');
 const files = dirs.flatMap((d) => {
@@ -31,11 +32,30 @@ if (selected.length === 0) {
 }
 
 const tmp = mkdtempSync(join(tmpdir(), 'sesame-test-'));
+
+// The files run compiled (scripts/build-tests.mjs): a few seconds of tsc spare every test process
+// tsx's loader hooks. `node --import tsx --test <file>` still runs one file from its sources. A run
+// started by a test (test-summary runs this script on fixtures) reuses its parent's copy, which
+// holds the fixtures too, instead of compiling everything again.
+const build = process.env.SESAME_TEST_BUILD || join(tmp, 'build');
+if (!process.env.SESAME_TEST_BUILD) {
+  try {
+    buildTests(build);
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    console.error(err.message);
+    console.log('tests: 0 passed, 1 failed, 0 skipped (0s) — the tests did not compile');
+    process.exit(1);
+  }
+}
 const summaryFile = join(tmp, 'summary.json');
 const durations = flags.includes('--durations') ? fileURLToPath(new URL('../test/durations.json', import.meta.url)) : '';
 const runner = fileURLToPath(new URL('./run-files.mjs', import.meta.url));
 const started = Date.now();
-const r = spawnSync(process.execPath, ['--import', 'tsx', runner, summaryFile, durations, ...selected], { stdio: 'inherit' });
+const r = spawnSync(process.execPath, ['--enable-source-maps', runner, summaryFile, durations, ...selected.map((f) => compiled(f, build))], {
+  stdio: 'inherit',
+  env: { ...process.env, SESAME_TEST_BUILD: build },
+});
 const elapsed = formatDuration(Date.now() - started);
 
 let totals;

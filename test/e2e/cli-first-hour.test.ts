@@ -3,19 +3,19 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { main } from '../../src/cli.ts';
 import type { CommandIO } from '../../src/commands/types.ts';
+import { REPO, SESAME_CLI } from '../helpers/paths.ts';
 
 const DASHBOARD_INDEX = new URL('../../admin/dist/index.html', import.meta.url);
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const ENTRY = ['--import', import.meta.resolve('tsx'), join(ROOT, 'src/main.ts')];
-const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+const ENTRY = SESAME_CLI;
+const VERSION = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
 
 /** The CLI in-process with captured output: for what must answer before anything is opened. */
 async function inProcess(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { SESAME_CLI } from '../helpers/paths.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 // tsx is resolved from the repository, since the CLI runs in an empty temporary directory.
-const ENTRY = ['--import', import.meta.resolve('tsx'), join(ROOT, 'src/main.ts')];
+const ENTRY = SESAME_CLI;
 
 interface Running {
   child: ChildProcess;

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { backendMatrix } from '../helpers/backends.ts';
 import { MGMT, type TestServer, bootServer } from '../helpers/boot.ts';
 import { mgmt } from '../helpers/management.ts';
+import { SESAME_CLI } from '../helpers/paths.ts';
 
 const FLAG = 'enforce_client_authentication_on_passwordless_start';
 /**
@@ -28,7 +29,7 @@ type Run = { code: number | null; output: string; prompted: boolean };
  */
 function cli(args: string[], env: Record<string, string>, opts: { tty: boolean; answer?: string }): Promise<Run> {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SESAME_')));
-  const argv = [process.execPath, '--import', 'tsx', 'src/main.ts', ...args];
+  const argv = [process.execPath, ...SESAME_CLI, ...args];
   const child = opts.tty
     ? spawn('script', ['-qec', argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' '), '/dev/null'], { env: { ...clean, ...env, TERM: 'dumb' } })
     : spawn(argv[0]!, argv.slice(1), { env: { ...clean, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });

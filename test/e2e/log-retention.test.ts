@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Writable } from 'node:stream';
 import { main } from '../../src/cli.ts';
@@ -13,10 +13,10 @@ import { openStore } from '../../src/store/index.ts';
 import type { Store } from '../../src/store/types.ts';
 import { backendMatrix, freshDatabase } from '../helpers/backends.ts';
 import { type TestServer, bootServer } from '../helpers/boot.ts';
+import { SESAME_CLI } from '../helpers/paths.ts';
 
 const DAY = 86_400_000;
-const ROOT = resolve(import.meta.dirname, '../..');
-const ENTRY = ['--import', import.meta.resolve('tsx'), join(ROOT, 'src/main.ts')];
+const ENTRY = SESAME_CLI;
 const dirs: string[] = [];
 const tmp = () => {
   const d = mkdtempSync(join(tmpdir(), 'sesame-retention-'));

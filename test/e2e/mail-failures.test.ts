@@ -151,7 +151,7 @@ describe('mail thread failures', () => {
     thread.start();
     t.after(() => thread.stop());
     const restarts = () => lines.filter((l) => l.includes('mail thread stopped unexpectedly')).map((l) => JSON.parse(l) as { restart_in_ms: number; err?: { message: string } });
-    // Generous: each start loads the thread's modules through tsx, slow on a busy machine.
+    // Generous: each start loads the thread's modules, slow on a busy machine (slower through tsx).
     await until(() => restarts().length >= 2, 'two failed starts', 60_000);
     const [first, second] = restarts();
     assert.equal(first!.restart_in_ms, 1000);

@@ -116,7 +116,7 @@ describe('mail thread', () => {
     t.after(() => thread.stop());
     const code = await enqueue(db.store, 'thread@example.com');
     thread.wake();
-    // Generous: the thread first loads its modules (through tsx here) and opens its own connection.
+    // Generous: the thread first loads its modules (through tsx, run from sources) and opens its own connection.
     const m = await sink.waitFor((x) => x.to === 'thread@example.com', 15_000);
     assert.equal(extractCode(m), code);
     await until(async () => (await db.store.countOutbox('sent')) === 1, 'the thread to mark the row sent');

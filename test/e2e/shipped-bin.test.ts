@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { REPO } from '../helpers/paths.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const BIN = join(ROOT, 'bin/sesame.js');
+const BIN = join(REPO, 'bin/sesame.js');
 
 /** Every src/**.ts file whose dist/**.js is missing or older: dist/ must be rebuilt. */
 function staleOutputs(): string[] {
@@ -16,20 +16,21 @@ function staleOutputs(): string[] {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) walk(path);
       else if (entry.name.endsWith('.ts')) {
-        const out = join(ROOT, 'dist', relative(join(ROOT, 'src'), path)).replace(/\.ts$/, '.js');
-        if (!existsSync(out) || statSync(out).mtimeMs < statSync(path).mtimeMs) stale.push(relative(ROOT, path));
+        const out = join(REPO, 'dist', relative(join(REPO, 'src'), path)).replace(/\.ts$/, '.js');
+        if (!existsSync(out) || statSync(out).mtimeMs < statSync(path).mtimeMs) stale.push(relative(REPO, path));
       }
     }
   };
-  walk(join(ROOT, 'src'));
+  walk(join(REPO, 'src'));
   return stale;
 }
 
 /**
  * What `npm install -g` or `npx sesame` runs is bin/sesame.js → dist/, compiled by tsc
- * (`npm run build`, which npm ci's `prepare` step runs): every other CLI test runs src/ through
- * tsx, so a module that only works under tsx (a `.ts` path left in a worker or an import) would
- * ship broken. dist/ is rebuilt here when it is missing or older than src/.
+ * (`npm run build`, which npm ci's `prepare` step runs): every other CLI test runs src/ as the
+ * tests' own compiled copy (scripts/build-tests.mjs) or through tsx, so a module that only works there (a
+ * `.ts` path left in a worker or an import, a file tsconfig.build.json leaves out) would ship
+ * broken. dist/ is rebuilt here when it is missing or older than src/.
  */
 describe('the shipped bin/sesame.js (dist/)', () => {
   const dirs: string[] = [];
@@ -38,8 +39,8 @@ describe('the shipped bin/sesame.js (dist/)', () => {
   before(() => {
     const stale = staleOutputs();
     if (stale.length === 0) return;
-    const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
-    const r = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, encoding: 'utf8' });
+    const tsc = join(REPO, 'node_modules/typescript/bin/tsc');
+    const r = spawnSync(process.execPath, [tsc, '-p', join(REPO, 'tsconfig.build.json')], { cwd: REPO, encoding: 'utf8' });
     assert.equal(r.status, 0, `dist/ is stale (${stale.slice(0, 3).join(', ')}…) and \`npm run build\` failed:\n${r.stdout}${r.stderr}`);
     assert.deepEqual(staleOutputs(), [], 'dist/ is still stale after `npm run build`');
   });

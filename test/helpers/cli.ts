@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { SESAME_CLI } from './paths.ts';
 
 export type Run = { code: number; stdout: string; stderr: string };
 
@@ -10,7 +11,7 @@ export type Run = { code: number; stdout: string; stderr: string };
 export async function cli(args: string[], env: Record<string, string | undefined>): Promise<Run> {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SESAME_') && k !== 'NODE_EXTRA_CA_CERTS'));
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], { env: { ...clean, ...env }, timeout: 60_000 });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [...SESAME_CLI, ...args], { env: { ...clean, ...env }, timeout: 60_000 });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };

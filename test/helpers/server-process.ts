@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { SESAME_CLI } from './paths.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const ENTRY = ['--import', import.meta.resolve('tsx'), join(ROOT, 'src/main.ts'), 'start'];
+const ENTRY = [...SESAME_CLI, 'start'];
 
 export interface ServerProcess {
   child: ChildProcess;

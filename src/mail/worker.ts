@@ -77,6 +77,10 @@ export class MailWorker implements MailDelivery {
   /** The (clock) time of this worker's last recorded heartbeat. */
   #beatAt = -Infinity;
   #beating: NodeJS.Timeout | undefined;
+  /** Heartbeat writes in flight: stop() waits for them, or one could re-insert the retired row. */
+  #beats = new Set<Promise<void>>();
+  /** Set by stop() once this run's row is about to go: no heartbeat starts after it. */
+  #retiring = false;
 
   constructor(deps: { store: Store; config: Config; log: FastifyBaseLogger; now?: () => number }) {
     this.#store = deps.store;
@@ -92,6 +96,7 @@ export class MailWorker implements MailDelivery {
     this.#running = true;
     this.#owner = randomUUID();
     this.#beatAt = -Infinity;
+    this.#retiring = false;
     // unref: like the poll, a heartbeat alone must not keep a process alive.
     this.#beating = setInterval(() => void this.#beat(), HEARTBEAT_MS).unref();
     this.#loop = this.#run(++this.#generation);
@@ -116,6 +121,8 @@ export class MailWorker implements MailDelivery {
     await Promise.race([this.#loop, late]);
     clearTimeout(timer);
     clearInterval(this.#beating);
+    this.#retiring = true;
+    await Promise.all(this.#beats);
     this.#transports.close();
     await this.#markUnmarked().catch((err: unknown) => {
       this.#log.error({ outbox_ids: this.#unmarked.flatMap((u) => u.ids), err: message(err) }, 'mail worker: sent messages could not be recorded; they will be sent again once their claims run out');
@@ -126,6 +133,17 @@ export class MailWorker implements MailDelivery {
 
   /** Records that this worker is alive; a failure only lets the beat age (sends then pause). */
   async #beat(): Promise<void> {
+    if (this.#retiring) return;
+    const write = this.#writeBeat();
+    this.#beats.add(write);
+    try {
+      await write;
+    } finally {
+      this.#beats.delete(write);
+    }
+  }
+
+  async #writeBeat(): Promise<void> {
     const at = this.#now();
     try {
       await this.#store.heartbeatWorker(this.#owner, at);

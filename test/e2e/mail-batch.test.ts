@@ -90,5 +90,33 @@ for (const backend of BACKENDS) {
       await until(async () => (await store.countOutbox('sent')) === 1, 'the row sent again and marked');
       assert.equal(sink.messages.filter((m) => m.to === 'later@example.com').length, 2);
     });
+
+    test('stop waits for a heartbeat still being written before it retires the worker, so the retired row stays gone', async (t) => {
+      const h = harness(t, backend);
+      const { store } = await h.db();
+      const sink = await h.sink();
+      // The interval's heartbeats take 400 ms to reach the database (a busy one): stop() comes
+      // while one is in flight. Its write must not land after the row was deleted (seen in a full
+      // run as a delivery_workers row left behind by a stopped server).
+      const events: string[] = [];
+      let beats = 0;
+      const slow = withMethods(store, {
+        heartbeatWorker: async (id: string, at: number) => {
+          if (beats++ > 0) {
+            events.push('beat started');
+            await sleep(400);
+          }
+          await store.heartbeatWorker(id, at);
+          events.push('beat written');
+        },
+        retireWorker: (id: string, now: number) => (events.push('retired'), store.retireWorker(id, now)),
+      });
+      const worker = new MailWorker({ store: slow, config: configFor(sink.url), log: captureLog().log });
+      worker.start();
+      await until(() => events.includes('beat started'), 'a heartbeat of the interval in flight', 5_000);
+      await worker.stop();
+      await sleep(600);
+      assert.deepEqual(events.slice(-2), ['beat written', 'retired'], events.join(', '));
+    });
   });
 }

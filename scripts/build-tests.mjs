@@ -1,7 +1,7 @@
-// Compiles src/ and test/ into a directory of the run's own for `npm test` (scripts/test.mjs), so that the test
-// processes, the servers and CLIs they start, and the mail threads run plain JavaScript instead of
-// going through tsx's loader hooks: importing the app costs 2.4 s of CPU through them and 1.1 s
-// without, and a full run starts ~130 test files and ~120 CLI processes.
+// Compiles src/ and test/ into a directory of the run's own for `npm test` (scripts/test.mjs), so
+// that the test processes, the servers and CLIs they start, and the mail threads run plain
+// JavaScript instead of going through tsx's loader hooks: importing the app costs 2.4 s of CPU
+// through them and 1.1 s without, and a full run starts ~130 test files and ~120 CLI processes.
 //
 // tsc with noCheck (tsconfig.test.json) only strips types and rewrites the `.ts` import specifiers;
 // `npm run typecheck` is what checks them. The copy mirrors the repository, so relative paths
@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** Paths under the root the copy links to as they are (what code reaches by relative paths). */
 const LINKED = ['admin/dist', 'docs', 'node_modules', 'package.json'];

@@ -1,7 +1,7 @@
 // The test runner behind scripts/test.mjs, started by it on the compiled copy of the tests
 // (scripts/build-tests.mjs) with `--enable-source-maps`, which each file's process inherits, so
-// stack traces name the TypeScript sources. It is `node --test` through node:test's run(), for one reason: the CLI sorts the
-// files by name, and this runner starts them longest first.
+// stack traces name the TypeScript sources. It is `node --test` through node:test's run(), for
+// one reason: the CLI sorts the files by name, and this runner starts them longest first.
 //
 // Why the order matters: files run a few at a time, each in its own process, and the run ends when
 // the last one does. By name, the e2e files that take a minute and a half (tenant-io,
@@ -26,8 +26,7 @@ const BUILD = process.env.SESAME_TEST_BUILD;
 
 /**
  * Files at once: two per core. A file's process spends much of its time waiting (on its servers,
- * Chromium, PostgreSQL, timers). On the 2-core CI machine, full runs
- * took 654 s with 3 at a time by name, 613 s with 3 longest first, and 541 s with 4 longest first.
+ * Chromium, PostgreSQL, timers). On the 2-core CI machine, full runs took 654 s with 3 at a time by name, 613 s with 3 longest first, and 541 s with 4 longest first.
  */
 const concurrency = Number(process.env.SESAME_TEST_CONCURRENCY) || availableParallelism() * 2;
 

@@ -13,7 +13,6 @@ import { MailWorker } from './worker.ts';
  * Entry point of the mail thread (see thread.ts): its own store connection, its own MailWorker, its
  * own event loop. Log lines travel to the parent, which writes them with the application's logger.
  */
-const MAIL_CONNECTIONS = 6;
 const port = parentPort;
 if (!port) throw new Error('thread-main.ts runs as a worker thread only');
 const { config, gate } = workerData as { config: Config; gate: Int32Array };
@@ -46,6 +45,7 @@ const log = pino({ level: config.logLevel }, lines);
 // not too few: under `bench/run.mjs --db postgres --only c` (1,000 starts/s), 3 doubled the delay
 // from a start's answer to its mail (p50 374 → 809 ms against 10), 6 did not (258 ms), with the
 // drain rate unchanged (1,085 / 1,137 / 1,347 mails/s).
+const MAIL_CONNECTIONS = 6;
 const opened = await openStore(config.databaseUrl, { onBackgroundError: idleErrorLogger(log), queryConnections: MAIL_CONNECTIONS, applicationName: 'sesame mail' });
 const store = metricsEnabled(config) ? observeStore(opened.store, { logs() {}, mail: countMail }) : opened.store;
 const worker = new MailWorker({ store, config, log });

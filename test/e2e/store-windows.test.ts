@@ -60,6 +60,39 @@ for (const { backend, skip } of await backendMatrix()) {
       assert.equal((await a.reserveWindows([{ ...small, max: 2 }], now, 'probe')).ok, true, 'y held exactly one event (the third)');
     });
 
+    it('reservations made at once on keys of their own are each decided against the window as it was (PostgreSQL decides such a turn in one statement)', async () => {
+      const t0 = 4_000_000;
+      const [full, roomy, second, own, filler] = [key(), key(), key(), key(), key()];
+      // Before the turn: `full` holds two events (t0 and t0 + 1000), `second` one.
+      assert.equal((await a.reserveWindows([{ key: full, max: 9, windowMs: 10_000 }], t0, 'f1')).ok, true);
+      assert.equal((await a.reserveWindows([{ key: full, max: 9, windowMs: 10_000 }], t0 + 1_000, 'f2')).ok, true);
+      assert.equal((await a.reserveWindows([{ key: second, max: 9, windowMs: 10_000 }], t0, 's1')).ok, true);
+      const now = t0 + 2_000;
+      const fullOne: WindowLimit = { key: full, max: 1, windowMs: 10_000 };
+      const hourly: WindowLimit = { key: own, max: 2, windowMs: 10_000 };
+      const daily: WindowLimit = { key: own, max: 5, windowMs: 100_000 };
+      const secondFull: WindowLimit = { key: second, max: 1, windowMs: 10_000 };
+      const results = await Promise.all([
+        a.reserveWindows([fullOne], now, 't1'),
+        a.reserveWindows([{ key: roomy, max: 1, windowMs: 10_000 }], now, 't2'),
+        a.reserveWindows([{ key: filler, max: 5, windowMs: 10_000 }, secondFull], now, 't3'),
+        a.reserveWindows([hourly, daily], now, 't4'),
+      ]);
+      // Two inside and room for one: room comes back when the newer of the two leaves.
+      assert.deepEqual(results[0], { ok: false, limit: fullOne, count: 2, resetAt: t0 + 11_000 });
+      assert.deepEqual(results[1], { ok: true });
+      // The caller's second limit is the full one: index 1, and nothing recorded under its first key.
+      assert.deepEqual(results[2], { ok: false, limit: secondFull, count: 1, resetAt: t0 + 10_000 });
+      assert.deepEqual(results[3], { ok: true });
+      const probe = (k: string, max: number) => a.reserveWindows([{ key: k, max, windowMs: 10_000 }], now, `p-${k}`);
+      assert.equal((await probe(filler, 1)).ok, true, 'the refused caller recorded nothing under its roomy key');
+      assert.equal((await probe(roomy, 1)).ok, false, 'the admitted caller recorded its event');
+      // Two limits on one key record one event: room for one more under a max of 2.
+      assert.equal((await probe(own, 2)).ok, true);
+      assert.equal((await probe(own, 2)).ok, false);
+      assert.equal((await probe(full, 3)).ok, true, 'the refused caller added nothing to the full key (two inside, room for three)');
+    });
+
     it('slides: room comes back when the oldest event leaves the window, and says when', async () => {
       const t0 = 1_000_000;
       const limit: WindowLimit = { key: key(), max: 2, windowMs: 10_000 };

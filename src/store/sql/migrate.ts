@@ -15,6 +15,7 @@ import * as logsUserIndex from './migrations/2026-12-07T01-00-logs-user-index.ts
 import * as outboxOwner from './migrations/2026-12-07T02-00-outbox-owner.ts';
 import * as reserveWindowsFn from './migrations/2026-12-07T02-00-reserve-windows-fn.ts';
 import * as reserveWindowsBatchFn from './migrations/2026-12-07T03-00-reserve-windows-batch-fn.ts';
+import * as reserveWindowsSetBased from './migrations/2026-12-07T04-00-reserve-windows-set-based.ts';
 
 type Dialect = 'sqlite' | 'postgres';
 type Module = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
@@ -36,6 +37,7 @@ const MIGRATIONS: Record<string, Module> = {
   '2026-12-07T02-00-outbox-owner': outboxOwner,
   '2026-12-07T02-00-reserve-windows-fn': reserveWindowsFn,
   '2026-12-07T03-00-reserve-windows-batch-fn': reserveWindowsBatchFn,
+  '2026-12-07T04-00-reserve-windows-set-based': reserveWindowsSetBased,
 };
 
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<void> {

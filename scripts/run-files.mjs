@@ -26,7 +26,8 @@ const BUILD = process.env.SESAME_TEST_BUILD;
 
 /**
  * Files at once: two per core. A file's process spends much of its time waiting (on its servers,
- * Chromium, PostgreSQL, timers). On the 2-core CI machine, full runs took 654 s with 3 at a time by name, 613 s with 3 longest first, and 541 s with 4 longest first.
+ * Chromium, PostgreSQL, timers). On the 2-core CI machine, full runs took 654 s with 3 at a time
+ * by name, 613 s with 3 longest first, and 541 s with 4 longest first.
  */
 const concurrency = Number(process.env.SESAME_TEST_CONCURRENCY) || availableParallelism() * 2;
 

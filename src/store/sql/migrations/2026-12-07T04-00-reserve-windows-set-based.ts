@@ -6,8 +6,8 @@ import { sql } from '../kysely.ts';
  * 2026-12-07T03-00) decides a batch in a handful of statements when no key is shared by two
  * callers, which is nearly every batch of starts (one identifier each). Deciding caller by caller
  * ran four or five statements per caller inside the function, and that per-statement overhead was
- * its largest cost: 0.10 ms of PostgreSQL CPU per start, a third of the start's database work
- * (pg_stat_statements, bench --db postgres, issue 13 §1).
+ * its largest cost: 0.10 ms of PostgreSQL time per start, a third of the start's database work
+ * (pg_stat_statements under bench --db postgres, issue 13 §1).
  *
  * Same signature, same rows, same decisions: with disjoint keys no caller's events enter another's
  * windows, so counting every limit once, after the locks, gives each caller the counts it would
